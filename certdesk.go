@@ -1,0 +1,136 @@
+// Package certdesk holds the domain types every other package shares: case
+// kinds and statuses, roles, actors, decisions and the error type.
+package certdesk
+
+import (
+	"strings"
+	"time"
+)
+
+// Kind is the kind of a support case. Each kind is one workflow type.
+type Kind string
+
+const (
+	KindConnect  Kind = "connect"
+	KindMerge    Kind = "merge"
+	KindRecovery Kind = "recovery"
+)
+
+// Kinds lists every case kind, in the order the console shows them.
+var Kinds = []Kind{KindConnect, KindMerge, KindRecovery}
+
+// Status is where a case is in its life.
+type Status string
+
+const (
+	StatusOpen            Status = "open"
+	StatusAwaitingLearner Status = "awaiting_learner"
+	StatusAwaitingAgent   Status = "awaiting_agent"
+	StatusCoolingOff      Status = "cooling_off"
+	StatusCompleted       Status = "completed"
+	StatusRejected        Status = "rejected"
+	StatusCancelled       Status = "cancelled"
+	StatusExpired         Status = "expired"
+	StatusFailed          Status = "failed"
+)
+
+// Statuses lists every status, open ones first.
+var Statuses = []Status{
+	StatusOpen, StatusAwaitingLearner, StatusAwaitingAgent, StatusCoolingOff,
+	StatusCompleted, StatusRejected, StatusCancelled, StatusExpired, StatusFailed,
+}
+
+// Terminal reports whether a case in this status has ended.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusCompleted, StatusRejected, StatusCancelled, StatusExpired, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, v := range Kinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Role is what a signed-in person may do.
+type Role string
+
+const (
+	RoleLearner    Role = "learner"
+	RoleAgent      Role = "agent"
+	RoleSupervisor Role = "supervisor"
+)
+
+// Staff reports whether the role works cases (agents and supervisors).
+func (r Role) Staff() bool { return r == RoleAgent || r == RoleSupervisor }
+
+// Actor names who did something on a case: "system", "agent:<id>",
+// "learner:<id>" (an account id) or "public" (an anonymous requester).
+type Actor string
+
+const (
+	ActorSystem Actor = "system"
+	ActorPublic Actor = "public"
+)
+
+func AgentActor(agentID string) Actor     { return Actor("agent:" + agentID) }
+func LearnerActor(accountID string) Actor { return Actor("learner:" + accountID) }
+
+// Agent returns the agent id of an agent actor.
+func (a Actor) Agent() (string, bool) { return strings.CutPrefix(string(a), "agent:") }
+
+// Learner returns the account id of a learner actor.
+func (a Actor) Learner() (string, bool) { return strings.CutPrefix(string(a), "learner:") }
+
+// Decision is what an agent decides on a case awaiting them.
+type Decision string
+
+const (
+	DecisionApprove     Decision = "approve"
+	DecisionReject      Decision = "reject"
+	DecisionRequestInfo Decision = "request_info"
+)
+
+// Account kinds and statuses.
+const (
+	AccountPersonal = "personal"
+	AccountWork     = "work"
+
+	AccountActive   = "active"
+	AccountInactive = "inactive"
+)
+
+// Certification profile statuses.
+const (
+	ProfileActive = "active"
+	ProfileMerged = "merged"
+)
+
+// Durations of the case rules; each is configurable (see config).
+const (
+	DefaultAgentSLA    = 48 * time.Hour
+	DefaultCoolingOff  = 72 * time.Hour
+	DefaultVerifyTTL   = 24 * time.Hour
+	DefaultLearnerWait = 14 * 24 * time.Hour
+)
+
+// NormalizeEmail lower-cases and trims an address; emails are compared in
+// this form everywhere.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/certdesk/certdesk"
+)
+
+// AccountByEmail finds an account by its (normalized) email.
+func (s *Store) AccountByEmail(ctx context.Context, email string) (certdesk.Account, error) {
+	var a certdesk.Account
+	err := s.db.WithContext(ctx).Where("email = ?", certdesk.NormalizeEmail(email)).Take(&a).Error
+	if err != nil {
+		return a, fmt.Errorf("store: account by email: %w", translate(err))
+	}
+	return a, nil
+}
+
+// Account finds an account by id.
+func (s *Store) Account(ctx context.Context, id string) (certdesk.Account, error) {
+	var a certdesk.Account
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
+		return a, fmt.Errorf("store: account %q: %w", id, translate(err))
+	}
+	return a, nil
+}
+
+// CreateAccount inserts an account; an existing email is ECONFLICT.
+func (s *Store) CreateAccount(ctx context.Context, a *certdesk.Account) error {
+	a.Email = certdesk.NormalizeEmail(a.Email)
+	if a.ID == "" {
+		a.ID = certdesk.NewID()
+	}
+	if a.Status == "" {
+		a.Status = certdesk.AccountActive
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = s.now()
+	}
+	if err := s.db.WithContext(ctx).Create(a).Error; err != nil {
+		return fmt.Errorf("store: create account: %w", translate(err))
+	}
+	return nil
+}
+
+// LearningProfile finds a learning profile by id.
+func (s *Store) LearningProfile(ctx context.Context, id string) (certdesk.LearningProfile, error) {
+	var lp certdesk.LearningProfile
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&lp).Error; err != nil {
+		return lp, fmt.Errorf("store: learning profile %q: %w", id, translate(err))
+	}
+	return lp, nil
+}
+
+// CreateLearningProfile inserts a learning profile.
+func (s *Store) CreateLearningProfile(ctx context.Context, lp *certdesk.LearningProfile) error {
+	if lp.ID == "" {
+		lp.ID = certdesk.NewID()
+	}
+	if lp.CreatedAt.IsZero() {
+		lp.CreatedAt = s.now()
+	}
+	if err := s.db.WithContext(ctx).Create(lp).Error; err != nil {
+		return fmt.Errorf("store: create learning profile: %w", translate(err))
+	}
+	return nil
+}
+
+// LearningProfileAccounts lists the accounts of a learning profile, the one
+// it was created with first.
+func (s *Store) LearningProfileAccounts(ctx context.Context, lpID string) ([]certdesk.Account, error) {
+	var out []certdesk.Account
+	err := s.db.WithContext(ctx).Where("learning_profile_id = ?", lpID).Order("created_at, id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: accounts of learning profile %q: %w", lpID, translate(err))
+	}
+	return out, nil
+}
+
+// AddAccount adds an account to a learning profile, as the learning site's
+// "Add account" does: the account is created when certdesk does not know it
+// yet. Adding an account that is already on this learning profile changes
+// nothing; one that belongs to another learning profile is ECONFLICT.
+func (s *Store) AddAccount(ctx context.Context, lpID, email, kind string) (certdesk.Account, bool, error) {
+	email = certdesk.NormalizeEmail(email)
+	var (
+		acct  certdesk.Account
+		added bool
+	)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", lpID).Take(&certdesk.LearningProfile{}).Error; err != nil {
+			return err
+		}
+		err := s.forUpdate(tx).Where("email = ?", email).Take(&acct).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			acct = certdesk.Account{
+				ID: certdesk.NewID(), Email: email, Kind: kind, Status: certdesk.AccountActive,
+				LearningProfileID: &lpID, CreatedAt: s.now(),
+			}
+			added = true
+			return tx.Create(&acct).Error
+		case err != nil:
+			return err
+		case acct.LearningProfileID != nil && *acct.LearningProfileID == lpID:
+			return nil
+		case acct.LearningProfileID != nil:
+			return certdesk.Errorf(certdesk.ECONFLICT, "this account already belongs to another learning profile")
+		case acct.Kind != kind:
+			return certdesk.Errorf(certdesk.ECONFLICT, "%s is a %s account, not %s", email, acct.Kind, kind)
+		}
+		acct.LearningProfileID = &lpID
+		added = true
+		return tx.Model(&acct).Update("learning_profile_id", lpID).Error
+	})
+	if err != nil {
+		return acct, false, fmt.Errorf("store: add account to learning profile %q: %w", lpID, err)
+	}
+	return acct, added, nil
+}
+
+// forUpdate locks the rows tx selects until the transaction ends, on
+// PostgreSQL; SQLite's write transactions already hold the database's lock.
+func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
+	if s.dialect == "postgres" {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/certdesk/certdesk"
+)
+
+// Event is what a change appends to a case's timeline.
+type Event struct {
+	Actor certdesk.Actor
+	Type  string
+	Data  any // marshalled to JSON; nil is {}
+}
+
+// Case finds a case by id.
+func (s *Store) Case(ctx context.Context, id string) (certdesk.Case, error) {
+	var c certdesk.Case
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
+		return c, fmt.Errorf("store: case %q: %w", id, translate(err))
+	}
+	return c, nil
+}
+
+// OpenCase inserts a case's projection with its first event, unless a case
+// with this id exists (then it changes nothing and returns false). The API
+// and the workflow's first step both call it, so it is there as soon as
+// either has run.
+func (s *Store) OpenCase(ctx context.Context, c *certdesk.Case, ev Event) (bool, error) {
+	now := s.now()
+	if c.Status == "" {
+		c.Status = certdesk.StatusOpen
+	}
+	if len(c.Details) == 0 {
+		c.Details = json.RawMessage(`{}`)
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	c.UpdatedAt = c.CreatedAt
+	c.Version = 1
+	data, err := eventData(ev.Data)
+	if err != nil {
+		return false, err
+	}
+	created := false
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(c)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		created = true
+		return tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: now, Actor: ev.Actor, Type: ev.Type, Data: data}).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: open case: %w", err)
+	}
+	if !created {
+		*c, err = s.Case(ctx, c.ID)
+	}
+	return created, err
+}
+
+// Change is one change to a case's projection, applied together with the
+// event that records it. Zero fields leave the column as it is.
+type Change struct {
+	CaseID string
+	// WorkflowStep, when set, makes the change idempotent: it applies only
+	// when the case's last applied workflow step is lower, so a retried or
+	// replayed activity writes nothing twice.
+	WorkflowStep int64
+	// ExpectVersion, when set, refuses the change with ECONFLICT unless the
+	// case is still at this version (the console's "changed since loaded").
+	ExpectVersion int64
+
+	Status         certdesk.Status
+	Resolution     string
+	Escalated      *bool
+	Unreachable    *bool
+	SecurityReview *bool
+	// Assignee: nil leaves it, a pointer to "" unassigns.
+	Assignee *string
+	// SLADueAt: nil leaves it; ClearSLA removes it.
+	SLADueAt *time.Time
+	ClearSLA bool
+	// Details replaces the kind's details when not nil.
+	Details json.RawMessage
+	Subject string
+
+	Event Event
+}
+
+// ChangeCase applies a change and appends its event in one transaction. The
+// case's version grows by one and the event's seq is the new version, so the
+// timeline has no gaps. It returns the case after the change and whether the
+// change applied (false: this workflow step was applied before).
+func (s *Store) ChangeCase(ctx context.Context, ch Change) (certdesk.Case, bool, error) {
+	data, err := eventData(ch.Event.Data)
+	if err != nil {
+		return certdesk.Case{}, false, err
+	}
+	var (
+		c       certdesk.Case
+		applied bool
+	)
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.forUpdate(tx).Where("id = ?", ch.CaseID).Take(&c).Error; err != nil {
+			return err
+		}
+		if ch.WorkflowStep > 0 && c.WorkflowStep >= ch.WorkflowStep {
+			return nil // applied before: a retry or a replay
+		}
+		if ch.ExpectVersion > 0 && c.Version != ch.ExpectVersion {
+			return certdesk.Errorf(certdesk.ECONFLICT, "the case changed since you loaded it (now at version %d, you had %d)", c.Version, ch.ExpectVersion)
+		}
+		now := s.now()
+		set := map[string]any{"version": c.Version + 1, "updated_at": now}
+		if ch.WorkflowStep > 0 {
+			set["workflow_step"] = ch.WorkflowStep
+		}
+		if ch.Status != "" && ch.Status != c.Status {
+			set["status"] = ch.Status
+			if ch.Status.Terminal() {
+				set["closed_at"] = now
+			}
+		}
+		if ch.Resolution != "" {
+			set["resolution"] = ch.Resolution
+		}
+		for col, v := range map[string]*bool{"escalated": ch.Escalated, "unreachable": ch.Unreachable, "security_review": ch.SecurityReview} {
+			if v != nil {
+				set[col] = *v
+			}
+		}
+		if ch.Assignee != nil {
+			if *ch.Assignee == "" {
+				set["assignee_id"] = nil
+			} else {
+				set["assignee_id"] = *ch.Assignee
+			}
+		}
+		if ch.SLADueAt != nil {
+			set["sla_due_at"] = ch.SLADueAt.UTC()
+		}
+		if ch.ClearSLA {
+			set["sla_due_at"] = nil
+		}
+		if ch.Details != nil {
+			set["details"] = ch.Details
+		}
+		if ch.Subject != "" {
+			set["subject"] = ch.Subject
+		}
+		res := tx.Model(&certdesk.Case{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return certdesk.Errorf(certdesk.ECONFLICT, "the case changed while this change was being made; try again")
+		}
+		ev := certdesk.CaseEvent{CaseID: c.ID, Seq: c.Version + 1, At: now, Actor: ch.Event.Actor, Type: ch.Event.Type, Data: data}
+		if err := tx.Create(&ev).Error; err != nil {
+			return err
+		}
+		applied = true
+		return tx.Where("id = ?", c.ID).Take(&c).Error
+	})
+	if err != nil {
+		return c, false, fmt.Errorf("store: change case %q: %w", ch.CaseID, err)
+	}
+	return c, applied, nil
+}
+
+// Events returns a case's timeline after seq (0 for all), oldest first.
+func (s *Store) Events(ctx context.Context, caseID string, afterSeq int64, limit int) ([]certdesk.CaseEvent, error) {
+	var out []certdesk.CaseEvent
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	err := s.db.WithContext(ctx).Where("case_id = ? AND seq > ?", caseID, afterSeq).Order("seq").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: events of %q: %w", caseID, translate(err))
+	}
+	return out, nil
+}
+
+// CasesOfWorkflow returns the cases run by a workflow id, newest first (a
+// connect workflow id is reused by a learner's later cases).
+func (s *Store) CasesOfWorkflow(ctx context.Context, workflowID string) ([]certdesk.Case, error) {
+	var out []certdesk.Case
+	err := s.db.WithContext(ctx).Where("workflow_id = ?", workflowID).Order("id DESC").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: cases of workflow %q: %w", workflowID, translate(err))
+	}
+	return out, nil
+}
+
+func eventData(v any) (json.RawMessage, error) {
+	switch d := v.(type) {
+	case nil:
+		return json.RawMessage(`{}`), nil
+	case json.RawMessage:
+		if len(d) == 0 {
+			return json.RawMessage(`{}`), nil
+		}
+		return d, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("store: event data: %w", err)
+	}
+	return b, nil
+}
+
+// IsNotFound reports whether err is a not-found error.
+func IsNotFound(err error) bool { return errors.Is(err, certdesk.ErrNotFound) }

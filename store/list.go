@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/certdesk/certdesk"
+)
+
+// Order of a case list.
+const (
+	OrderNewest = "newest" // id descending: ids grow with time
+	OrderSLA    = "sla"    // soonest SLA due first; cases without one last
+)
+
+// CaseFilter selects and orders a page of cases.
+type CaseFilter struct {
+	Kind     certdesk.Kind
+	Statuses []certdesk.Status
+	// Assignee: an agent id, "none" for unassigned, "" for anyone.
+	Assignee  string
+	Escalated *bool
+	// Q searches learner name and email, MCID and case id.
+	Q      string
+	Order  string
+	Limit  int
+	Cursor string
+	// Learner restricts the list to one learner's cases (a learner's view).
+	Learner *LearnerScope
+}
+
+// LearnerScope is whose cases a learner sees: those about their accounts or
+// their learning profile.
+type LearnerScope struct {
+	AccountIDs        []string
+	LearningProfileID string
+}
+
+// Page is a page of cases; NextCursor is empty on the last page.
+type Page struct {
+	Items      []certdesk.Case
+	NextCursor string
+}
+
+// MaxPageSize bounds Limit.
+const MaxPageSize = 200
+
+// ListCases returns a page of cases with keyset pagination: the cursor is
+// the position of the last row, so every page costs the same however deep
+// it is, and no COUNT runs.
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) (Page, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, MaxPageSize)
+	q := s.db.WithContext(ctx).Model(&certdesk.Case{})
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if len(f.Statuses) == 1 {
+		q = q.Where("status = ?", f.Statuses[0])
+	} else if len(f.Statuses) > 1 {
+		q = q.Where("status IN ?", f.Statuses)
+	}
+	switch f.Assignee {
+	case "":
+	case "none":
+		q = q.Where("assignee_id IS NULL")
+	default:
+		q = q.Where("assignee_id = ?", f.Assignee)
+	}
+	if f.Escalated != nil {
+		q = q.Where("escalated = ?", *f.Escalated)
+	}
+	if t := strings.ToLower(strings.TrimSpace(f.Q)); t != "" {
+		q = s.search(q, t)
+	}
+	if f.Learner != nil {
+		scope := s.db.Where("account_id IN ?", append([]string{""}, f.Learner.AccountIDs...))
+		if f.Learner.LearningProfileID != "" {
+			scope = scope.Or("learning_profile_id = ?", f.Learner.LearningProfileID)
+		}
+		q = q.Where(scope)
+	}
+	var err error
+	switch f.Order {
+	case "", OrderNewest:
+		q, err = keysetNewest(q, f.Cursor)
+	case OrderSLA:
+		q, err = keysetSLA(q, f.Cursor)
+	default:
+		return Page{}, certdesk.Invalid(map[string]string{"order": "must be newest or sla"})
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	var rows []certdesk.Case
+	if err := q.Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return Page{}, fmt.Errorf("store: list cases: %w", translate(err))
+	}
+	page := Page{Items: rows}
+	if len(rows) > f.Limit {
+		page.Items = rows[:f.Limit]
+		last := page.Items[f.Limit-1]
+		page.NextCursor = cursorOf(f.Order, last)
+	}
+	return page, nil
+}
+
+// search matches a case id or MCID exactly, or a learner's name or email by
+// substring.
+func (s *Store) search(q *gorm.DB, t string) *gorm.DB {
+	like := "%" + escapeLike(t) + "%"
+	return q.Where(s.db.Where("id = ?", t).
+		Or("' ' || mcids || ' ' LIKE ?", "% "+escapeLike(t)+" %").
+		Or("lower(learner_name) LIKE ? ESCAPE '\\'", like).
+		Or("learner_email LIKE ? ESCAPE '\\'", like))
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func keysetNewest(q *gorm.DB, cursor string) (*gorm.DB, error) {
+	if cursor != "" {
+		id, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("id < ?", id)
+	}
+	return q.Order("id DESC"), nil
+}
+
+// keysetSLA orders by (SLA due, id); cases without an SLA come after all
+// others, ordered by id. The cursor carries both parts.
+func keysetSLA(q *gorm.DB, cursor string) (*gorm.DB, error) {
+	if cursor != "" {
+		raw, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, err
+		}
+		due, id, _ := strings.Cut(raw, "|")
+		if due == "" {
+			q = q.Where("sla_due_at IS NULL AND id > ?", id)
+		} else {
+			t, err := time.Parse(time.RFC3339Nano, due)
+			if err != nil {
+				return nil, badCursor()
+			}
+			q = q.Where("(sla_due_at > ? OR (sla_due_at = ? AND id > ?) OR sla_due_at IS NULL)", t, t, id)
+		}
+	}
+	return q.Order("CASE WHEN sla_due_at IS NULL THEN 1 ELSE 0 END, sla_due_at, id"), nil
+}
+
+func cursorOf(order string, c certdesk.Case) string {
+	raw := c.ID
+	if order == OrderSLA {
+		due := ""
+		if c.SLADueAt != nil {
+			due = c.SLADueAt.UTC().Format(time.RFC3339Nano)
+		}
+		raw = due + "|" + c.ID
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeCursor(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 100 {
+		return "", badCursor()
+	}
+	return string(b), nil
+}
+
+func badCursor() error {
+	return certdesk.Invalid(map[string]string{"cursor": "is not a cursor this list returned"})
+}
