@@ -14,8 +14,9 @@ const (
 	ECONFLICT        = "conflict"        // the state does not allow it, or a unique rule is broken
 	EGONE            = "gone"            // it existed but can no longer be used (an expired link)
 	ERATELIMITED     = "rate_limited"    // too many requests
-	EUNAVAILABLE     = "unavailable"     // a dependency is down
-	EINTERNAL        = "internal"        // a bug or an unexpected failure
+	EMETHOD          = "method_not_allowed"
+	EUNAVAILABLE     = "unavailable" // a dependency is down
+	EINTERNAL        = "internal"    // a bug or an unexpected failure
 )
 
 // Error is the one error type that crosses package boundaries. Its Message is

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/certdesk/certdesk"
 )
 
 // Migrations are numbered SQL files, embedded, applied in order, each in its
@@ -175,4 +177,25 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return *v, nil
+}
+
+// CheckSchema refuses to run against a database whose schema is older or
+// newer than this binary's migrations.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	ms, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	want := len(ms)
+	got, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "the database schema is missing: run `certdesk migrate`", Err: err}
+	}
+	switch {
+	case got < want:
+		return certdesk.Errorf(certdesk.EUNAVAILABLE, "the database schema is at version %d, this binary needs %d: run `certdesk migrate`", got, want)
+	case got > want:
+		return certdesk.Errorf(certdesk.EUNAVAILABLE, "the database schema is at version %d, newer than this binary's %d: deploy the newer binary", got, want)
+	}
+	return nil
 }

@@ -1,0 +1,59 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+)
+
+// OpenCaseInput creates a case's projection.
+type OpenCaseInput struct {
+	Case  certdesk.Case
+	Actor certdesk.Actor
+	// Data is the "opened" event's data.
+	Data json.RawMessage
+}
+
+// OpenCase writes a case's projection and its "opened" event.
+// Retry: inserting a case id that exists changes nothing.
+func (a *Activities) OpenCase(ctx context.Context, in OpenCaseInput) (certdesk.Case, error) {
+	c := in.Case
+	_, err := a.Store.OpenCase(ctx, &c, store.Event{Actor: in.Actor, Type: "opened", Data: in.Data})
+	return c, nonRetryable(err)
+}
+
+// ChangeCaseInput is one transition of a case, numbered by the workflow.
+type ChangeCaseInput struct {
+	CaseID string
+	// Step is the workflow's own count of its transitions (deterministic,
+	// so a replay numbers them the same).
+	Step           int64
+	Status         certdesk.Status
+	Resolution     string
+	Escalated      *bool
+	Unreachable    *bool
+	SecurityReview *bool
+	Assignee       *string
+	SLADueAt       *time.Time
+	ClearSLA       bool
+	Details        json.RawMessage
+	Subject        string
+	Actor          certdesk.Actor
+	Event          string
+	Data           json.RawMessage
+}
+
+// ChangeCase applies a transition to the projection and appends its event.
+// Retry: a step applied before is a no-op (the case keeps its last step).
+func (a *Activities) ChangeCase(ctx context.Context, in ChangeCaseInput) (certdesk.Case, error) {
+	c, _, err := a.Store.ChangeCase(ctx, store.Change{
+		CaseID: in.CaseID, WorkflowStep: in.Step, Status: in.Status, Resolution: in.Resolution,
+		Escalated: in.Escalated, Unreachable: in.Unreachable, SecurityReview: in.SecurityReview,
+		Assignee: in.Assignee, SLADueAt: in.SLADueAt, ClearSLA: in.ClearSLA, Details: in.Details, Subject: in.Subject,
+		Event: store.Event{Actor: in.Actor, Type: in.Event, Data: in.Data},
+	})
+	return c, nonRetryable(err)
+}

@@ -1,0 +1,121 @@
+// Package api is certdesk's HTTP surface: the JSON API under /api/v1, the
+// link pages under /l/, webhooks, the web pages and, in dev mode, the dev
+// sign-in and mailbox. Handlers parse, call one thing and answer; errors go
+// through one mapper (errors.go).
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/web"
+)
+
+// Deps are what the HTTP server needs.
+type Deps struct {
+	Config   config.Config
+	Store    *store.Store
+	Temporal client.Client
+	// Now is the clock (tests move it); nil is time.Now.
+	Now func() time.Time
+}
+
+// Server serves certdesk's HTTP surface.
+type Server struct {
+	cfg           config.Config
+	store         *store.Store
+	temporal      client.Client
+	sessions      *sessions
+	pages         *web.Pages
+	metrics       *metrics
+	dev           bool
+	secureCookies bool
+	now           func() time.Time
+	handler       http.Handler
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{
+		cfg:           d.Config,
+		store:         d.Store,
+		temporal:      d.Temporal,
+		sessions:      newSessions(d.Config.Secret, now),
+		pages:         web.MustParse(),
+		metrics:       newMetrics(),
+		dev:           d.Config.Mode == config.ModeDev,
+		secureCookies: strings.HasPrefix(d.Config.PublicURL, "https://"),
+		now:           now,
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// routes lists every route, so the whole surface reads on one screen.
+func (s *Server) routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.Use(withRequestID, recoverPanics, s.metrics.observe, logRequests, s.securityHeaders, limitBody, s.identify)
+	r.NoRoute(notFound)
+	r.NoMethod(methodNotAllowed)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	r.StaticFS("/static", web.Static())
+	r.GET("/", s.home)
+	r.GET("/console", s.console)
+	r.GET("/portal", s.portal)
+
+	v1 := r.Group("/api/v1")
+	v1.GET("/me", s.require(), s.me)
+	v1.POST("/learning-profiles/:id/accounts", s.require(certdesk.RoleLearner), s.addAccount)
+	v1.GET("/cases", s.require(), s.listCases)
+	v1.GET("/cases/:id", s.require(), s.getCase)
+	v1.GET("/cases/:id/events", s.require(), s.caseEvents)
+
+	if s.dev {
+		r.GET("/dev/login", s.devLoginPage)
+		r.POST("/dev/login", s.devLogin)
+	}
+	r.POST("/logout", s.logout)
+	return r
+}
+
+// home sends people where they work: staff to the console, learners to the
+// portal, others to sign in.
+func (s *Server) home(c *gin.Context) {
+	p := caller(c)
+	switch {
+	case p == nil && s.dev:
+		c.Redirect(http.StatusSeeOther, "/dev/login")
+	case p == nil:
+		c.Redirect(http.StatusSeeOther, "/portal/recovery")
+	case p.Role.Staff():
+		c.Redirect(http.StatusSeeOther, "/console")
+	default:
+		c.Redirect(http.StatusSeeOther, "/portal")
+	}
+}
+
+func (s *Server) logout(c *gin.Context) {
+	s.clearSessionCookie(c)
+	c.Redirect(http.StatusSeeOther, "/")
+}

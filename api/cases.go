@@ -1,0 +1,181 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+)
+
+// caseJSON is a case as the API shows it.
+type caseJSON struct {
+	certdesk.Case
+	ProfileIDs []string `json:"profile_ids"`
+}
+
+func toCaseJSON(c certdesk.Case) caseJSON {
+	ids := strings.Fields(c.ProfileIDs)
+	if ids == nil {
+		ids = []string{}
+	}
+	return caseJSON{Case: c, ProfileIDs: ids}
+}
+
+type listJSON[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// listCases lists cases: all of them for staff, their own for a learner.
+func (s *Server) listCases(c *gin.Context) {
+	f, err := s.caseFilter(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, err := s.store.ListCases(c.Request.Context(), f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := listJSON[caseJSON]{Items: make([]caseJSON, len(page.Items)), NextCursor: page.NextCursor}
+	for i, cs := range page.Items {
+		out.Items[i] = toCaseJSON(cs)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// caseFilter reads the list's query: kind, status (comma-separated),
+// assignee (an agent id, "me" or "none"), q, order, limit, cursor.
+func (s *Server) caseFilter(c *gin.Context) (store.CaseFilter, error) {
+	p := caller(c)
+	f := store.CaseFilter{Kind: certdesk.Kind(c.Query("kind")), Q: c.Query("q"), Cursor: c.Query("cursor"), Order: c.Query("order")}
+	fields := map[string]string{}
+	if f.Kind != "" && !f.Kind.Valid() {
+		fields["kind"] = "must be connect, merge or recovery"
+	}
+	if st := c.Query("status"); st != "" {
+		for _, v := range strings.Split(st, ",") {
+			if !certdesk.Status(v).Valid() {
+				fields["status"] = "unknown status " + strconv.Quote(v)
+				break
+			}
+			f.Statuses = append(f.Statuses, certdesk.Status(v))
+		}
+	}
+	// Assignment is staff business; a learner's list ignores the filter.
+	if p.Role.Staff() {
+		f.Assignee = c.Query("assignee")
+		if f.Assignee == "me" {
+			f.Assignee = p.AgentID
+		}
+	}
+	if esc := c.Query("escalated"); esc != "" {
+		b, err := strconv.ParseBool(esc)
+		if err != nil {
+			fields["escalated"] = "must be true or false"
+		}
+		f.Escalated = &b
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > store.MaxPageSize {
+			fields["limit"] = "must be a number from 1 to " + strconv.Itoa(store.MaxPageSize)
+		}
+		f.Limit = n
+	}
+	if len(fields) > 0 {
+		return f, certdesk.Invalid(fields)
+	}
+	if !p.Role.Staff() {
+		scope, err := s.learnerScope(c.Request.Context(), p)
+		if err != nil {
+			return f, err
+		}
+		f.Learner = &scope
+	}
+	return f, nil
+}
+
+func (s *Server) learnerScope(ctx context.Context, p *Principal) (store.LearnerScope, error) {
+	l, err := s.store.Learner(ctx, p.AccountID)
+	if err != nil {
+		return store.LearnerScope{}, err
+	}
+	scope := store.LearnerScope{}
+	for _, a := range l.Accounts {
+		scope.AccountIDs = append(scope.AccountIDs, a.ID)
+	}
+	if l.LearningProfile != nil {
+		scope.LearningProfileID = l.LearningProfile.ID
+	}
+	return scope, nil
+}
+
+// visibleCase loads a case the caller may see. A learner asking for someone
+// else's case gets the same 404 as for a case that does not exist.
+func (s *Server) visibleCase(c *gin.Context) (certdesk.Case, bool) {
+	id := c.Param("id")
+	notFound := certdesk.Errorf(certdesk.ENOTFOUND, "no case %q", id)
+	if !certdesk.ValidID(id) {
+		fail(c, notFound)
+		return certdesk.Case{}, false
+	}
+	cs, err := s.store.Case(c.Request.Context(), id)
+	if err != nil {
+		fail(c, err)
+		return cs, false
+	}
+	p := caller(c)
+	if p.Role.Staff() {
+		return cs, true
+	}
+	scope, err := s.learnerScope(c.Request.Context(), p)
+	if err != nil {
+		fail(c, err)
+		return cs, false
+	}
+	if cs.LearningProfileID != nil && *cs.LearningProfileID == scope.LearningProfileID && scope.LearningProfileID != "" {
+		return cs, true
+	}
+	for _, a := range scope.AccountIDs {
+		if cs.AccountID != nil && *cs.AccountID == a {
+			return cs, true
+		}
+	}
+	fail(c, notFound)
+	return cs, false
+}
+
+func (s *Server) getCase(c *gin.Context) {
+	if cs, ok := s.visibleCase(c); ok {
+		c.JSON(http.StatusOK, toCaseJSON(cs))
+	}
+}
+
+// caseEvents lists a case's timeline; ?after=SEQ returns what came since.
+func (s *Server) caseEvents(c *gin.Context) {
+	cs, ok := s.visibleCase(c)
+	if !ok {
+		return
+	}
+	after, err := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
+	if err != nil || after < 0 {
+		fail(c, certdesk.Invalid(map[string]string{"after": "must be an event seq (a whole number)"}))
+		return
+	}
+	evs, err := s.store.Events(c.Request.Context(), cs.ID, after, 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if evs == nil {
+		evs = []certdesk.CaseEvent{}
+	}
+	c.JSON(http.StatusOK, listJSON[certdesk.CaseEvent]{Items: evs})
+}

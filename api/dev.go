@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+)
+
+// Dev mode only: sign in as anyone of the demo world, no password. These
+// routes are not registered outside `certdesk dev`.
+
+type devLoginView struct {
+	People []store.DemoPerson
+	Error  string
+}
+
+func (s *Server) devLoginPage(c *gin.Context) {
+	s.pages.Render(c.Writer, http.StatusOK, "dev_login", s.pageData(c, "Sign in (dev)", devLoginView{People: store.DemoPeople}))
+}
+
+type devLoginRequest struct {
+	Email string `json:"email" form:"email"`
+}
+
+// devLogin signs in as the person with this email: an agent or supervisor
+// first, else a learner's account. A JSON request gets {"token": …} to use
+// as a bearer token; a form is redirected to where the person works.
+func (s *Server) devLogin(c *gin.Context) {
+	var req devLoginRequest
+	wantsJSON := c.ContentType() == "application/json"
+	if wantsJSON {
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+	} else {
+		req.Email = c.PostForm("email")
+	}
+	ctx := c.Request.Context()
+	email := certdesk.NormalizeEmail(req.Email)
+	var (
+		subject string
+		role    certdesk.Role
+	)
+	if a, err := s.store.AgentByEmail(ctx, email); err == nil {
+		subject, role = "agent:"+a.ID, a.Role
+	} else if !errors.Is(err, certdesk.ErrNotFound) {
+		fail(c, err)
+		return
+	} else if acct, err := s.store.AccountByEmail(ctx, email); err == nil {
+		subject, role = "account:"+acct.ID, certdesk.RoleLearner
+	} else if !errors.Is(err, certdesk.ErrNotFound) {
+		fail(c, err)
+		return
+	}
+	if subject == "" {
+		err := certdesk.Invalid(map[string]string{"email": "no demo person or account has this email"})
+		if wantsJSON {
+			fail(c, err)
+			return
+		}
+		s.pages.Render(c.Writer, http.StatusBadRequest, "dev_login", s.pageData(c, "Sign in (dev)",
+			devLoginView{People: store.DemoPeople, Error: "No demo person or account has the email " + email + "."}))
+		return
+	}
+	token, _ := s.signIn(c, subject)
+	if wantsJSON {
+		c.JSON(http.StatusOK, gin.H{"token": token, "role": role})
+		return
+	}
+	if role.Staff() {
+		c.Redirect(http.StatusSeeOther, "/console")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/portal")
+}

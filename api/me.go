@@ -1,0 +1,160 @@
+package api
+
+import (
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+)
+
+type accountJSON struct {
+	ID     string `json:"id"`
+	Email  string `json:"email"`
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+}
+
+type learningProfileJSON struct {
+	ID                 string        `json:"id"`
+	DisplayName        string        `json:"display_name"`
+	Accounts           []accountJSON `json:"accounts"`
+	ConnectedProfileID *string       `json:"connected_profile_id"`
+}
+
+type profileJSON struct {
+	ID         string  `json:"id"`
+	MCID       string  `json:"mcid"`
+	LegalName  string  `json:"legal_name"`
+	Status     string  `json:"status"`
+	MergedInto *string `json:"merged_into"`
+	Connected  bool    `json:"connected"`
+}
+
+type meJSON struct {
+	Role                  certdesk.Role        `json:"role"`
+	Name                  string               `json:"name"`
+	Email                 string               `json:"email"`
+	CSRFToken             string               `json:"csrf_token,omitempty"`
+	Accounts              []accountJSON        `json:"accounts"`
+	LearningProfile       *learningProfileJSON `json:"learning_profile"`
+	CertificationProfiles []profileJSON        `json:"certification_profiles"`
+}
+
+func toAccountJSON(as []certdesk.Account) []accountJSON {
+	out := make([]accountJSON, len(as))
+	for i, a := range as {
+		out[i] = accountJSON{ID: a.ID, Email: a.Email, Kind: a.Kind, Status: a.Status}
+	}
+	return out
+}
+
+func learnerJSON(l store.Learner) meJSON {
+	me := meJSON{
+		Role: certdesk.RoleLearner, Name: l.Account.DisplayName, Email: l.Account.Email,
+		Accounts: toAccountJSON(l.Accounts), CertificationProfiles: []profileJSON{},
+	}
+	if l.LearningProfile != nil {
+		me.LearningProfile = &learningProfileJSON{ID: l.LearningProfile.ID, DisplayName: l.LearningProfile.DisplayName, Accounts: me.Accounts}
+	}
+	for _, p := range l.CertificationProfiles {
+		connected := p.ConnectedLearningProfileID != nil
+		me.CertificationProfiles = append(me.CertificationProfiles, profileJSON{
+			ID: p.ID, MCID: p.MCID, LegalName: p.LegalName, Status: p.Status, MergedInto: p.MergedIntoID, Connected: connected,
+		})
+		if connected && me.LearningProfile != nil && *p.ConnectedLearningProfileID == me.LearningProfile.ID {
+			id := p.ID
+			me.LearningProfile.ConnectedProfileID = &id
+		}
+	}
+	return me
+}
+
+// me answers who is calling.
+func (s *Server) me(c *gin.Context) {
+	p := caller(c)
+	me := meJSON{Role: p.Role, Name: p.Name, Email: p.Email, Accounts: []accountJSON{}, CertificationProfiles: []profileJSON{}}
+	if p.Role == certdesk.RoleLearner {
+		l, err := s.store.Learner(c.Request.Context(), p.AccountID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		me = learnerJSON(l)
+	}
+	if p.viaCookie {
+		me.CSRFToken = s.sessions.csrfToken(p.session)
+	}
+	c.JSON(http.StatusOK, me)
+}
+
+type addAccountRequest struct {
+	Email string `json:"email"`
+	Kind  string `json:"kind"`
+}
+
+// addAccount adds an account to the caller's learning profile, as the
+// learning site's "Add account" does. 201 when added, 200 when it was there.
+func (s *Server) addAccount(c *gin.Context) {
+	var req addAccountRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	fields := map[string]string{}
+	email := certdesk.NormalizeEmail(req.Email)
+	if !validEmail(email) {
+		fields["email"] = "must be an email address, such as name@outlook.com"
+	}
+	if req.Kind == "" {
+		req.Kind = certdesk.AccountPersonal
+	}
+	if req.Kind != certdesk.AccountPersonal && req.Kind != certdesk.AccountWork {
+		fields["kind"] = "must be personal or work"
+	}
+	if len(fields) > 0 {
+		fail(c, certdesk.Invalid(fields))
+		return
+	}
+	ctx := c.Request.Context()
+	p := caller(c)
+	lpID := c.Param("id")
+	acct, err := s.store.Account(ctx, p.AccountID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	// Another learner's learning profile is answered as missing: its
+	// existence is not the caller's business.
+	if acct.LearningProfileID == nil || *acct.LearningProfileID != lpID {
+		fail(c, certdesk.Errorf(certdesk.ENOTFOUND, "you have no learning profile %q", lpID))
+		return
+	}
+	added, created, err := s.store.AddAccount(ctx, lpID, email, req.Kind)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	l, err := s.store.Learner(ctx, p.AccountID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	c.JSON(code, gin.H{"account": toAccountJSON([]certdesk.Account{added})[0], "learning_profile": learnerJSON(l).LearningProfile})
+}
+
+// validEmail accepts a plain address (no display name), at most 254 bytes.
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " <>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
+}

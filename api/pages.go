@@ -1,0 +1,90 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/web"
+)
+
+// pageData fills the layout's part of a page.
+func (s *Server) pageData(c *gin.Context, title string, data any) web.Page {
+	page := web.Page{Title: title, Dev: s.dev, Data: data}
+	if p := caller(c); p != nil {
+		page.Signed = &web.Person{Name: p.Name, Email: p.Email, Role: string(p.Role)}
+		page.CSRFToken = s.sessions.csrfToken(p.session)
+	}
+	return page
+}
+
+// signInFirst sends an anonymous browser to sign in.
+func (s *Server) signInFirst(c *gin.Context) bool {
+	if caller(c) != nil {
+		return false
+	}
+	if s.dev {
+		c.Redirect(http.StatusSeeOther, "/dev/login")
+	} else {
+		fail(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to use this"))
+	}
+	return true
+}
+
+type portalView struct {
+	Me    meJSON
+	Cases []certdesk.Case
+}
+
+// portal is the learner's home: their profiles, connection and cases.
+func (s *Server) portal(c *gin.Context) {
+	if s.signInFirst(c) {
+		return
+	}
+	p := caller(c)
+	if p.Role.Staff() {
+		c.Redirect(http.StatusSeeOther, "/console")
+		return
+	}
+	ctx := c.Request.Context()
+	l, err := s.store.Learner(ctx, p.AccountID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	scope, err := s.learnerScope(ctx, p)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, err := s.store.ListCases(ctx, store.CaseFilter{Learner: &scope, Limit: 50})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.pages.Render(c.Writer, http.StatusOK, "portal", s.pageData(c, "My certification profile", portalView{Me: learnerJSON(l), Cases: page.Items}))
+}
+
+type consoleView struct {
+	Cases []certdesk.Case
+}
+
+// console is the agents' queue.
+func (s *Server) console(c *gin.Context) {
+	if s.signInFirst(c) {
+		return
+	}
+	p := caller(c)
+	if !p.Role.Staff() {
+		fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "the console is for support agents"))
+		return
+	}
+	page, err := s.store.ListCases(c.Request.Context(), store.CaseFilter{Limit: 50})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.pages.Render(c.Writer, http.StatusOK, "console", s.pageData(c, "Cases", consoleView{Cases: page.Items}))
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/certdesk/certdesk/activities"
+	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/worker"
+)
+
+// runDev runs everything in one process: the embedded Temporal server and
+// the store in SQLite files under the data dir, the worker, the HTTP server
+// and the captured mailbox. Stop it and start it again: every open case is
+// still there and still waiting.
+func runDev(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := config.Load(config.ModeDev, nil)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "./.certdesk", "where the SQLite files and the dev secret live")
+	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listen address")
+	port := fs.Int("temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Dev(*dataDir); err != nil {
+		return err
+	}
+	cfg.Temporal.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))
+	cfg.Temporal.Namespace = devserver.Namespace
+	cfg.Temporal.APIKey, cfg.Temporal.TLS = "", nil
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+	// Take the HTTP port first: failing here is cheaper than after the
+	// Temporal server started.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another certdesk running? use --http)", cfg.HTTPAddr, err)
+	}
+	defer ln.Close()
+
+	srv, err := devserver.Start(ctx, devserver.Options{
+		DatabaseFile: filepath.Join(*dataDir, "temporal.db"),
+		Port:         *port,
+		LogFile:      filepath.Join(*dataDir, "temporal.log"),
+	})
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("port %d is taken (another Temporal dev server?): use --temporal-port: %w", *port, err)
+		}
+		return err
+	}
+	defer func() {
+		if err := srv.Stop(); err != nil {
+			slog.Warn("temporal server stop", "err", err)
+		}
+	}()
+
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	seeded := false
+	if empty, err := st.Empty(ctx); err != nil {
+		return err
+	} else if empty {
+		if _, err := st.Seed(ctx); err != nil {
+			return err
+		}
+		seeded = true
+	}
+
+	tc, err := client.Dial(client.Options{
+		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
+		Logger: sdklog.NewStructuredLogger(slog.Default()),
+	})
+	if err != nil {
+		return fmt.Errorf("temporal client: %w", err)
+	}
+	defer tc.Close()
+
+	w := worker.New(tc, cfg, &activities.Activities{Store: st})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer w.Stop()
+
+	printDevBanner(stdout, cfg, srv.HostPort(), *dataDir, seeded)
+	err = serveOn(ctx, ln, api.New(api.Deps{Config: cfg, Store: st, Temporal: tc}))
+	fmt.Fprintln(stdout, "\ncertdesk dev stopping; open cases stay in", *dataDir)
+	return err
+}
+
+func printDevBanner(w io.Writer, cfg config.Config, temporalAddr, dataDir string, seeded bool) {
+	u := cfg.PublicURL
+	state := "resumed"
+	if seeded {
+		state = "new, demo world seeded"
+	}
+	fmt.Fprintf(w, `
+certdesk dev is running (data in %s: %s)
+
+  Sign in as a demo person  %s/dev/login
+  Agent console             %s/console
+  Learner portal            %s/portal
+  Mailbox (captured mail)   %s/dev/mail
+  API                       %s/api/v1/me
+  Temporal frontend         %s  namespace %s
+                            (temporal workflow list --address %s)
+
+Press Ctrl-C to stop; start again to carry on where you left off.
+`, dataDir, state, u, u, u, u, u, temporalAddr, devserver.Namespace, temporalAddr)
+}

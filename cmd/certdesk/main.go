@@ -1,0 +1,64 @@
+// Command certdesk runs the certification support desk: `certdesk dev` for
+// everything in one process, or `api` and `worker` in production.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "certdesk:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `certdesk runs the certification support desk.
+
+Usage:
+  certdesk dev [--data-dir DIR] [--http ADDR] [--temporal-port N]
+                     everything in one process: embedded Temporal, SQLite,
+                     worker, HTTP, captured mail and the demo world
+  certdesk api       the HTTP server (production)
+  certdesk worker    the Temporal worker (production)
+  certdesk migrate   apply database migrations
+  certdesk seed      load the demo world (idempotent)
+  certdesk version   print the version
+
+Configuration comes from the environment; see the README.
+`
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return fmt.Errorf("name a command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "dev":
+		return runDev(ctx, rest, stdout)
+	case "api":
+		return runAPI(ctx, rest)
+	case "worker":
+		return runWorker(ctx, rest)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout)
+	case "seed":
+		return runSeed(ctx, rest, stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/certdesk/certdesk/activities"
+	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/worker"
+)
+
+// version is set at build time: -ldflags "-X main.version=1.2.3".
+var version = "dev"
+
+func versionString() string {
+	s := fmt.Sprintf("certdesk %s (%s", version, runtime.Version())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			switch dep.Path {
+			case "go.temporal.io/sdk", "go.temporal.io/server":
+				s += ", " + dep.Path[len("go.temporal.io/"):] + " " + dep.Version
+			}
+		}
+		for _, kv := range bi.Settings {
+			if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
+				s += ", commit " + kv.Value[:12]
+			}
+		}
+	}
+	return s + ")"
+}
+
+// production loads and validates the production configuration, sets up
+// JSON logging and logs the configuration with its secrets masked.
+func production(name string, args []string) (config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	cfg, err := config.Load(config.ModeProduction, nil)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	slog.Info("certdesk "+name+" starting", "version", version, "config", cfg)
+	return cfg, nil
+}
+
+// openStore opens the store and checks its schema is current.
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// dialTemporal returns a lazy client: the process starts even when Temporal
+// is down, and /readyz says so until it is back.
+func dialTemporal(cfg config.Config) (client.Client, error) {
+	opts, err := cfg.TemporalClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = sdklog.NewStructuredLogger(slog.Default())
+	return client.NewLazyClient(opts)
+}
+
+func runAPI(ctx context.Context, args []string) error {
+	cfg, err := production("api", args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return serveHTTP(ctx, cfg.HTTPAddr, api.New(api.Deps{Config: cfg, Store: st, Temporal: tc}))
+}
+
+func runWorker(ctx context.Context, args []string) error {
+	cfg, err := production("worker", args)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ValidateMailer(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st})
+}
+
+func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := production("migrate", args)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(res.Applied) == 0 {
+		fmt.Fprintf(stdout, "schema is current (version %d)\n", res.Version)
+		return nil
+	}
+	for _, m := range res.Applied {
+		fmt.Fprintln(stdout, "applied", m)
+	}
+	fmt.Fprintf(stdout, "schema is at version %d\n", res.Version)
+	return nil
+}
+
+func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := production("seed", args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.Seed(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo world seeded: %d rows inserted (existing rows left as they were)\n", res.Inserted)
+	return nil
+}
+
+// serveHTTP serves until ctx is done, then drains requests for up to 10 s.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return serveOn(ctx, ln, h)
+}
+
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	slog.Info("http listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
