@@ -1,0 +1,67 @@
+package certdesk_test
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk"
+)
+
+func TestIDsSortByTimeAndValidate(t *testing.T) {
+	var ids []string
+	for i := 0; i < 50; i++ {
+		ids = append(ids, certdesk.NewID())
+		if i%10 == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !certdesk.ValidID(id) {
+			t.Fatalf("NewID %q is not ValidID", id)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %q", id)
+		}
+		seen[id] = true
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	if sorted[0] != ids[0] || sorted[len(sorted)-1][:9] < ids[0][:9] {
+		t.Fatalf("ids do not sort by creation time: first %s, sorted first %s", ids[0], sorted[0])
+	}
+	for _, bad := range []string{"", "x", "01M80FWATWERKTEKS57H17KR1E", "01m80fwatwerkteks57h17kr1", "81m80fwatwerkteks57h17kr1e", "01m80fwatwerkteks57h17kr1u", "../../etc/passwd"} {
+		if certdesk.ValidID(bad) {
+			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}
+
+func TestErrorCodesAndMessages(t *testing.T) {
+	wrapped := fmt.Errorf("store: case: %w", &certdesk.Error{Code: certdesk.ENOTFOUND, Message: "no case", Err: errors.New("sql: no rows")})
+	if !errors.Is(wrapped, certdesk.ErrNotFound) || errors.Is(wrapped, certdesk.ErrConflict) {
+		t.Fatal("errors.Is does not follow codes")
+	}
+	if certdesk.ErrorCode(wrapped) != certdesk.ENOTFOUND || certdesk.ErrorMessage(wrapped) != "no case" {
+		t.Fatalf("code %q message %q", certdesk.ErrorCode(wrapped), certdesk.ErrorMessage(wrapped))
+	}
+	internal := errors.New("pq: password authentication failed for user admin")
+	if certdesk.ErrorCode(internal) != certdesk.EINTERNAL || certdesk.ErrorMessage(internal) == internal.Error() {
+		t.Fatal("an internal error's text reaches the caller")
+	}
+	if certdesk.ErrorCode(nil) != "" {
+		t.Fatal("nil has a code")
+	}
+}
+
+func TestStatusTerminal(t *testing.T) {
+	open := map[certdesk.Status]bool{certdesk.StatusOpen: true, certdesk.StatusAwaitingLearner: true, certdesk.StatusAwaitingAgent: true, certdesk.StatusCoolingOff: true}
+	for _, s := range certdesk.Statuses {
+		if s.Terminal() == open[s] {
+			t.Errorf("%s: Terminal() = %v", s, s.Terminal())
+		}
+	}
+}

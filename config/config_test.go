@@ -1,0 +1,220 @@
+package config_test
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/certdesk/certdesk/config"
+)
+
+func load(t *testing.T, mode config.Mode, env config.MapEnv) (config.Config, error) {
+	t.Helper()
+	cfg, err := config.Load(mode, env)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+var good = config.MapEnv{
+	"CERTDESK_DATABASE_URL": "postgres://certdesk:hunter2@db.internal:5432/certdesk",
+	"CERTDESK_PUBLIC_URL":   "https://support.example.com/",
+	"CERTDESK_SECRET":       strings.Repeat("k", 40),
+}
+
+func with(env config.MapEnv, kv ...string) config.MapEnv {
+	out := config.MapEnv{}
+	for k, v := range env {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(out, kv[i])
+		} else {
+			out[kv[i]] = kv[i+1]
+		}
+	}
+	return out
+}
+
+func TestValidationMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		env  config.MapEnv
+		want []string // each must appear in the error
+	}{
+		{"nothing set", config.MapEnv{}, []string{"CERTDESK_DATABASE_URL is required", "CERTDESK_PUBLIC_URL is required", "CERTDESK_SECRET is required in production"}},
+		{"short secret", with(good, "CERTDESK_SECRET", "abc"), []string{"CERTDESK_SECRET is too short"}},
+		{"mysql URL", with(good, "CERTDESK_DATABASE_URL", "mysql://x/y"), []string{"CERTDESK_DATABASE_URL", "neither a postgres:// URL"}},
+		{"public URL not a URL", with(good, "CERTDESK_PUBLIC_URL", "support desk"), []string{"CERTDESK_PUBLIC_URL", "not an absolute http(s) URL"}},
+		{"public URL plain http", with(good, "CERTDESK_PUBLIC_URL", "http://support.example.com"), []string{"must use https"}},
+		{"bad duration", with(good, "CERTDESK_COOLING_OFF", "three days"), []string{"CERTDESK_COOLING_OFF", "not a positive Go duration"}},
+		{"bad listen address", with(good, "CERTDESK_HTTP_ADDR", "8080"), []string{"CERTDESK_HTTP_ADDR"}},
+		{"bad sandbox flag", with(good, "SENDGRID_SANDBOX", "maybe"), []string{"SENDGRID_SANDBOX"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, config.ModeProduction, tc.env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the database password", err)
+			}
+		})
+	}
+	if _, err := load(t, config.ModeProduction, good); err != nil {
+		t.Fatalf("good production config refused: %v", err)
+	}
+	if _, err := load(t, config.ModeDev, config.MapEnv{"CERTDESK_DATABASE_URL": "/tmp/x.db", "CERTDESK_PUBLIC_URL": "http://127.0.0.1:8080"}); err != nil {
+		t.Fatalf("dev config without a secret refused: %v", err)
+	}
+}
+
+func TestDevDefaults(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load(config.ModeDev, config.MapEnv{"CERTDESK_HTTP_ADDR": "0.0.0.0:9090"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Dev(dir); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL != "http://127.0.0.1:9090" || !strings.HasPrefix(cfg.DatabaseURL, dir) || len(cfg.Secret) < 32 {
+		t.Fatalf("dev defaults: %+v", cfg)
+	}
+	again, _ := config.Load(config.ModeDev, config.MapEnv{})
+	_ = again.Dev(dir)
+	if again.Secret != cfg.Secret {
+		t.Fatal("the dev secret changed between starts: sessions would not survive a restart")
+	}
+	if cfg.AgentSLA != 48*time.Hour || cfg.CoolingOff != 72*time.Hour || cfg.VerifyTTL != 24*time.Hour || cfg.LearnerWait != 336*time.Hour {
+		t.Fatalf("durations: %v %v %v %v", cfg.AgentSLA, cfg.CoolingOff, cfg.VerifyTTL, cfg.LearnerWait)
+	}
+}
+
+func TestTemporalVariablesReadAsTheCLIReadsThem(t *testing.T) {
+	cfg, err := load(t, config.ModeProduction, with(good,
+		"TEMPORAL_ADDRESS", "acme.a1b2c.tmprl.cloud:7233",
+		"TEMPORAL_NAMESPACE", "acme.a1b2c",
+		"TEMPORAL_API_KEY", "tmprl-secret-key",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := cfg.TemporalClientOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.HostPort != "acme.a1b2c.tmprl.cloud:7233" || opts.Namespace != "acme.a1b2c" {
+		t.Errorf("client options %s / %s", opts.HostPort, opts.Namespace)
+	}
+	if opts.Credentials == nil || opts.ConnectionOptions.TLS == nil {
+		t.Error("an API key must bring credentials and TLS, as in the Temporal CLI")
+	}
+	def, _ := load(t, config.ModeProduction, good)
+	if def.Temporal.Address != "127.0.0.1:7233" || def.Temporal.Namespace != "default" {
+		t.Errorf("defaults %s / %s", def.Temporal.Address, def.Temporal.Namespace)
+	}
+}
+
+func TestTemplatesFromEnvironment(t *testing.T) {
+	cfg, err := load(t, config.ModeProduction, with(good, "SENDGRID_TEMPLATE_CONNECT_COMPLETED", "d-123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Mail.Templates["connect_completed"] != "d-123" {
+		t.Fatalf("templates = %v", cfg.Mail.Templates)
+	}
+}
+
+func TestLoggedWithSecretsMasked(t *testing.T) {
+	cfg, err := load(t, config.ModeProduction, with(good, "TEMPORAL_API_KEY", "tmprl-secret-key", "SENDGRID_API_KEY", "SG.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", cfg)
+	out := buf.String()
+	for _, secret := range []string{"hunter2", strings.Repeat("k", 40), "tmprl-secret-key", "SG.secret"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log line shows a secret (%s): %s", secret, out)
+		}
+	}
+	for _, shown := range []string{"db.internal", "https://support.example.com", "****"} {
+		if !strings.Contains(out, shown) {
+			t.Errorf("log line lacks %q: %s", shown, out)
+		}
+	}
+}
+
+// The compose file sets only variables the loader reads, sets every one a
+// production process needs, and its values pass validation.
+func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
+	raw, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			Build       any               `yaml:"build"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &compose); err != nil {
+		t.Fatal(err)
+	}
+	known := append(slices.Clone(config.Variables), config.TemporalVariables...)
+	// ${VAR:-default} and ${VAR:?message} take a value, as compose would.
+	interp := regexp.MustCompile(`\$\{([A-Z_]+)(?::[-?]([^}]*))?\}`)
+	built := 0
+	for name, svc := range compose.Services {
+		if svc.Build == nil {
+			continue
+		}
+		built++
+		env := config.MapEnv{}
+		for k, v := range svc.Environment {
+			if !slices.Contains(known, k) && !strings.HasPrefix(k, config.TemplateVariablePrefix) {
+				t.Errorf("%s sets %s, which the config loader does not read", name, k)
+			}
+			env[k] = interp.ReplaceAllStringFunc(v, func(m string) string {
+				parts := interp.FindStringSubmatch(m)
+				if strings.Contains(m, ":?") || parts[2] == "" {
+					return strings.Repeat("x", 40) // a required value the operator supplies
+				}
+				return parts[2]
+			})
+		}
+		cfg, err := load(t, config.ModeProduction, env)
+		if err != nil {
+			t.Errorf("%s: its environment does not pass validation:\n%v", name, err)
+			continue
+		}
+		if cfg.Temporal.Address != "temporal:7233" {
+			t.Errorf("%s: Temporal address %q, want the compose service", name, cfg.Temporal.Address)
+		}
+		if len(svc.Command) == 1 && svc.Command[0] == "worker" {
+			if err := cfg.ValidateMailer(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	if built != 3 {
+		t.Errorf("compose builds %d certdesk services, want migrate, api and worker", built)
+	}
+}
