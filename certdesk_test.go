@@ -65,3 +65,37 @@ func TestStatusTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestTokens(t *testing.T) {
+	raw, hash := certdesk.NewToken()
+	if len(raw) != 43 || len(hash) != 64 {
+		t.Fatalf("token %q hash %q", raw, hash)
+	}
+	if h, ok := certdesk.HashToken(raw); !ok || h != hash {
+		t.Fatal("HashToken does not give the stored hash")
+	}
+	raw2, _ := certdesk.NewToken()
+	if raw2 == raw {
+		t.Fatal("two tokens are equal")
+	}
+	for _, bad := range []string{"", raw[:42], raw + "A", raw[:42] + "=", raw[:42] + "+", raw[:42] + "/"} {
+		if _, ok := certdesk.HashToken(bad); ok {
+			t.Errorf("HashToken(%q) accepted", bad)
+		}
+	}
+}
+
+// No input makes the token parser panic or accept something that does not
+// decode to 32 bytes.
+func FuzzHashToken(f *testing.F) {
+	raw, _ := certdesk.NewToken()
+	for _, s := range []string{raw, "", "%%%", raw[:42] + "\u00e9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, ok := certdesk.HashToken(s)
+		if ok && (len(s) != 43 || len(h) != 64) {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}

@@ -105,6 +105,7 @@ type Case struct {
 	ParentCaseID      *string    `json:"parent_case_id,omitempty"`
 	SLADueAt          *time.Time `json:"sla_due_at,omitempty"`
 	WorkflowID        string     `json:"workflow_id"`
+	RunID             string     `json:"run_id,omitempty"`
 	// Version grows by one with every change; the timeline's seq is it.
 	Version int64 `json:"version"`
 	// WorkflowStep is the last workflow transition applied, so a retried

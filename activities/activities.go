@@ -5,16 +5,31 @@
 package activities
 
 import (
+	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 )
 
 // Activities are registered with the worker as one struct.
 type Activities struct {
-	Store *store.Store
+	Store  *store.Store
+	Mailer mail.Mailer
+	Links  Links
 	// Clock is the time; nil is time.Now.
 	Clock func() time.Time
+}
+
+// Links builds the URLs of email links from the configured public URL,
+// never from a request.
+type Links struct {
+	BaseURL string
+}
+
+// URL is the link of a raw token.
+func (l Links) URL(token string) string {
+	return strings.TrimRight(l.BaseURL, "/") + "/l/" + token
 }
 
 func (a *Activities) now() time.Time {

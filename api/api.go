@@ -15,6 +15,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/web"
 )
@@ -36,13 +37,15 @@ type Server struct {
 	sessions      *sessions
 	pages         *web.Pages
 	metrics       *metrics
+	webhook       *mail.WebhookVerifier
 	dev           bool
 	secureCookies bool
 	now           func() time.Time
 	handler       http.Handler
 }
 
-// New builds the server and its routes.
+// New builds the server and its routes. The configuration must have been
+// validated (an invalid webhook key is refused there).
 func New(d Deps) *Server {
 	now := d.Now
 	if now == nil {
@@ -58,6 +61,12 @@ func New(d Deps) *Server {
 		dev:           d.Config.Mode == config.ModeDev,
 		secureCookies: strings.HasPrefix(d.Config.PublicURL, "https://"),
 		now:           now,
+	}
+	if key := d.Config.Mail.SendGridWebhookKey; key != "" {
+		s.webhook, _ = mail.NewWebhookVerifier(key) // validated by config
+		if s.webhook != nil {
+			s.webhook.Now = now
+		}
 	}
 	s.handler = s.routes()
 	return s
@@ -91,9 +100,18 @@ func (s *Server) routes() http.Handler {
 	v1.GET("/cases/:id", s.require(), s.getCase)
 	v1.GET("/cases/:id/events", s.require(), s.caseEvents)
 
+	r.GET("/l/:token", s.linkPage)
+	r.HEAD("/l/:token", s.linkPage)
+	r.POST("/l/:token", s.useLink)
+	r.POST("/webhooks/sendgrid", s.sendgridWebhook)
+
 	if s.dev {
 		r.GET("/dev/login", s.devLoginPage)
 		r.POST("/dev/login", s.devLogin)
+		r.GET("/dev/mail", s.devMailPage)
+		r.GET("/dev/mail/:id", s.devMailMessage)
+		r.GET("/dev/mail/:id/html", s.devMailHTML)
+		v1.GET("/dev/mail", s.devMailJSON)
 	}
 	r.POST("/logout", s.logout)
 	return r

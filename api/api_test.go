@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,18 +15,19 @@ import (
 	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
 )
 
 // harness is an API server over a seeded store.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	h     http.Handler
 	store *store.Store
 }
 
-func devConfig(t *testing.T, mode config.Mode) config.Config {
+func devConfig(t testing.TB, mode config.Mode) config.Config {
 	t.Helper()
 	cfg, err := config.Load(mode, config.MapEnv{})
 	if err != nil {
@@ -39,7 +38,7 @@ func devConfig(t *testing.T, mode config.Mode) config.Config {
 	return cfg
 }
 
-func newHarness(t *testing.T, dialect string, tc client.Client) *harness {
+func newHarness(t testing.TB, dialect string, tc client.Client) *harness {
 	t.Helper()
 	st := storetest.Seeded(t, dialect)
 	return &harness{t: t, store: st, h: api.New(api.Deps{Config: devConfig(t, config.ModeDev), Store: st, Temporal: tc})}
@@ -51,7 +50,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -60,36 +59,29 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (r response) errorCode(t *testing.T) string {
+func (r response) errorCode(t testing.TB) string {
 	t.Helper()
 	e, _ := r.json(t)["error"].(map[string]any)
 	code, _ := e["code"].(string)
 	return code
 }
 
-// do sends a request; body is JSON-encoded unless it is a string.
+// do sends a request through the handler (see stacktest.NewRequest).
 func (h *harness) do(method, path, token string, body any) response {
 	h.t.Helper()
-	var rd io.Reader
-	ct := ""
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd, ct = strings.NewReader(b), "application/json"
-	default:
-		buf, _ := json.Marshal(b)
-		rd, ct = bytes.NewReader(buf), "application/json"
+	req, err := stacktest.NewRequest(method, path, token, body)
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	req := httptest.NewRequest(method, path, rd)
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	rec := h.serve(req)
+	return response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+// serve runs one request through the handler.
+func (h *harness) serve(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.h.ServeHTTP(rec, req)
-	return response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	return rec
 }
 
 // login signs in through the dev sign-in and returns the bearer token.

@@ -54,16 +54,21 @@ type errorDetail struct {
 // with their detail and answered with a generic message.
 func fail(c *gin.Context, err error) {
 	code := certdesk.ErrorCode(err)
-	if code == certdesk.EINTERNAL || code == certdesk.EUNAVAILABLE {
-		slog.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", requestID(c),
-			"method", c.Request.Method, "path", c.FullPath())
-	}
+	logIfInternal(c, err)
 	c.AbortWithStatusJSON(status(code), errorBody{Error: errorDetail{
 		Code:      code,
 		Message:   certdesk.ErrorMessage(err),
 		Fields:    certdesk.ErrorFields(err),
 		RequestID: requestID(c),
 	}})
+}
+
+// logIfInternal logs an error the caller cannot fix, with its detail.
+func logIfInternal(c *gin.Context, err error) {
+	if code := certdesk.ErrorCode(err); code == certdesk.EINTERNAL || code == certdesk.EUNAVAILABLE {
+		slog.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", requestID(c),
+			"method", c.Request.Method, "path", c.FullPath())
+	}
 }
 
 // maxBody bounds every request body.

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/mail"
 )
 
 // Mode says how certdesk runs.
@@ -50,6 +51,8 @@ type Config struct {
 	Secret string
 	// TemporalUIURL, when set, adds links from a case to its workflow.
 	TemporalUIURL string
+	// TaskQueue is the Temporal task queue of certdesk's workflows.
+	TaskQueue string
 
 	Mail Mail
 
@@ -99,7 +102,7 @@ func (m MapEnv) Environ() []string {
 // Temporal's own). The docker-compose test checks against it.
 var Variables = []string{
 	"CERTDESK_DATABASE_URL", "CERTDESK_HTTP_ADDR", "CERTDESK_PUBLIC_URL", "CERTDESK_SECRET",
-	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
+	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT",
 }
@@ -138,6 +141,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		PublicURL:     strings.TrimRight(get("CERTDESK_PUBLIC_URL", ""), "/"),
 		Secret:        get("CERTDESK_SECRET", ""),
 		TemporalUIURL: strings.TrimRight(get("CERTDESK_TEMPORAL_UI_URL", ""), "/"),
+		TaskQueue:     get("CERTDESK_TASK_QUEUE", "certdesk"),
 		Mail: Mail{
 			From:               get("CERTDESK_MAIL_FROM", "support@certdesk.example"),
 			FromName:           get("CERTDESK_MAIL_FROM_NAME", "Certification Support"),
@@ -254,6 +258,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("SENDGRID_BASE_URL: %q is not an absolute http(s) URL", c.Mail.SendGridBaseURL))
 		}
 	}
+	if c.Mail.SendGridWebhookKey != "" {
+		if _, err := mail.NewWebhookVerifier(c.Mail.SendGridWebhookKey); err != nil {
+			errs = append(errs, fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: not SendGrid's verification key (the base64 ECDSA public key of the signed event webhook): %v", err))
+		}
+	}
 	if !strings.Contains(c.Mail.From, "@") {
 		errs = append(errs, fmt.Errorf("CERTDESK_MAIL_FROM: %q is not an email address", c.Mail.From))
 	}
@@ -271,6 +280,15 @@ func (c Config) ValidateMailer() error {
 		return errors.New("SENDGRID_API_KEY is required for the worker in production: it sends the case emails")
 	}
 	return nil
+}
+
+// Mailer returns the production mailer: SendGrid with the configured
+// templates.
+func (c Config) Mailer() *mail.SendGrid {
+	return &mail.SendGrid{
+		APIKey: c.Mail.SendGridAPIKey, BaseURL: c.Mail.SendGridBaseURL, From: c.Mail.From, FromName: c.Mail.FromName,
+		Sandbox: c.Mail.SendGridSandbox, Templates: c.Mail.Templates,
+	}
 }
 
 // TemporalClientOptions returns the SDK client options of the profile.
@@ -307,6 +325,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("temporal_api_key", mask(c.Temporal.APIKey)),
 		slog.Bool("temporal_tls", c.Temporal.TLS != nil && !c.Temporal.TLS.Disabled || c.Temporal.APIKey != ""),
 		slog.String("temporal_ui_url", c.TemporalUIURL),
+		slog.String("task_queue", c.TaskQueue),
 		slog.String("mail_from", c.Mail.From),
 		slog.String("sendgrid_api_key", mask(c.Mail.SendGridAPIKey)),
 		slog.Bool("sendgrid_sandbox", c.Mail.SendGridSandbox),

@@ -44,8 +44,8 @@ type Options struct {
 	DatabaseFile string
 	// Port of the frontend (gRPC). 0 picks a free port.
 	Port int
-	// LogFile receives the server's own logs (they are verbose). Empty
-	// discards everything below error level to stderr.
+	// LogFile receives the server's own warnings and errors (it is
+	// verbose). Empty discards them (tests).
 	LogFile string
 	// DynamicConfig overrides or adds to LatencyConfig.
 	DynamicConfig map[string]any
@@ -203,7 +203,7 @@ func sqlConfig(file string) (*config.SQL, error) {
 
 func serverLogger(file string) (log.Logger, error) {
 	if file == "" {
-		return log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "error"})), nil
+		return log.NewNoopLogger(), nil
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, fmt.Errorf("devserver: %w", err)

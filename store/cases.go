@@ -102,80 +102,87 @@ type Change struct {
 // timeline has no gaps. It returns the case after the change and whether the
 // change applied (false: this workflow step was applied before).
 func (s *Store) ChangeCase(ctx context.Context, ch Change) (certdesk.Case, bool, error) {
-	data, err := eventData(ch.Event.Data)
-	if err != nil {
-		return certdesk.Case{}, false, err
-	}
 	var (
 		c       certdesk.Case
 		applied bool
 	)
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := s.forUpdate(tx).Where("id = ?", ch.CaseID).Take(&c).Error; err != nil {
-			return err
-		}
-		if ch.WorkflowStep > 0 && c.WorkflowStep >= ch.WorkflowStep {
-			return nil // applied before: a retry or a replay
-		}
-		if ch.ExpectVersion > 0 && c.Version != ch.ExpectVersion {
-			return certdesk.Errorf(certdesk.ECONFLICT, "the case changed since you loaded it (now at version %d, you had %d)", c.Version, ch.ExpectVersion)
-		}
-		now := s.now()
-		set := map[string]any{"version": c.Version + 1, "updated_at": now}
-		if ch.WorkflowStep > 0 {
-			set["workflow_step"] = ch.WorkflowStep
-		}
-		if ch.Status != "" && ch.Status != c.Status {
-			set["status"] = ch.Status
-			if ch.Status.Terminal() {
-				set["closed_at"] = now
-			}
-		}
-		if ch.Resolution != "" {
-			set["resolution"] = ch.Resolution
-		}
-		for col, v := range map[string]*bool{"escalated": ch.Escalated, "unreachable": ch.Unreachable, "security_review": ch.SecurityReview} {
-			if v != nil {
-				set[col] = *v
-			}
-		}
-		if ch.Assignee != nil {
-			if *ch.Assignee == "" {
-				set["assignee_id"] = nil
-			} else {
-				set["assignee_id"] = *ch.Assignee
-			}
-		}
-		if ch.SLADueAt != nil {
-			set["sla_due_at"] = ch.SLADueAt.UTC()
-		}
-		if ch.ClearSLA {
-			set["sla_due_at"] = nil
-		}
-		if ch.Details != nil {
-			set["details"] = ch.Details
-		}
-		if ch.Subject != "" {
-			set["subject"] = ch.Subject
-		}
-		res := tx.Model(&certdesk.Case{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return certdesk.Errorf(certdesk.ECONFLICT, "the case changed while this change was being made; try again")
-		}
-		ev := certdesk.CaseEvent{CaseID: c.ID, Seq: c.Version + 1, At: now, Actor: ch.Event.Actor, Type: ch.Event.Type, Data: data}
-		if err := tx.Create(&ev).Error; err != nil {
-			return err
-		}
-		applied = true
-		return tx.Where("id = ?", c.ID).Take(&c).Error
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		c, applied, err = s.changeCase(tx, ch)
+		return err
 	})
 	if err != nil {
 		return c, false, fmt.Errorf("store: change case %q: %w", ch.CaseID, err)
 	}
 	return c, applied, nil
+}
+
+// changeCase is ChangeCase inside a caller's transaction.
+func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) {
+	var c certdesk.Case
+	data, err := eventData(ch.Event.Data)
+	if err != nil {
+		return c, false, err
+	}
+	if err := s.forUpdate(tx).Where("id = ?", ch.CaseID).Take(&c).Error; err != nil {
+		return c, false, err
+	}
+	if ch.WorkflowStep > 0 && c.WorkflowStep >= ch.WorkflowStep {
+		return c, false, nil // applied before: a retry or a replay
+	}
+	if ch.ExpectVersion > 0 && c.Version != ch.ExpectVersion {
+		return c, false, certdesk.Errorf(certdesk.ECONFLICT, "the case changed since you loaded it (now at version %d, you had %d)", c.Version, ch.ExpectVersion)
+	}
+	now := s.now()
+	set := map[string]any{"version": c.Version + 1, "updated_at": now}
+	if ch.WorkflowStep > 0 {
+		set["workflow_step"] = ch.WorkflowStep
+	}
+	if ch.Status != "" && ch.Status != c.Status {
+		set["status"] = ch.Status
+		if ch.Status.Terminal() {
+			set["closed_at"] = now
+		}
+	}
+	if ch.Resolution != "" {
+		set["resolution"] = ch.Resolution
+	}
+	for col, v := range map[string]*bool{"escalated": ch.Escalated, "unreachable": ch.Unreachable, "security_review": ch.SecurityReview} {
+		if v != nil {
+			set[col] = *v
+		}
+	}
+	if ch.Assignee != nil {
+		if *ch.Assignee == "" {
+			set["assignee_id"] = nil
+		} else {
+			set["assignee_id"] = *ch.Assignee
+		}
+	}
+	if ch.SLADueAt != nil {
+		set["sla_due_at"] = ch.SLADueAt.UTC()
+	}
+	if ch.ClearSLA {
+		set["sla_due_at"] = nil
+	}
+	if ch.Details != nil {
+		set["details"] = ch.Details
+	}
+	if ch.Subject != "" {
+		set["subject"] = ch.Subject
+	}
+	res := tx.Model(&certdesk.Case{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
+	if res.Error != nil {
+		return c, false, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return c, false, certdesk.Errorf(certdesk.ECONFLICT, "the case changed while this change was being made; try again")
+	}
+	ev := certdesk.CaseEvent{CaseID: c.ID, Seq: c.Version + 1, At: now, Actor: ch.Event.Actor, Type: ch.Event.Type, Data: data}
+	if err := tx.Create(&ev).Error; err != nil {
+		return c, false, err
+	}
+	return c, true, tx.Where("id = ?", c.ID).Take(&c).Error
 }
 
 // Events returns a case's timeline after seq (0 for all), oldest first.

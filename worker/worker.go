@@ -12,7 +12,6 @@ import (
 
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/config"
-	"github.com/certdesk/certdesk/workflows"
 )
 
 // Options returns the worker's tuning; see the README's "Worker tuning".
@@ -25,7 +24,7 @@ func Options(cfg config.Config) sdkworker.Options {
 
 // New builds a worker with every workflow and activity registered.
 func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, Options(cfg))
+	w := sdkworker.New(c, cfg.TaskQueue, Options(cfg))
 	Register(w, acts)
 	return w
 }
@@ -42,7 +41,7 @@ func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activiti
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}
-	slog.Info("worker started", "task_queue", workflows.TaskQueue)
+	slog.Info("worker started", "task_queue", cfg.TaskQueue)
 	<-ctx.Done()
 	w.Stop()
 	slog.Info("worker stopped")

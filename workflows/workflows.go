@@ -11,9 +11,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// TaskQueue is the one task queue certdesk's workers poll.
-const TaskQueue = "certdesk"
-
 // storeActivity is the options of an activity that writes the store: short,
 // retried with backoff for as long as a database outage may last (a case
 // must not fail because PostgreSQL restarted).
@@ -28,4 +25,18 @@ func storeActivity(ctx workflow.Context) workflow.Context {
 			// anything else is an outage to wait out.
 		},
 	})
+}
+
+// EmailActivityOptions are the options of SendEmail: SendGrid may be down
+// or throttling for a while, so attempts go on with backoff (a 429 sets its
+// own delay from X-RateLimit-Reset) for up to a day; a refusal (4xx) is
+// non-retryable and shows on the case.
+var EmailActivityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    10 * time.Minute,
+	},
 }

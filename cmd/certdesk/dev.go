@@ -20,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -103,7 +104,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tc.Close()
 
-	w := worker.New(tc, cfg, &activities.Activities{Store: st})
+	acts := &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: cfg.PublicURL}}
+	w := worker.New(tc, cfg, acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

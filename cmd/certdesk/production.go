@@ -124,7 +124,7 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st})
+	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: cfg.Mailer(), Links: activities.Links{BaseURL: cfg.PublicURL}})
 }
 
 func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {

@@ -1,0 +1,148 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/mail"
+	"github.com/certdesk/certdesk/store"
+)
+
+// LinkSpec asks SendEmail to put a fresh single-use link in the message.
+type LinkSpec struct {
+	// Purpose says what using the link does (the workflow reads it).
+	Purpose string
+	TTL     time.Duration
+}
+
+// SendEmailInput is one email of a case step.
+type SendEmailInput struct {
+	CaseID string
+	Step   string
+	Kind   string
+	To     string
+	ToName string
+	Data   map[string]any
+	// Link, when set, puts a new link (token bound to this case, step and
+	// recipient) in Data["link"], and its expiry in Data["expires_at"].
+	Link *LinkSpec
+}
+
+// SendEmailResult says what became of the message.
+type SendEmailResult struct {
+	EmailID    string
+	Status     string
+	ProviderID string
+	// AlreadySent is true when an earlier attempt or run had sent it.
+	AlreadySent bool
+}
+
+// accepted is the heartbeat an attempt records as soon as the provider
+// accepted the message: if the attempt fails after that (say the database
+// is down), the retry finds it and does not send a second copy.
+type accepted struct {
+	EmailID    string
+	ProviderID string
+}
+
+// SendEmail sends the message of a case step exactly once.
+// Retry: the (case, step) row is recorded before sending, and the provider's
+// acceptance is kept in the activity's heartbeat and then on the row; a retry
+// that finds either does not send again. (Only a process killed in the
+// milliseconds between the provider's answer and the heartbeat can send twice.)
+func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
+	if !mail.Known(in.Kind) {
+		return SendEmailResult{}, temporal.NewNonRetryableApplicationError("unknown message kind "+in.Kind, "invalid", nil)
+	}
+	if activity.HasHeartbeatDetails(ctx) {
+		var prev accepted
+		if err := activity.GetHeartbeatDetails(ctx, &prev); err == nil && prev.EmailID != "" {
+			if err := a.Store.MarkEmailSent(ctx, prev.EmailID, prev.ProviderID); err != nil {
+				return SendEmailResult{}, err
+			}
+			return SendEmailResult{EmailID: prev.EmailID, Status: store.EmailSent, ProviderID: prev.ProviderID, AlreadySent: true}, nil
+		}
+	}
+
+	e := store.Email{CaseID: in.CaseID, Step: in.Step, Kind: in.Kind, ToAddr: in.To}
+	if err := a.Store.CreateEmail(ctx, &e); errors.Is(err, certdesk.ErrConflict) {
+		if e, err = a.Store.EmailForStep(ctx, in.CaseID, in.Step); err != nil {
+			return SendEmailResult{}, err
+		}
+	} else if err != nil {
+		return SendEmailResult{}, err
+	}
+	switch e.Status {
+	case store.EmailSent, store.EmailDelivered, store.EmailBounced:
+		return SendEmailResult{EmailID: e.ID, Status: e.Status, ProviderID: e.ProviderID, AlreadySent: true}, nil
+	case store.EmailFailed:
+		return SendEmailResult{}, temporal.NewNonRetryableApplicationError("the provider refused this email: "+e.LastError, "email_failed", nil)
+	}
+
+	msg := mail.Message{Kind: in.Kind, To: in.To, ToName: in.ToName, CaseID: in.CaseID, Step: in.Step, Data: map[string]any{}}
+	for k, v := range in.Data {
+		msg.Data[k] = v
+	}
+	if in.Link != nil {
+		url, expires, err := a.issueLink(ctx, in)
+		if err != nil {
+			return SendEmailResult{}, err
+		}
+		msg.Data["link"], msg.Data["expires_at"], msg.HasLinks = url, expires.Format("Mon 2 Jan 2006, 15:04 MST"), true
+	}
+	subject := ""
+	if r, err := mail.Render(msg); err == nil {
+		subject = r.Subject
+	}
+	if err := a.Store.MarkEmailSending(ctx, e.ID, subject); err != nil {
+		return SendEmailResult{}, err
+	}
+	providerID, err := a.Mailer.Send(ctx, msg)
+	if err != nil {
+		return SendEmailResult{}, a.sendFailed(ctx, e, err)
+	}
+	activity.RecordHeartbeat(ctx, accepted{EmailID: e.ID, ProviderID: providerID})
+	if err := a.Store.MarkEmailSent(ctx, e.ID, providerID); err != nil {
+		return SendEmailResult{}, err
+	}
+	return SendEmailResult{EmailID: e.ID, Status: store.EmailSent, ProviderID: providerID}, nil
+}
+
+// issueLink makes the token of the message's link; it supersedes the link
+// of an earlier attempt, which was never delivered.
+func (a *Activities) issueLink(ctx context.Context, in SendEmailInput) (string, time.Time, error) {
+	raw, hash := certdesk.NewToken()
+	t := &store.LinkToken{
+		Hash: hash, CaseID: in.CaseID, Step: in.Step, Purpose: in.Link.Purpose, Recipient: in.To,
+		ExpiresAt: a.now().Add(in.Link.TTL),
+	}
+	if err := a.Store.IssueLinkToken(ctx, t); err != nil {
+		return "", time.Time{}, err
+	}
+	return a.Links.URL(raw), t.ExpiresAt, nil
+}
+
+// sendFailed records a failed send and returns the error that tells
+// Temporal what to do: wait as long as the provider asked (429), back off
+// (5xx, network), or stop and show the failure on the case (other 4xx).
+func (a *Activities) sendFailed(ctx context.Context, e store.Email, err error) error {
+	se := mail.AsSendError(err)
+	if !se.Retryable {
+		if ferr := a.Store.FailEmail(ctx, e, se.Error()); ferr != nil {
+			return ferr // retried: the refusal is recorded on the next attempt
+		}
+		return temporal.NewNonRetryableApplicationError(se.Error(), "email_failed", nil)
+	}
+	_ = a.Store.MarkEmailRetry(ctx, e.ID, se.Error()) // best effort: it only informs
+	if se.RetryAfter > 0 {
+		return temporal.NewApplicationErrorWithOptions(se.Error(), "rate_limited",
+			temporal.ApplicationErrorOptions{NextRetryDelay: se.RetryAfter})
+	}
+	return fmt.Errorf("send %s/%s: %w", e.CaseID, e.Step, se)
+}

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
+)
+
+// The pages of email links, /l/{token}. GET and HEAD never change anything
+// (mail scanners open links): GET says what the link will do, with a button.
+// POST uses the token (once, atomically) and signals the case's workflow,
+// then waits briefly to show the outcome.
+
+type linkView struct {
+	State   string // live, used, expired, superseded, unknown, ended, unavailable, done, processing
+	Title   string
+	Explain string
+	Button  string
+	Reply   bool // the link carries a reply (a text field)
+	Action  string
+	Outcome string
+	Error   string
+	Reply0  string // the reply typed before an error, to keep it
+}
+
+// purposeTexts say, before the learner confirms, what a link does.
+var purposeTexts = map[string][3]string{
+	workflows.PurposeAccountAdded:   {"Tell us you've added your personal account", "Use this once you have added, in your learning profile's settings, the personal account that owns your certification profile. We then connect the two.", "I've added it"},
+	workflows.PurposeVerifyContact:  {"Confirm your email address", "Confirming sends your recovery request to our support team.", "Confirm my address"},
+	workflows.PurposeReply:          {"Answer the support agent", "Your answer is added to your recovery request, and the agent reviewing it is told.", "Send my answer"},
+	workflows.PurposeCancelRecovery: {"Stop the recovery of this certification profile", "If you did not ask to move this certification profile to a new account, stop it here. Nothing will change on the profile, and our security team will look at the request.", "This wasn't me — stop it"},
+}
+
+// stateTexts explain a link that cannot be used, and how to get a new one.
+var stateTexts = map[string][2]string{
+	store.TokenUsed:       {"This link was already used", "Each link works once, and this one has done its job. If something is still missing, reply to the email it came in, or ask for a new one from your learning profile."},
+	store.TokenExpired:    {"This link has expired", "Links work for a limited time. Ask again from your learning profile (or send a new recovery request) and we will email a new link."},
+	store.TokenSuperseded: {"This link was replaced by a newer one", "We sent you a newer email for this step; use the link in that one."},
+	"unknown":             {"We don't know this link", "Check that the whole link was copied from the email. If it still does not work, ask for a new one from your learning profile."},
+	"ended":               {"This case has already ended", "There is nothing left for this link to do. Your learning profile shows the outcome."},
+	"unavailable":         {"We could not take this in right now", "Nothing was changed. Please try the button again in a minute."},
+}
+
+// linkToken sets the headers of every link page (the token must not leak
+// through a referrer or a cache) and reads the token; a string that cannot
+// be a token gets the unknown-link page.
+func (s *Server) linkToken(c *gin.Context) (raw, hash string, ok bool) {
+	h := c.Writer.Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
+	raw = c.Param("token")
+	if hash, ok = certdesk.HashToken(raw); !ok {
+		s.renderLink(c, http.StatusNotFound, stateView("unknown"))
+	}
+	return raw, hash, ok
+}
+
+// linkPage answers GET and HEAD: it only reads.
+func (s *Server) linkPage(c *gin.Context) {
+	raw, hash, ok := s.linkToken(c)
+	if !ok {
+		return
+	}
+	t, err := s.store.LinkTokenByHash(c.Request.Context(), hash)
+	if errors.Is(err, certdesk.ErrNotFound) {
+		s.renderLink(c, http.StatusNotFound, stateView("unknown"))
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	if st := t.State(s.now()); st != store.TokenLive {
+		s.renderLink(c, http.StatusGone, stateView(st))
+		return
+	}
+	s.renderLink(c, http.StatusOK, liveView(t.Purpose, raw))
+}
+
+func stateView(state string) linkView {
+	t := stateTexts[state]
+	return linkView{State: state, Title: t[0], Explain: t[1]}
+}
+
+func liveView(purpose, raw string) linkView {
+	t, ok := purposeTexts[purpose]
+	if !ok {
+		t = [3]string{"Continue your support case", "Confirm to continue.", "Continue"}
+	}
+	return linkView{State: "live", Title: t[0], Explain: t[1], Button: t[2], Reply: purpose == workflows.PurposeReply, Action: "/l/" + raw}
+}
+
+func (s *Server) renderLink(c *gin.Context, code int, v linkView) {
+	if c.Request.Method == http.MethodHead {
+		c.Status(code)
+		return
+	}
+	s.pages.Render(c.Writer, code, "link", s.pageData(c, v.Title, v))
+}
+
+const maxReply = 4000
+
+// useLink answers POST: it uses the token and signals the workflow in one
+// step (the token stays unused if the signal fails), then shows the outcome.
+func (s *Server) useLink(c *gin.Context) {
+	raw, hash, ok := s.linkToken(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	reply := strings.TrimSpace(c.PostForm("reply"))
+	var before certdesk.Case
+	t, err := s.store.ConsumeLinkToken(ctx, hash, func(t store.LinkToken) error {
+		if t.Purpose == workflows.PurposeReply && (reply == "" || len(reply) > maxReply) {
+			return certdesk.Invalid(map[string]string{"reply": "write your answer (at most 4000 characters)"})
+		}
+		cs, err := s.store.Case(ctx, t.CaseID)
+		if err != nil {
+			return err
+		}
+		before = cs
+		return s.signalLink(ctx, cs, workflows.LinkUsed{TokenID: t.ID, Step: t.Step, Purpose: t.Purpose, Recipient: t.Recipient, Reply: reply})
+	})
+	switch certdesk.ErrorCode(err) {
+	case "":
+	case certdesk.ENOTFOUND:
+		s.renderLink(c, http.StatusNotFound, stateView("unknown"))
+		return
+	case certdesk.EGONE:
+		if t.ID == "" {
+			s.renderLink(c, http.StatusGone, stateView("ended"))
+		} else if st := t.State(s.now()); st != store.TokenLive {
+			s.renderLink(c, http.StatusGone, stateView(st))
+		} else {
+			s.renderLink(c, http.StatusGone, stateView("ended"))
+		}
+		return
+	case certdesk.EINVALID:
+		v := liveView(t.Purpose, raw)
+		v.Error, v.Reply0 = certdesk.ErrorFields(err)["reply"], reply
+		s.renderLink(c, http.StatusBadRequest, v)
+		return
+	default:
+		logIfInternal(c, err)
+		s.renderLink(c, http.StatusServiceUnavailable, stateView("unavailable"))
+		return
+	}
+	after, moved := s.awaitCase(ctx, before.ID, before.Version, 2*time.Second)
+	v := linkView{State: "done", Title: "Thank you", Outcome: outcomeText(after)}
+	if !moved {
+		v.State, v.Outcome = "processing", "We have it, and your case is being updated. Your learning profile will show the result in a moment."
+	}
+	s.renderLink(c, http.StatusOK, v)
+}
+
+// signalLink tells the case's workflow (the very run of this case) that a
+// link was used. A run that has ended is EGONE; Temporal unreachable is
+// EUNAVAILABLE.
+func (s *Server) signalLink(ctx context.Context, cs certdesk.Case, sig workflows.LinkUsed) error {
+	if s.temporal == nil {
+		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
+	}
+	err := s.temporal.SignalWorkflow(ctx, cs.WorkflowID, cs.RunID, workflows.SignalLink, sig)
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &nf):
+		return certdesk.Errorf(certdesk.EGONE, "the case has ended")
+	}
+	return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not reach the case's workflow", Err: err}
+}
+
+// awaitCase waits until the case's version passes `after`, polling the
+// projection; false when it did not within the time.
+func (s *Server) awaitCase(ctx context.Context, id string, after int64, wait time.Duration) (certdesk.Case, bool) {
+	deadline := time.Now().Add(wait)
+	for {
+		cs, err := s.store.Case(ctx, id)
+		if err == nil && cs.Version > after {
+			return cs, true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return cs, false
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// outcomeText says where a case is now, in plain words.
+func outcomeText(cs certdesk.Case) string {
+	switch cs.Status {
+	case certdesk.StatusAwaitingAgent:
+		return "Your case is now with our support team. We will email you when there is news."
+	case certdesk.StatusAwaitingLearner:
+		return "Your case still needs something from you; the email we sent says what."
+	case certdesk.StatusCoolingOff:
+		return "The change is scheduled; we will email you when it is done."
+	case certdesk.StatusCompleted:
+		return "Done: your case is complete. We have emailed you the details."
+	case certdesk.StatusCancelled:
+		return "Stopped: nothing was changed, and our security team will look at the request."
+	case certdesk.StatusRejected, certdesk.StatusExpired, certdesk.StatusFailed:
+		return "Your case has closed; we have emailed you why."
+	}
+	return "Your case is moving on. We will email you when there is news."
+}

@@ -1,0 +1,66 @@
+package mail
+
+// The message kinds. Each is one SendGrid dynamic template (its id in
+// SENDGRID_TEMPLATE_<KIND>) and one embedded template for the captured
+// mailbox (templates/<kind>.tmpl). Every template receives "name" (the
+// recipient's name) and "case_id", plus the fields listed here.
+const (
+	ConnectAddAccount = "connect_add_account"
+	ConnectCompleted  = "connect_completed"
+	ConnectRejected   = "connect_rejected"
+	ConnectExpired    = "connect_expired"
+
+	MergeCompleted = "merge_completed"
+	MergeRejected  = "merge_rejected"
+
+	RecoveryVerify      = "recovery_verify"
+	RecoveryRequestInfo = "recovery_request_info"
+	RecoveryRejected    = "recovery_rejected"
+	RecoveryCoolingOff  = "recovery_cooling_off"
+	RecoveryCompleted   = "recovery_completed"
+	RecoveryCancelled   = "recovery_cancelled"
+	RecoveryExpired     = "recovery_expired"
+
+	CaseEscalated = "case_escalated"
+
+	InactivityReminder = "inactivity_reminder"
+	AccountInactive    = "account_inactive"
+)
+
+// KindInfo documents a message kind: what it says and its data.
+type KindInfo struct {
+	Kind    string
+	Purpose string
+	Data    []string // fields besides name and case_id
+	Links   bool     // carries a token link (click tracking off)
+}
+
+// Kinds lists every message kind; the README's table is this list.
+var Kinds = []KindInfo{
+	{ConnectAddAccount, "connect: the steps to add the personal account that owns the certification profile, and an \"I've added it\" link", []string{"personal_hint", "link", "expires_at"}, true},
+	{ConnectCompleted, "connect: the certification profile is connected", []string{"mcid"}, false},
+	{ConnectRejected, "connect: why it could not connect and what to do", []string{"reason", "guidance"}, false},
+	{ConnectExpired, "connect: the case waited 14 days for the account and closed", []string{}, false},
+	{MergeCompleted, "merge: the profiles were merged", []string{"target_mcid", "merged_mcids", "certifications_moved", "transcript_moved"}, false},
+	{MergeRejected, "merge: an agent rejected the merge", []string{"note"}, false},
+	{RecoveryVerify, "recovery: confirm the contact address", []string{"link", "expires_at"}, true},
+	{RecoveryRequestInfo, "recovery: the agent needs more information; reply link", []string{"message", "link", "expires_at"}, true},
+	{RecoveryRejected, "recovery: the request was rejected", []string{"note"}, false},
+	{RecoveryCoolingOff, "recovery: notice to every address on file, with a \"this wasn't me\" link", []string{"mcid", "new_account", "effective_at", "link"}, true},
+	{RecoveryCompleted, "recovery: the profile is bound to the new account (to the old and the new address)", []string{"mcid", "new_account"}, false},
+	{RecoveryCancelled, "recovery: cancelled from the \"this wasn't me\" link; nothing changed", []string{"mcid"}, false},
+	{RecoveryExpired, "recovery: the contact address was not confirmed in time", []string{}, false},
+	{CaseEscalated, "to supervisors: a case waited past its SLA", []string{"kind", "subject", "waiting_since", "case_url"}, false},
+	{InactivityReminder, "an account unused for 23 months: sign in to keep it", []string{"email", "inactive_on"}, false},
+	{AccountInactive, "an account unused for 24 months is inactive: how to recover", []string{"email", "recovery_url"}, false},
+}
+
+// Known reports whether kind is a message kind.
+func Known(kind string) bool {
+	for _, k := range Kinds {
+		if k.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
