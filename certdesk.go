@@ -5,6 +5,9 @@ package certdesk
 import (
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Kind is the kind of a support case. Each kind is one workflow type.
@@ -134,3 +137,23 @@ const (
 // NormalizeEmail lower-cases and trims an address; emails are compared in
 // this form everywhere.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizeName puts a legal name in the form names are compared in: lower
+// case, accents removed, runs of spaces (and hyphens, dots, commas) as one
+// space. "José  Álvarez-Núñez" and "jose alvarez nunez" compare equal.
+func NormalizeName(s string) string {
+	var b strings.Builder
+	space := true // drops leading separators
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r): // a combining accent
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+			space = false
+		case !space:
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSpace(b.String())
+}

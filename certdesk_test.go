@@ -99,3 +99,20 @@ func FuzzHashToken(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeName(t *testing.T) {
+	same := [][2]string{
+		{"José  Álvarez-Núñez", "jose alvarez nunez"},
+		{" Chen Wei ", "CHEN WEI"},
+		{"Zoë O'Brien", "zoe o brien"},
+		{"Dara\tMurphy", "dara murphy"},
+	}
+	for _, p := range same {
+		if certdesk.NormalizeName(p[0]) != certdesk.NormalizeName(p[1]) {
+			t.Errorf("%q and %q normalize to %q and %q", p[0], p[1], certdesk.NormalizeName(p[0]), certdesk.NormalizeName(p[1]))
+		}
+	}
+	if certdesk.NormalizeName("Chen Wei") == certdesk.NormalizeName("Chen Wu") {
+		t.Error("different names compare equal")
+	}
+}

@@ -57,3 +57,9 @@ func (a *Activities) ChangeCase(ctx context.Context, in ChangeCaseInput) (certde
 	})
 	return c, nonRetryable(err)
 }
+
+// Supervisors lists the supervisors, to escalate a case to.
+// Retry: it only reads.
+func (a *Activities) Supervisors(ctx context.Context) ([]certdesk.Agent, error) {
+	return a.Store.Agents(ctx, certdesk.RoleSupervisor)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -87,6 +88,11 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 
 	msg := mail.Message{Kind: in.Kind, To: in.To, ToName: in.ToName, CaseID: in.CaseID, Step: in.Step, Data: map[string]any{}}
 	for k, v := range in.Data {
+		// A workflow knows paths, not the public URL: "/console/…" in a
+		// *_url field becomes an absolute link here.
+		if p, ok := v.(string); ok && strings.HasSuffix(k, "_url") && strings.HasPrefix(p, "/") {
+			v = strings.TrimRight(a.Links.BaseURL, "/") + p
+		}
 		msg.Data[k] = v
 	}
 	if in.Link != nil {
@@ -141,8 +147,9 @@ func (a *Activities) sendFailed(ctx context.Context, e store.Email, err error) e
 	}
 	_ = a.Store.MarkEmailRetry(ctx, e.ID, se.Error()) // best effort: it only informs
 	if se.RetryAfter > 0 {
+		// A bogus far-future reset must not park the email for days.
 		return temporal.NewApplicationErrorWithOptions(se.Error(), "rate_limited",
-			temporal.ApplicationErrorOptions{NextRetryDelay: se.RetryAfter})
+			temporal.ApplicationErrorOptions{NextRetryDelay: min(se.RetryAfter, 15*time.Minute)})
 	}
 	return fmt.Errorf("send %s/%s: %w", e.CaseID, e.Step, se)
 }

@@ -93,12 +93,20 @@ func (s *Server) routes() http.Handler {
 	r.GET("/console", s.console)
 	r.GET("/portal", s.portal)
 
+	staff := []certdesk.Role{certdesk.RoleAgent, certdesk.RoleSupervisor}
 	v1 := r.Group("/api/v1")
 	v1.GET("/me", s.require(), s.me)
 	v1.POST("/learning-profiles/:id/accounts", s.require(certdesk.RoleLearner), s.addAccount)
 	v1.GET("/cases", s.require(), s.listCases)
 	v1.GET("/cases/:id", s.require(), s.getCase)
 	v1.GET("/cases/:id/events", s.require(), s.caseEvents)
+	v1.POST("/cases/:id/claim", s.require(staff...), s.claim)
+	v1.POST("/cases/:id/decision", s.require(staff...), s.decide)
+	v1.POST("/cases/:id/notes", s.require(staff...), s.addNote)
+	v1.POST("/connect-requests", s.require(certdesk.RoleLearner), s.requestConnect)
+	v1.POST("/merge-requests", s.require(), s.requestMerge)
+	v1.POST("/recovery-requests", s.requestRecovery)
+	v1.POST("/sign-in-events", s.require(staff...), s.recordSignIn)
 
 	r.GET("/l/:token", s.linkPage)
 	r.HEAD("/l/:token", s.linkPage)

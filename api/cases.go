@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,10 +13,30 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// caseJSON is a case as the API shows it.
+// caseJSON is a case as the API shows it: the projection's fields, and the
+// kind's details (a merge's preview, a recovery's candidates…) both under
+// "details" and spread at the top level for convenience.
 type caseJSON struct {
 	certdesk.Case
 	ProfileIDs []string `json:"profile_ids"`
+}
+
+func (c caseJSON) MarshalJSON() ([]byte, error) {
+	type plain caseJSON // without this method
+	b, err := json.Marshal(plain(c))
+	if err != nil || len(c.Details) < 2 || c.Details[0] != '{' {
+		return b, err
+	}
+	var top, details map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil || json.Unmarshal(c.Details, &details) != nil {
+		return b, nil
+	}
+	for k, v := range details {
+		if _, taken := top[k]; !taken {
+			top[k] = v
+		}
+	}
+	return json.Marshal(top)
 }
 
 func toCaseJSON(c certdesk.Case) caseJSON {

@@ -1,14 +1,19 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 type accountJSON struct {
@@ -138,6 +143,9 @@ func (s *Server) addAccount(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if created {
+		s.accountAdded(ctx, lpID, added)
+	}
 	l, err := s.store.Learner(ctx, p.AccountID)
 	if err != nil {
 		fail(c, err)
@@ -157,4 +165,19 @@ func validEmail(s string) bool {
 	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
+}
+
+// accountAdded tells the learning profile's open connect case, if any, that
+// an account was added: a case waiting for the personal account resumes.
+func (s *Server) accountAdded(ctx context.Context, lpID string, a certdesk.Account) {
+	if s.temporal == nil {
+		return
+	}
+	err := s.temporal.SignalWorkflow(ctx, workflows.ConnectWorkflowID(lpID), "", workflows.SignalAccountAdded, a.ID)
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		// The account is added; a waiting case also re-checks when the
+		// learner uses the link in its email, so this is not lost.
+		slog.WarnContext(ctx, "account added, connect case not signalled", "learning_profile", lpID, "err", err)
+	}
 }

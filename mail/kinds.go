@@ -19,7 +19,6 @@ const (
 	RecoveryCoolingOff  = "recovery_cooling_off"
 	RecoveryCompleted   = "recovery_completed"
 	RecoveryCancelled   = "recovery_cancelled"
-	RecoveryExpired     = "recovery_expired"
 
 	CaseEscalated = "case_escalated"
 
@@ -49,7 +48,6 @@ var Kinds = []KindInfo{
 	{RecoveryCoolingOff, "recovery: notice to every address on file, with a \"this wasn't me\" link", []string{"mcid", "new_account", "effective_at", "link"}, true},
 	{RecoveryCompleted, "recovery: the profile is bound to the new account (to the old and the new address)", []string{"mcid", "new_account"}, false},
 	{RecoveryCancelled, "recovery: cancelled from the \"this wasn't me\" link; nothing changed", []string{"mcid"}, false},
-	{RecoveryExpired, "recovery: the contact address was not confirmed in time", []string{}, false},
 	{CaseEscalated, "to supervisors: a case waited past its SLA", []string{"kind", "subject", "waiting_since", "case_url"}, false},
 	{InactivityReminder, "an account unused for 23 months: sign in to keep it", []string{"email", "inactive_on"}, false},
 	{AccountInactive, "an account unused for 24 months is inactive: how to recover", []string{"email", "recovery_url"}, false},

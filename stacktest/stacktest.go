@@ -15,12 +15,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -124,6 +130,9 @@ func Start(tb testing.TB, opts Options) *Stack {
 		opts.Register(w)
 	}
 	if err := w.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := worker.EnsureSweepSchedule(context.Background(), tc, cfg); err != nil {
 		tb.Fatal(err)
 	}
 	a := api.New(api.Deps{Config: cfg, Store: st, Temporal: tc})
@@ -301,4 +310,35 @@ func (s *Stack) Eventually(what string, ok func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// RecordHistory saves a workflow's history as workflows/testdata/histories/
+// NAME.json when CERTDESK_RECORD_HISTORIES=1, for the replay tests that keep
+// running cases replayable across deployments. It waits for the workflow to
+// close first.
+func (s *Stack) RecordHistory(workflowID, runID, name string) {
+	s.T.Helper()
+	if os.Getenv("CERTDESK_RECORD_HISTORIES") != "1" {
+		return
+	}
+	ctx := context.Background()
+	var hist historypb.History
+	it := s.Client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&hist)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "workflows", "testdata", "histories")
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644); err != nil {
+		s.T.Fatal(err)
+	}
+	s.T.Logf("recorded history %s (%d events)", name, len(hist.Events))
 }

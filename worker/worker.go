@@ -1,5 +1,6 @@
 // Package worker runs certdesk's Temporal worker: it registers the
-// workflows and activities and sets the worker's tuning.
+// workflows and activities, sets the worker's tuning, and makes sure the
+// inactivity sweep's schedule exists.
 package worker
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 // Options returns the worker's tuning; see the README's "Worker tuning".
@@ -32,14 +34,31 @@ func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkwor
 // Register registers certdesk's workflows and activities on a worker (or a
 // test environment, which has the same methods).
 func Register(r sdkworker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflow(workflows.Connect)
+	r.RegisterWorkflow(workflows.Merge)
+	r.RegisterWorkflow(workflows.Recovery)
+	r.RegisterWorkflow(workflows.InactivitySweep)
 	r.RegisterActivity(acts)
+}
+
+// Start starts a worker and makes sure the sweep's schedule exists.
+func Start(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities) (sdkworker.Worker, error) {
+	w := New(c, cfg, acts)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("worker: start: %w", err)
+	}
+	if err := EnsureSweepSchedule(ctx, c, cfg); err != nil {
+		w.Stop()
+		return nil, err
+	}
+	return w, nil
 }
 
 // Run runs a worker until ctx is done.
 func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities) error {
-	w := New(c, cfg, acts)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("worker: start: %w", err)
+	w, err := Start(ctx, c, cfg, acts)
+	if err != nil {
+		return err
 	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue)
 	<-ctx.Done()

@@ -40,3 +40,18 @@ var EmailActivityOptions = workflow.ActivityOptions{
 		MaximumInterval:    10 * time.Minute,
 	},
 }
+
+// Duration is a time.Duration that reads well in a workflow's history
+// (JSON "48h0m0s" rather than nanoseconds).
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}

@@ -105,9 +105,9 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	defer tc.Close()
 
 	acts := &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: cfg.PublicURL}}
-	w := worker.New(tc, cfg, acts)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("worker: %w", err)
+	w, err := worker.Start(ctx, tc, cfg, acts)
+	if err != nil {
+		return err
 	}
 	defer w.Stop()
 

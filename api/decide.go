@@ -1,0 +1,197 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
+)
+
+// What agents do on a case: decide (a Temporal Update, so a refusal comes
+// back at once with its reason), claim or reassign, and add notes.
+
+type decisionRequest struct {
+	Decision  certdesk.Decision `json:"decision"`
+	Note      string            `json:"note"`
+	ProfileID string            `json:"profile_id"`
+	// Version, when sent, refuses the decision if the case changed since
+	// the agent loaded it.
+	Version int64 `json:"version"`
+}
+
+// decide sends an agent's decision to the case's workflow.
+func (s *Server) decide(c *gin.Context) {
+	var req decisionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	switch req.Decision {
+	case certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo:
+	default:
+		fail(c, certdesk.Invalid(map[string]string{"decision": "must be approve, reject or request_info"}))
+		return
+	}
+	cs, ok := s.visibleCase(c)
+	if !ok {
+		return
+	}
+	if err := openAt(cs, req.Version); err != nil {
+		fail(c, err)
+		return
+	}
+	p := caller(c)
+	in := workflows.DecisionInput{Decision: req.Decision, Note: req.Note, ProfileID: req.ProfileID, AgentID: p.AgentID, Role: p.Role}
+	ctx := c.Request.Context()
+	if err := s.update(ctx, cs, workflows.UpdateDecide, in, nil); err != nil {
+		fail(c, err)
+		return
+	}
+	after, _ := s.awaitCase(ctx, cs.ID, cs.Version, 2*time.Second)
+	c.JSON(http.StatusOK, toCaseJSON(after))
+}
+
+// openAt refuses a change to a closed case, or to one that changed since the
+// caller loaded it (version 0: the caller did not say).
+func openAt(cs certdesk.Case, version int64) error {
+	if cs.Status.Terminal() {
+		return certdesk.Errorf(certdesk.ECONFLICT, "the case is %s; it takes no more changes", cs.Status)
+	}
+	if version > 0 && version != cs.Version {
+		return certdesk.Errorf(certdesk.ECONFLICT, "the case changed since you loaded it (you had version %d, it is at %d): look at it again", version, cs.Version)
+	}
+	return nil
+}
+
+// update runs a Temporal Update on the case's workflow and waits for its
+// result. A validator's refusal is ECONFLICT with the workflow's reason.
+func (s *Server) update(ctx context.Context, cs certdesk.Case, name string, arg, result any) error {
+	if s.temporal == nil {
+		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: cs.WorkflowID, RunID: cs.RunID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	var (
+		appErr *temporal.ApplicationError
+		nf     *serviceerror.NotFound
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &nf):
+		return certdesk.Errorf(certdesk.ECONFLICT, "the case's workflow has ended; it takes no more decisions")
+	case errors.As(err, &appErr):
+		return certdesk.Errorf(certdesk.ECONFLICT, "%s", appErr.Message())
+	case strings.Contains(err.Error(), "unknown update"), strings.Contains(err.Error(), "update handler"):
+		return certdesk.Errorf(certdesk.ECONFLICT, "this case is not awaiting a decision")
+	}
+	return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not reach the case's workflow", Err: err}
+}
+
+type claimRequest struct {
+	// Assignee is the agent to assign (supervisors only); empty: the caller.
+	Assignee string `json:"assignee"`
+	Version  int64  `json:"version"`
+}
+
+// claim assigns the case to the calling agent. An agent cannot take a case
+// another agent holds; a supervisor may assign it to anyone.
+func (s *Server) claim(c *gin.Context) {
+	var req claimRequest
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	cs, ok := s.visibleCase(c)
+	if !ok {
+		return
+	}
+	if err := openAt(cs, req.Version); err != nil {
+		fail(c, err)
+		return
+	}
+	p := caller(c)
+	ctx := c.Request.Context()
+	target := p.AgentID
+	if req.Assignee != "" && req.Assignee != p.AgentID {
+		if p.Role != certdesk.RoleSupervisor {
+			fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor assigns a case to someone else"))
+			return
+		}
+		a, err := s.store.Agent(ctx, req.Assignee)
+		if err != nil {
+			fail(c, certdesk.Invalid(map[string]string{"assignee": "is not an agent"}))
+			return
+		}
+		target = a.ID
+	}
+	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID && p.Role != certdesk.RoleSupervisor {
+		holder, _ := s.store.Agent(ctx, *cs.AssigneeID)
+		fail(c, certdesk.Errorf(certdesk.ECONFLICT, "the case is assigned to %s; ask a supervisor to reassign it", holder.Name))
+		return
+	}
+	if cs.AssigneeID != nil && *cs.AssigneeID == target {
+		c.JSON(http.StatusOK, toCaseJSON(cs))
+		return
+	}
+	typ := "claimed"
+	if target != p.AgentID {
+		typ = "assigned"
+	}
+	after, _, err := s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
+		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toCaseJSON(after))
+}
+
+type noteRequest struct {
+	Note string `json:"note"`
+}
+
+// addNote adds an internal note to the case's timeline (agents only).
+func (s *Server) addNote(c *gin.Context) {
+	var req noteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	note := strings.TrimSpace(req.Note)
+	if note == "" || len(note) > 4000 {
+		fail(c, certdesk.Invalid(map[string]string{"note": "write the note (at most 4000 characters)"}))
+		return
+	}
+	cs, ok := s.visibleCase(c)
+	if !ok {
+		return
+	}
+	p := caller(c)
+	after, _, err := s.store.ChangeCase(c.Request.Context(), store.Change{CaseID: cs.ID,
+		Event: store.Event{Actor: p.Actor(), Type: "note", Data: map[string]string{"note": note}}})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toCaseJSON(after))
+}

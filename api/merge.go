@@ -1,0 +1,11 @@
+package api
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+)
+
+func (s *Server) requestMerge(c *gin.Context) {
+	fail(c, certdesk.Errorf(certdesk.EUNAVAILABLE, "not implemented"))
+}

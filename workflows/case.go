@@ -1,0 +1,124 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/activities"
+)
+
+// acts is only for method references: workflows never call activities
+// directly, they schedule them.
+var acts *activities.Activities
+
+// caseRun is what every case workflow keeps about its case: the id and its
+// own count of transitions. Each projection write carries the next count, so
+// a retried activity or a replayed workflow writes nothing twice.
+type caseRun struct {
+	ID   string
+	step int64
+}
+
+func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
+
+// projection is the options of the projection writes: local activities
+// (short, idempotent, no round trip through the server), retried through a
+// database outage.
+func projection(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    100 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
+	})
+}
+
+// open writes the case's projection (a no-op when the API already did).
+func (c *caseRun) open(ctx workflow.Context, cs certdesk.Case, actor certdesk.Actor, data any) (certdesk.Case, error) {
+	cs.ID = c.ID
+	info := workflow.GetInfo(ctx)
+	cs.WorkflowID, cs.RunID = info.WorkflowExecution.ID, info.WorkflowExecution.RunID
+	var out certdesk.Case
+	err := workflow.ExecuteLocalActivity(projection(ctx), acts.OpenCase, activities.OpenCaseInput{Case: cs, Actor: actor, Data: mustJSON(data)}).Get(ctx, &out)
+	return out, err
+}
+
+// change applies the next transition to the projection.
+func (c *caseRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (certdesk.Case, error) {
+	c.step++
+	in.CaseID, in.Step = c.ID, c.step
+	if in.Actor == "" {
+		in.Actor = certdesk.ActorSystem
+	}
+	var out certdesk.Case
+	err := workflow.ExecuteLocalActivity(projection(ctx), acts.ChangeCase, in).Get(ctx, &out)
+	return out, err
+}
+
+// event appends an event to the timeline without changing the case.
+func (c *caseRun) event(ctx workflow.Context, actor certdesk.Actor, typ string, data any) error {
+	_, err := c.change(ctx, activities.ChangeCaseInput{Actor: actor, Event: typ, Data: mustJSON(data)})
+	return err
+}
+
+// email sends one email of the case. A refusal by the provider is already
+// on the case's timeline (email_failed); the case carries on without it.
+func (c *caseRun) email(ctx workflow.Context, in activities.SendEmailInput) error {
+	in.CaseID = c.ID
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, EmailActivityOptions), acts.SendEmail, in).Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == "email_failed" {
+		workflow.GetLogger(ctx).Warn("email refused by the provider", "case", c.ID, "step", in.Step)
+		return nil
+	}
+	return err
+}
+
+// activityOptions is the options of the activities that change the domain
+// (a merge, a connection, a re-binding): short transactions, retried with
+// backoff through outages; business refusals are non-retryable.
+func activityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    200 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// mustJSON encodes event or details data; the types are ours, so a failure
+// is a bug.
+func mustJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// businessError reports whether err is a refusal of the domain (not found,
+// conflict, invalid…) rather than an outage; its code is the error's type.
+func businessError(err error) (code string, ok bool) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NonRetryable() {
+		return appErr.Type(), true
+	}
+	return "", false
+}
+
+func boolp(b bool) *bool { return &b }

@@ -1,0 +1,47 @@
+package workflows_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/certdesk/certdesk/workflows"
+)
+
+// Every committed history replays against the current workflow code: a
+// change that would break a case in flight fails here. Histories are
+// recorded by the end-to-end tests with CERTDESK_RECORD_HISTORIES=1.
+func TestReplayCommittedHistories(t *testing.T) {
+	files, err := filepath.Glob("testdata/histories/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no histories recorded yet")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(workflows.Connect)
+			r.RegisterWorkflow(workflows.Merge)
+			r.RegisterWorkflow(workflows.Recovery)
+			r.RegisterWorkflow(workflows.InactivitySweep)
+			raw, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			hist, err := client.HistoryFromJSON(raw, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.ReplayWorkflowHistory(nil, hist); err != nil {
+				t.Fatalf("%s does not replay: %v", f, err)
+			}
+		})
+	}
+}
