@@ -85,15 +85,17 @@ func (s *Server) routes() http.Handler {
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 
+	staff := []certdesk.Role{certdesk.RoleAgent, certdesk.RoleSupervisor}
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	r.StaticFS("/static", web.Static())
 	r.GET("/", s.home)
-	r.GET("/console", s.console)
+	r.GET("/console", s.requirePage(staff...), s.console)
+	r.GET("/console/cases/:id", s.requirePage(staff...), s.consoleCase)
+	r.POST("/console/cases/:id/:action", s.requirePage(staff...), s.consoleAction)
 	r.GET("/portal", s.portal)
 
-	staff := []certdesk.Role{certdesk.RoleAgent, certdesk.RoleSupervisor}
 	v1 := r.Group("/api/v1")
 	v1.GET("/me", s.require(), s.me)
 	v1.POST("/learning-profiles/:id/accounts", s.require(certdesk.RoleLearner), s.addAccount)

@@ -207,21 +207,45 @@ func callerOf(c *gin.Context) string {
 // session changing state must also carry the CSRF token.
 func (s *Server) require(roles ...certdesk.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p := caller(c)
-		if p == nil {
-			fail(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to use this"))
-			return
-		}
-		if len(roles) > 0 && !hasRole(p.Role, roles) {
-			fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "this needs the %s role", joinRoles(roles)))
-			return
-		}
-		if p.viaCookie && unsafeMethod(c.Request.Method) && !s.validCSRF(c, p) {
-			fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "the form is out of date (missing or wrong CSRF token); reload the page and try again"))
+		if err := s.allowed(c, roles); err != nil {
+			fail(c, err)
 			return
 		}
 		c.Next()
 	}
+}
+
+// requirePage is require for pages and their forms: an anonymous browser is
+// sent to sign in, a refusal is an error page.
+func (s *Server) requirePage(roles ...certdesk.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.signInFirst(c) {
+			c.Abort()
+			return
+		}
+		if err := s.allowed(c, roles); err != nil {
+			s.errorPage(c, err)
+			return
+		}
+		c.Next()
+	}
+}
+
+func (s *Server) allowed(c *gin.Context, roles []certdesk.Role) error {
+	p := caller(c)
+	if p == nil {
+		return certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to use this")
+	}
+	if len(roles) > 0 && !hasRole(p.Role, roles) {
+		if hasRole(certdesk.RoleAgent, roles) {
+			return certdesk.Errorf(certdesk.EFORBIDDEN, "this is for support agents")
+		}
+		return certdesk.Errorf(certdesk.EFORBIDDEN, "this needs the %s role", joinRoles(roles))
+	}
+	if p.viaCookie && unsafeMethod(c.Request.Method) && !s.validCSRF(c, p) {
+		return certdesk.Errorf(certdesk.EFORBIDDEN, "the form is out of date (missing or wrong CSRF token); reload the page and try again")
+	}
+	return nil
 }
 
 func (s *Server) validCSRF(c *gin.Context, p *Principal) bool {

@@ -18,47 +18,138 @@ import (
 )
 
 // What agents do on a case: decide (a Temporal Update, so a refusal comes
-// back at once with its reason), claim or reassign, and add notes.
+// back at once with its reason), claim or reassign, and add notes. Each is
+// one function the JSON API and the console's forms both call.
 
 type decisionRequest struct {
-	Decision  certdesk.Decision `json:"decision"`
-	Note      string            `json:"note"`
-	ProfileID string            `json:"profile_id"`
+	Decision  certdesk.Decision `json:"decision" form:"decision"`
+	Note      string            `json:"note" form:"note"`
+	ProfileID string            `json:"profile_id" form:"profile_id"`
 	// Version, when sent, refuses the decision if the case changed since
 	// the agent loaded it.
-	Version int64 `json:"version"`
+	Version int64 `json:"version" form:"version"`
 }
 
-// decide sends an agent's decision to the case's workflow.
+type claimRequest struct {
+	// Assignee is the agent to assign (supervisors only); empty: the caller.
+	Assignee string `json:"assignee" form:"assignee"`
+	Version  int64  `json:"version" form:"version"`
+}
+
+type noteRequest struct {
+	Note string `json:"note" form:"note"`
+}
+
+// decide: POST /api/v1/cases/{id}/decision.
 func (s *Server) decide(c *gin.Context) {
 	var req decisionRequest
 	if err := decodeJSON(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
+	if cs, ok := s.visibleCase(c); ok {
+		s.answerCase(c, http.StatusOK)(s.decideCase(c.Request.Context(), caller(c), cs, req))
+	}
+}
+
+// claim: POST /api/v1/cases/{id}/claim (the body is optional).
+func (s *Server) claim(c *gin.Context) {
+	var req claimRequest
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if cs, ok := s.visibleCase(c); ok {
+		s.answerCase(c, http.StatusOK)(s.claimCase(c.Request.Context(), caller(c), cs, req))
+	}
+}
+
+// addNote: POST /api/v1/cases/{id}/notes.
+func (s *Server) addNote(c *gin.Context) {
+	var req noteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if cs, ok := s.visibleCase(c); ok {
+		s.answerCase(c, http.StatusCreated)(s.noteCase(c.Request.Context(), caller(c), cs, req))
+	}
+}
+
+// answerCase answers a case or the error that stopped the change.
+func (s *Server) answerCase(c *gin.Context, code int) func(certdesk.Case, error) {
+	return func(cs certdesk.Case, err error) {
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(code, toCaseJSON(cs))
+	}
+}
+
+// decideCase sends an agent's decision to the case's workflow and returns
+// the case once its projection shows it (or as it is after two seconds).
+func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case, req decisionRequest) (certdesk.Case, error) {
 	switch req.Decision {
 	case certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo:
 	default:
-		fail(c, certdesk.Invalid(map[string]string{"decision": "must be approve, reject or request_info"}))
-		return
-	}
-	cs, ok := s.visibleCase(c)
-	if !ok {
-		return
+		return cs, certdesk.Invalid(map[string]string{"decision": "must be approve, reject or request_info"})
 	}
 	if err := openAt(cs, req.Version); err != nil {
-		fail(c, err)
-		return
+		return cs, err
 	}
-	p := caller(c)
 	in := workflows.DecisionInput{Decision: req.Decision, Note: req.Note, ProfileID: req.ProfileID, AgentID: p.AgentID, Role: p.Role}
-	ctx := c.Request.Context()
 	if err := s.update(ctx, cs, workflows.UpdateDecide, in, nil); err != nil {
-		fail(c, err)
-		return
+		return cs, err
 	}
 	after, _ := s.awaitCase(ctx, cs.ID, cs.Version, 2*time.Second)
-	c.JSON(http.StatusOK, toCaseJSON(after))
+	return after, nil
+}
+
+// claimCase assigns the case to the calling agent. An agent cannot take a
+// case another agent holds; a supervisor may assign it to anyone.
+func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, req claimRequest) (certdesk.Case, error) {
+	if err := openAt(cs, req.Version); err != nil {
+		return cs, err
+	}
+	target := p.AgentID
+	if req.Assignee != "" && req.Assignee != p.AgentID {
+		if p.Role != certdesk.RoleSupervisor {
+			return cs, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor assigns a case to someone else")
+		}
+		a, err := s.store.Agent(ctx, req.Assignee)
+		if err != nil {
+			return cs, certdesk.Invalid(map[string]string{"assignee": "is not an agent"})
+		}
+		target = a.ID
+	}
+	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID && p.Role != certdesk.RoleSupervisor {
+		holder, _ := s.store.Agent(ctx, *cs.AssigneeID)
+		return cs, certdesk.Errorf(certdesk.ECONFLICT, "the case is assigned to %s; ask a supervisor to reassign it", holder.Name)
+	}
+	if cs.AssigneeID != nil && *cs.AssigneeID == target {
+		return cs, nil
+	}
+	typ := "claimed"
+	if target != p.AgentID {
+		typ = "assigned"
+	}
+	after, _, err := s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
+		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
+	return after, err
+}
+
+// noteCase adds an internal note to the case's timeline.
+func (s *Server) noteCase(ctx context.Context, p *Principal, cs certdesk.Case, req noteRequest) (certdesk.Case, error) {
+	note := strings.TrimSpace(req.Note)
+	if note == "" || len(note) > 4000 {
+		return cs, certdesk.Invalid(map[string]string{"note": "write the note (at most 4000 characters)"})
+	}
+	after, _, err := s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID,
+		Event: store.Event{Actor: p.Actor(), Type: "note", Data: map[string]string{"note": note}}})
+	return after, err
 }
 
 // openAt refuses a change to a closed case, or to one that changed since the
@@ -103,95 +194,4 @@ func (s *Server) update(ctx context.Context, cs certdesk.Case, name string, arg,
 		return certdesk.Errorf(certdesk.ECONFLICT, "this case is not awaiting a decision")
 	}
 	return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not reach the case's workflow", Err: err}
-}
-
-type claimRequest struct {
-	// Assignee is the agent to assign (supervisors only); empty: the caller.
-	Assignee string `json:"assignee"`
-	Version  int64  `json:"version"`
-}
-
-// claim assigns the case to the calling agent. An agent cannot take a case
-// another agent holds; a supervisor may assign it to anyone.
-func (s *Server) claim(c *gin.Context) {
-	var req claimRequest
-	if c.Request.ContentLength != 0 {
-		if err := decodeJSON(c, &req); err != nil {
-			fail(c, err)
-			return
-		}
-	}
-	cs, ok := s.visibleCase(c)
-	if !ok {
-		return
-	}
-	if err := openAt(cs, req.Version); err != nil {
-		fail(c, err)
-		return
-	}
-	p := caller(c)
-	ctx := c.Request.Context()
-	target := p.AgentID
-	if req.Assignee != "" && req.Assignee != p.AgentID {
-		if p.Role != certdesk.RoleSupervisor {
-			fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor assigns a case to someone else"))
-			return
-		}
-		a, err := s.store.Agent(ctx, req.Assignee)
-		if err != nil {
-			fail(c, certdesk.Invalid(map[string]string{"assignee": "is not an agent"}))
-			return
-		}
-		target = a.ID
-	}
-	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID && p.Role != certdesk.RoleSupervisor {
-		holder, _ := s.store.Agent(ctx, *cs.AssigneeID)
-		fail(c, certdesk.Errorf(certdesk.ECONFLICT, "the case is assigned to %s; ask a supervisor to reassign it", holder.Name))
-		return
-	}
-	if cs.AssigneeID != nil && *cs.AssigneeID == target {
-		c.JSON(http.StatusOK, toCaseJSON(cs))
-		return
-	}
-	typ := "claimed"
-	if target != p.AgentID {
-		typ = "assigned"
-	}
-	after, _, err := s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
-		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toCaseJSON(after))
-}
-
-type noteRequest struct {
-	Note string `json:"note"`
-}
-
-// addNote adds an internal note to the case's timeline (agents only).
-func (s *Server) addNote(c *gin.Context) {
-	var req noteRequest
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
-	}
-	note := strings.TrimSpace(req.Note)
-	if note == "" || len(note) > 4000 {
-		fail(c, certdesk.Invalid(map[string]string{"note": "write the note (at most 4000 characters)"}))
-		return
-	}
-	cs, ok := s.visibleCase(c)
-	if !ok {
-		return
-	}
-	p := caller(c)
-	after, _, err := s.store.ChangeCase(c.Request.Context(), store.Change{CaseID: cs.ID,
-		Event: store.Event{Actor: p.Actor(), Type: "note", Data: map[string]string{"note": note}}})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toCaseJSON(after))
 }

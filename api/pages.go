@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"sort"
 
 	"github.com/gin-gonic/gin"
 
@@ -67,24 +68,11 @@ func (s *Server) portal(c *gin.Context) {
 	s.pages.Render(c.Writer, http.StatusOK, "portal", s.pageData(c, "My certification profile", portalView{Me: learnerJSON(l), Cases: page.Items}))
 }
 
-type consoleView struct {
-	Cases []certdesk.Case
-}
-
-// console is the agents' queue.
-func (s *Server) console(c *gin.Context) {
-	if s.signInFirst(c) {
-		return
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	p := caller(c)
-	if !p.Role.Staff() {
-		fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "the console is for support agents"))
-		return
-	}
-	page, err := s.store.ListCases(c.Request.Context(), store.CaseFilter{Limit: 50})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	s.pages.Render(c.Writer, http.StatusOK, "console", s.pageData(c, "Cases", consoleView{Cases: page.Items}))
+	sort.Strings(keys)
+	return keys
 }

@@ -31,11 +31,14 @@ type migration struct {
 }
 
 // dialectTypes fill the migration templates.
-var dialectTypes = map[string]struct{ Time, JSON string }{
+var dialectTypes = map[string]struct {
+	Time, JSON string
+	Postgres   bool // for statements only PostgreSQL has (extensions, GIN)
+}{
 	// SQLite's driver parses a column back into time.Time only when its
 	// declared type is TIMESTAMP (or DATE, DATETIME).
 	"sqlite":   {Time: "TIMESTAMP", JSON: "TEXT"},
-	"postgres": {Time: "TIMESTAMPTZ", JSON: "JSONB"},
+	"postgres": {Time: "TIMESTAMPTZ", JSON: "JSONB", Postgres: true},
 }
 
 func (s *Store) migrations() ([]migration, error) {

@@ -1,0 +1,73 @@
+// certdesk's only script: keyboard moves in the queue and live refresh of
+// the case page. Every action also works without it (plain forms).
+(function () {
+  "use strict";
+
+  // Queue: j/k move, Enter opens, / focuses the search.
+  var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr[data-href]"));
+  var current = -1;
+  function select(i) {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach(function (r, j) { r.classList.toggle("current", j === current); });
+    var link = rows[current].querySelector("a");
+    if (link) link.focus();
+  }
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (e.key === "/" && !typing) {
+      var q = document.querySelector("[data-hotkey='/']");
+      if (q) { e.preventDefault(); q.focus(); q.select(); }
+      return;
+    }
+    if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === "j") { e.preventDefault(); select(current + 1); }
+    else if (e.key === "k") { e.preventDefault(); select(current - 1); }
+    else if (e.key === "Enter" && current >= 0 && document.activeElement === document.body) {
+      window.location.href = rows[current].getAttribute("data-href");
+    }
+  });
+
+  // Case page: when the case changes elsewhere (another agent, a learner's
+  // click), show the fresh page — unless the agent is typing, then say so.
+  var page = document.querySelector("article.case[data-case]");
+  if (!page) return;
+  var id = page.getAttribute("data-case");
+  var version = page.getAttribute("data-version");
+  var live = document.getElementById("live");
+  function typing() {
+    var fields = page.querySelectorAll("textarea, input[type=radio]:checked, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f === document.activeElement) return true;
+      if (f.tagName === "TEXTAREA" && f.value.trim() !== "") return true;
+    }
+    return false;
+  }
+  function refresh() {
+    fetch("/api/v1/cases/" + encodeURIComponent(id), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (c) {
+        if (!c || String(c.version) === version) return;
+        if (typing()) {
+          live.textContent = "This case changed since you opened it. Reload to see the fresh state.";
+          return;
+        }
+        return fetch(window.location.pathname, { credentials: "same-origin" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.querySelector("article.case[data-case]");
+            if (!fresh) return;
+            page.replaceWith(fresh);
+            page = fresh;
+            version = fresh.getAttribute("data-version");
+            live.textContent = "Updated: the case changed.";
+          });
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(refresh, 2000); });
+  }
+  setTimeout(refresh, 2000);
+})();
