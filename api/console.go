@@ -43,13 +43,13 @@ type queueRow struct {
 }
 
 type queueView struct {
-	Tabs                                 []queueTab
+	Tabs                                   []queueTab
 	View, Kind, Status, Assignee, Q, Order string
-	Rows                                 []queueRow
-	NextURL                              string
-	Agents                               []certdesk.Agent
-	Kinds                                []certdesk.Kind
-	Statuses                             []certdesk.Status
+	Rows                                   []queueRow
+	NextURL                                string
+	Agents                                 []certdesk.Agent
+	Kinds                                  []certdesk.Kind
+	Statuses                               []certdesk.Status
 }
 
 // console is the queue: GET /console?view=&kind=&status=&assignee=&q=&order=&cursor=
