@@ -16,8 +16,10 @@ type Account struct {
 	LastSignInAt *time.Time `json:"last_sign_in_at,omitempty"`
 	// LearningProfileID is the learning profile the account signs in to or
 	// was added to; nil for an account no learning profile knows.
-	LearningProfileID *string   `json:"learning_profile_id,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
+	LearningProfileID *string `json:"learning_profile_id,omitempty"`
+	// OIDCSubject is the identity provider's subject, once matched.
+	OIDCSubject *string   `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // LearningProfile is where a learner studies; its accounts are the ones that
@@ -72,11 +74,12 @@ type TranscriptEntry struct {
 
 // Agent is a support agent or supervisor.
 type Agent struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	Name        string    `json:"name"`
+	Role        Role      `json:"role"`
+	OIDCSubject *string   `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Case is the store's projection of a case's workflow, plus what the console

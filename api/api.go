@@ -34,7 +34,7 @@ type Server struct {
 	cfg           config.Config
 	store         *store.Store
 	temporal      client.Client
-	sessions      *sessions
+	signer        *signer
 	pages         *web.Pages
 	metrics       *metrics
 	webhook       *mail.WebhookVerifier
@@ -55,7 +55,7 @@ func New(d Deps) *Server {
 		cfg:           d.Config,
 		store:         d.Store,
 		temporal:      d.Temporal,
-		sessions:      newSessions(d.Config.Secret, now),
+		signer:        newSigner(d.Config.Secret, now),
 		pages:         web.MustParse(),
 		metrics:       newMetrics(),
 		dev:           d.Config.Mode == config.ModeDev,
@@ -80,6 +80,9 @@ func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// The client address (rate limits, audit) comes from X-Forwarded-For
+	// only behind proxies the operator names.
+	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
 	r.RedirectTrailingSlash = false
 	r.Use(withRequestID, recoverPanics, s.metrics.observe, logRequests, s.securityHeaders, limitBody, s.identify)
 	r.NoRoute(notFound)
@@ -141,9 +144,4 @@ func (s *Server) home(c *gin.Context) {
 	default:
 		c.Redirect(http.StatusSeeOther, "/portal")
 	}
-}
-
-func (s *Server) logout(c *gin.Context) {
-	s.clearSessionCookie(c)
-	c.Redirect(http.StatusSeeOther, "/")
 }

@@ -79,6 +79,9 @@ func (h *harness) do(method, path, token string, body any) response {
 
 // serve runs one request through the handler.
 func (h *harness) serve(req *http.Request) *httptest.ResponseRecorder {
+	if req.RemoteAddr == "" {
+		req.RemoteAddr = "192.0.2.1:4711" // as a server sees a client
+	}
 	rec := httptest.NewRecorder()
 	h.h.ServeHTTP(rec, req)
 	return rec

@@ -1,8 +1,8 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -15,7 +15,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
 )
+
+// Who is calling, in one place: a session (a signed token naming a
+// server-side session row, sent as the cookie or as a bearer token) or an
+// agent's personal access token (bearer, "cdp_…"). Roles come from the store
+// on every request, so removing an agent or signing out takes effect at once.
 
 // Principal is who is calling.
 type Principal struct {
@@ -24,9 +30,11 @@ type Principal struct {
 	AgentID   string // an agent's or supervisor's id
 	Email     string
 	Name      string
-	// session is the verified session; viaCookie says the browser sent it
-	// (state-changing requests then need the CSRF token).
-	session   session
+	// ClientAddr is the caller's address (audit, rate limits).
+	ClientAddr string
+	// sessionID is the session (empty for an access token); viaCookie says
+	// the browser sent it (state-changing requests then need the CSRF token).
+	sessionID string
 	viaCookie bool
 }
 
@@ -43,86 +51,83 @@ const (
 	sessionTTL    = 12 * time.Hour
 	csrfHeader    = "X-CSRF-Token"
 	csrfField     = "csrf_token"
+	// patPrefix starts every personal access token.
+	patPrefix = "cdp_"
 )
 
-// session is the signed content of a session token.
-type session struct {
+// sessionClaims is the signed content of a session token.
+type sessionClaims struct {
+	ID      string `json:"sid"`
 	Subject string `json:"sub"` // "account:<id>" or "agent:<id>"
-	ID      string `json:"sid"` // random; the CSRF token is derived from it
-	Issued  int64  `json:"iat"`
 	Expires int64  `json:"exp"`
 }
 
-// sessions signs and verifies session tokens with keys derived from the
-// configured secret (one key per purpose).
-type sessions struct {
+// signer signs session tokens and derives CSRF tokens, with keys derived
+// from the configured secret (one key per purpose).
+type signer struct {
 	sign []byte
 	csrf []byte
 	now  func() time.Time
 }
 
-func newSessions(secret string, now func() time.Time) *sessions {
+func newSigner(secret string, now func() time.Time) *signer {
 	derive := func(purpose string) []byte {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write([]byte("certdesk " + purpose))
 		return m.Sum(nil)
 	}
-	return &sessions{sign: derive("session"), csrf: derive("csrf"), now: now}
+	return &signer{sign: derive("session"), csrf: derive("csrf"), now: now}
 }
 
 var b64 = base64.RawURLEncoding
 
-// issue returns a new session token for a subject.
-func (s *sessions) issue(subject string) (string, session) {
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	now := s.now()
-	sess := session{Subject: subject, ID: b64.EncodeToString(id[:]), Issued: now.Unix(), Expires: now.Add(sessionTTL).Unix()}
-	payload, _ := json.Marshal(sess)
+func (s *signer) token(cl sessionClaims) string {
+	payload, _ := json.Marshal(cl)
 	body := "s1." + b64.EncodeToString(payload)
-	return body + "." + b64.EncodeToString(s.mac(body)), sess
+	return body + "." + b64.EncodeToString(s.mac(body))
 }
 
-func (s *sessions) mac(body string) []byte {
+func (s *signer) mac(body string) []byte {
 	m := hmac.New(sha256.New, s.sign)
 	m.Write([]byte(body))
 	return m.Sum(nil)
 }
 
-var errBadSession = certdesk.Errorf(certdesk.EUNAUTHENTICATED, "the session is not valid or has expired; sign in again")
+var errBadSession = certdesk.Errorf(certdesk.EUNAUTHENTICATED, "the session is not valid, has expired or was signed out; sign in again")
 
-// parse verifies a token's signature and expiry.
-func (s *sessions) parse(token string) (session, error) {
-	var sess session
+// parse verifies a token's signature and expiry (the session row is checked
+// by the caller).
+func (s *signer) parse(token string) (sessionClaims, error) {
+	var cl sessionClaims
 	if len(token) > 1024 || !strings.HasPrefix(token, "s1.") {
-		return sess, errBadSession
+		return cl, errBadSession
 	}
 	i := strings.LastIndexByte(token, '.')
 	body, sig := token[:i], token[i+1:]
 	got, err := b64.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, s.mac(body)) {
-		return sess, errBadSession
+		return cl, errBadSession
 	}
 	payload, err := b64.DecodeString(strings.TrimPrefix(body, "s1."))
-	if err != nil || json.Unmarshal(payload, &sess) != nil {
-		return sess, errBadSession
+	if err != nil || json.Unmarshal(payload, &cl) != nil || cl.ID == "" {
+		return cl, errBadSession
 	}
-	if sess.Expires <= s.now().Unix() {
-		return sess, errBadSession
+	if cl.Expires <= s.now().Unix() {
+		return cl, errBadSession
 	}
-	return sess, nil
+	return cl, nil
 }
 
 // csrfToken is the token forms and cookie-authenticated API calls carry.
-func (s *sessions) csrfToken(sess session) string {
+func (s *signer) csrfToken(sessionID string) string {
 	m := hmac.New(sha256.New, s.csrf)
-	m.Write([]byte(sess.ID))
+	m.Write([]byte(sessionID))
 	return b64.EncodeToString(m.Sum(nil))
 }
 
-// identify finds who is calling, from a bearer token or the session cookie,
-// and stores the principal for the handlers. A bad bearer token is refused at
-// once; a bad cookie is dropped and the caller is anonymous.
+// identify finds who is calling and stores the principal for the handlers.
+// A bad bearer token is refused at once; a bad cookie is dropped and the
+// caller is anonymous.
 func (s *Server) identify(c *gin.Context) {
 	token, viaCookie := bearer(c.GetHeader("Authorization")), false
 	if token == "" {
@@ -134,7 +139,7 @@ func (s *Server) identify(c *gin.Context) {
 		c.Next()
 		return
 	}
-	p, err := s.principal(c, token)
+	p, err := s.principal(c.Request.Context(), token)
 	if err != nil {
 		if !viaCookie || certdesk.ErrorCode(err) != certdesk.EUNAUTHENTICATED {
 			fail(c, err)
@@ -145,6 +150,7 @@ func (s *Server) identify(c *gin.Context) {
 		return
 	}
 	p.viaCookie = viaCookie
+	p.ClientAddr = c.ClientIP()
 	c.Set("principal", p)
 	c.Next()
 }
@@ -157,34 +163,57 @@ func bearer(h string) string {
 	return strings.TrimSpace(token)
 }
 
-// principal loads the person behind a token. Roles come from the store on
-// every request, so removing an agent takes effect at once.
-func (s *Server) principal(c *gin.Context, token string) (*Principal, error) {
-	sess, err := s.sessions.parse(token)
+// principal loads the person behind a session token or an access token.
+func (s *Server) principal(ctx context.Context, token string) (*Principal, error) {
+	if raw, ok := strings.CutPrefix(token, patPrefix); ok {
+		hash, ok := certdesk.HashToken(raw)
+		if !ok {
+			return nil, errBadSession
+		}
+		pat, err := s.store.LiveAccessToken(ctx, hash)
+		if err != nil {
+			return nil, unauthenticatedIfMissing(err)
+		}
+		return s.subjectPrincipal(ctx, "agent:"+pat.AgentID, "")
+	}
+	cl, err := s.signer.parse(token)
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request.Context()
-	kind, id, _ := strings.Cut(sess.Subject, ":")
+	ss, err := s.store.LiveSession(ctx, cl.ID)
+	if err != nil {
+		return nil, unauthenticatedIfMissing(err)
+	}
+	if ss.Subject != cl.Subject {
+		return nil, errBadSession
+	}
+	return s.subjectPrincipal(ctx, ss.Subject, ss.ID)
+}
+
+func (s *Server) subjectPrincipal(ctx context.Context, subject, sessionID string) (*Principal, error) {
+	kind, id, _ := strings.Cut(subject, ":")
 	switch kind {
 	case "agent":
 		a, err := s.store.Agent(ctx, id)
-		if errors.Is(err, certdesk.ErrNotFound) {
-			return nil, errBadSession
-		} else if err != nil {
-			return nil, err
+		if err != nil {
+			return nil, unauthenticatedIfMissing(err)
 		}
-		return &Principal{Role: a.Role, AgentID: a.ID, Email: a.Email, Name: a.Name, session: sess}, nil
+		return &Principal{Role: a.Role, AgentID: a.ID, Email: a.Email, Name: a.Name, sessionID: sessionID}, nil
 	case "account":
 		a, err := s.store.Account(ctx, id)
-		if errors.Is(err, certdesk.ErrNotFound) {
-			return nil, errBadSession
-		} else if err != nil {
-			return nil, err
+		if err != nil {
+			return nil, unauthenticatedIfMissing(err)
 		}
-		return &Principal{Role: certdesk.RoleLearner, AccountID: a.ID, Email: a.Email, Name: a.DisplayName, session: sess}, nil
+		return &Principal{Role: certdesk.RoleLearner, AccountID: a.ID, Email: a.Email, Name: a.DisplayName, sessionID: sessionID}, nil
 	}
 	return nil, errBadSession
+}
+
+func unauthenticatedIfMissing(err error) error {
+	if errors.Is(err, certdesk.ErrNotFound) {
+		return errBadSession
+	}
+	return err
 }
 
 // caller returns the principal, or nil for an anonymous caller.
@@ -253,8 +282,8 @@ func (s *Server) validCSRF(c *gin.Context, p *Principal) bool {
 	if got == "" {
 		got = c.PostForm(csrfField)
 	}
-	want := s.sessions.csrfToken(p.session)
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	want := s.signer.csrfToken(p.sessionID)
+	return got != "" && p.sessionID != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 func unsafeMethod(m string) bool {
@@ -278,15 +307,28 @@ func joinRoles(roles []certdesk.Role) string {
 	return strings.Join(s, " or ")
 }
 
-// signIn starts a session for a subject: the cookie for browsers, and the
-// token for API clients that send it as a bearer token.
-func (s *Server) signIn(c *gin.Context, subject string) (string, session) {
-	token, sess := s.sessions.issue(subject)
+// signIn starts a session for a subject: a session row, the cookie for
+// browsers, and the token for API clients that send it as a bearer token.
+// The sign-in is audited.
+func (s *Server) signIn(c *gin.Context, subject, method string) (string, error) {
+	ctx := c.Request.Context()
+	ss := &store.Session{ID: certdesk.NewID(), Subject: subject, Method: method, ClientAddr: c.ClientIP(),
+		ExpiresAt: s.now().Add(sessionTTL)}
+	if err := s.store.CreateSession(ctx, ss); err != nil {
+		return "", err
+	}
+	token := s.signer.token(sessionClaims{ID: ss.ID, Subject: subject, Expires: ss.ExpiresAt.Unix()})
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()),
 		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode,
 	})
-	return token, sess
+	kind, id, _ := strings.Cut(subject, ":")
+	actor := certdesk.LearnerActor(id)
+	if kind == "agent" {
+		actor = certdesk.AgentActor(id)
+	}
+	s.audit(ctx, actor, "sign_in", "", c.ClientIP(), map[string]string{"method": method})
+	return token, nil
 }
 
 func (s *Server) clearSessionCookie(c *gin.Context) {
@@ -294,4 +336,38 @@ func (s *Server) clearSessionCookie(c *gin.Context) {
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// logout ends the caller's session (the cookie's or the bearer's): the
+// token stops working everywhere.
+func (s *Server) logout(c *gin.Context) {
+	if p := caller(c); p != nil && p.sessionID != "" {
+		if p.viaCookie && !s.validCSRF(c, p) {
+			s.errorPage(c, certdesk.Errorf(certdesk.EFORBIDDEN, "the sign-out form is out of date; reload the page and try again"))
+			return
+		}
+		if err := s.store.RevokeSession(c.Request.Context(), p.sessionID); err != nil {
+			s.errorPage(c, err)
+			return
+		}
+		s.audit(c.Request.Context(), p.Actor(), "sign_out", "", p.ClientAddr, nil)
+	}
+	s.clearSessionCookie(c)
+	if c.ContentType() == "application/json" || bearer(c.GetHeader("Authorization")) != "" {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+// audit appends to the audit log; a failure is logged, not fatal to the
+// action it records (the case timeline has the case's part).
+func (s *Server) audit(ctx context.Context, actor certdesk.Actor, action, caseID, addr string, data any) {
+	raw, _ := json.Marshal(data)
+	if data == nil {
+		raw = nil
+	}
+	if err := s.store.Audit(ctx, store.AuditEntry{Actor: actor, Action: action, CaseID: caseID, ClientAddr: addr, Data: raw}); err != nil {
+		logAuditFailure(ctx, err)
+	}
 }

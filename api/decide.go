@@ -89,9 +89,24 @@ func (s *Server) answerCase(c *gin.Context, code int) func(certdesk.Case, error)
 	}
 }
 
+// auditAction records an agent's action on a case, done or refused.
+func (s *Server) auditAction(ctx context.Context, p *Principal, action string, cs certdesk.Case, data map[string]any, err error) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["outcome"] = "done"
+	if err != nil {
+		data["outcome"], data["reason"] = "refused", certdesk.ErrorMessage(err)
+	}
+	s.audit(ctx, p.Actor(), action, cs.ID, p.ClientAddr, data)
+}
+
 // decideCase sends an agent's decision to the case's workflow and returns
 // the case once its projection shows it (or as it is after two seconds).
-func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case, req decisionRequest) (certdesk.Case, error) {
+func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case, req decisionRequest) (after certdesk.Case, err error) {
+	defer func() {
+		s.auditAction(ctx, p, "decide", cs, map[string]any{"decision": req.Decision, "note": req.Note, "profile_id": req.ProfileID}, err)
+	}()
 	switch req.Decision {
 	case certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo:
 	default:
@@ -104,13 +119,14 @@ func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case,
 	if err := s.update(ctx, cs, workflows.UpdateDecide, in, nil); err != nil {
 		return cs, err
 	}
-	after, _ := s.awaitCase(ctx, cs.ID, cs.Version, 2*time.Second)
+	after, _ = s.awaitCase(ctx, cs.ID, cs.Version, 2*time.Second)
 	return after, nil
 }
 
 // claimCase assigns the case to the calling agent. An agent cannot take a
 // case another agent holds; a supervisor may assign it to anyone.
-func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, req claimRequest) (certdesk.Case, error) {
+func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, req claimRequest) (after certdesk.Case, err error) {
+	defer func() { s.auditAction(ctx, p, "claim", cs, map[string]any{"assignee": req.Assignee}, err) }()
 	if err := openAt(cs, req.Version); err != nil {
 		return cs, err
 	}
@@ -119,8 +135,8 @@ func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, 
 		if p.Role != certdesk.RoleSupervisor {
 			return cs, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor assigns a case to someone else")
 		}
-		a, err := s.store.Agent(ctx, req.Assignee)
-		if err != nil {
+		a, aerr := s.store.Agent(ctx, req.Assignee)
+		if aerr != nil {
 			return cs, certdesk.Invalid(map[string]string{"assignee": "is not an agent"})
 		}
 		target = a.ID
@@ -136,18 +152,19 @@ func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, 
 	if target != p.AgentID {
 		typ = "assigned"
 	}
-	after, _, err := s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
+	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
 		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
 	return after, err
 }
 
 // noteCase adds an internal note to the case's timeline.
-func (s *Server) noteCase(ctx context.Context, p *Principal, cs certdesk.Case, req noteRequest) (certdesk.Case, error) {
+func (s *Server) noteCase(ctx context.Context, p *Principal, cs certdesk.Case, req noteRequest) (after certdesk.Case, err error) {
+	defer func() { s.auditAction(ctx, p, "note", cs, nil, err) }()
 	note := strings.TrimSpace(req.Note)
 	if note == "" || len(note) > 4000 {
 		return cs, certdesk.Invalid(map[string]string{"note": "write the note (at most 4000 characters)"})
 	}
-	after, _, err := s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID,
+	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID,
 		Event: store.Event{Actor: p.Actor(), Type: "note", Data: map[string]string{"note": note}}})
 	return after, err
 }

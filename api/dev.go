@@ -67,7 +67,11 @@ func (s *Server) devLogin(c *gin.Context) {
 			devLoginView{People: store.DemoPeople, Error: "No demo person or account has the email " + email + "."}))
 		return
 	}
-	token, _ := s.signIn(c, subject)
+	token, err := s.signIn(c, subject, "dev")
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	if wantsJSON {
 		c.JSON(http.StatusOK, gin.H{"token": token, "role": role})
 		return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -69,6 +70,10 @@ func logIfInternal(c *gin.Context, err error) {
 		slog.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", requestID(c),
 			"method", c.Request.Method, "path", c.FullPath())
 	}
+}
+
+func logAuditFailure(ctx context.Context, err error) {
+	slog.ErrorContext(ctx, "audit log write failed", "err", err)
 }
 
 // maxBody bounds every request body.

@@ -91,7 +91,7 @@ func (s *Server) me(c *gin.Context) {
 		me = learnerJSON(l)
 	}
 	if p.viaCookie {
-		me.CSRFToken = s.sessions.csrfToken(p.session)
+		me.CSRFToken = s.signer.csrfToken(p.sessionID)
 	}
 	c.JSON(http.StatusOK, me)
 }

@@ -16,7 +16,7 @@ func (s *Server) pageData(c *gin.Context, title string, data any) web.Page {
 	page := web.Page{Title: title, Dev: s.dev, Data: data}
 	if p := caller(c); p != nil {
 		page.Signed = &web.Person{Name: p.Name, Email: p.Email, Role: string(p.Role)}
-		page.CSRFToken = s.sessions.csrfToken(p.session)
+		page.CSRFToken = s.signer.csrfToken(p.sessionID)
 	}
 	return page
 }

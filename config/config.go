@@ -53,6 +53,9 @@ type Config struct {
 	TemporalUIURL string
 	// TaskQueue is the Temporal task queue of certdesk's workflows.
 	TaskQueue string
+	// TrustedProxies are the addresses (CIDRs) whose X-Forwarded-For is
+	// believed; without them the client address is the peer's.
+	TrustedProxies []string
 
 	Mail Mail
 
@@ -102,7 +105,7 @@ func (m MapEnv) Environ() []string {
 // Temporal's own). The docker-compose test checks against it.
 var Variables = []string{
 	"CERTDESK_DATABASE_URL", "CERTDESK_HTTP_ADDR", "CERTDESK_PUBLIC_URL", "CERTDESK_SECRET",
-	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
+	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_TRUSTED_PROXIES", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT",
 }
@@ -135,13 +138,14 @@ func Load(mode Mode, env Env) (Config, error) {
 		return def
 	}
 	c := Config{
-		Mode:          mode,
-		DatabaseURL:   get("CERTDESK_DATABASE_URL", ""),
-		HTTPAddr:      get("CERTDESK_HTTP_ADDR", "127.0.0.1:8080"),
-		PublicURL:     strings.TrimRight(get("CERTDESK_PUBLIC_URL", ""), "/"),
-		Secret:        get("CERTDESK_SECRET", ""),
-		TemporalUIURL: strings.TrimRight(get("CERTDESK_TEMPORAL_UI_URL", ""), "/"),
-		TaskQueue:     get("CERTDESK_TASK_QUEUE", "certdesk"),
+		Mode:           mode,
+		DatabaseURL:    get("CERTDESK_DATABASE_URL", ""),
+		HTTPAddr:       get("CERTDESK_HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:      strings.TrimRight(get("CERTDESK_PUBLIC_URL", ""), "/"),
+		Secret:         get("CERTDESK_SECRET", ""),
+		TemporalUIURL:  strings.TrimRight(get("CERTDESK_TEMPORAL_UI_URL", ""), "/"),
+		TaskQueue:      get("CERTDESK_TASK_QUEUE", "certdesk"),
+		TrustedProxies: splitList(get("CERTDESK_TRUSTED_PROXIES", "")),
 		Mail: Mail{
 			From:               get("CERTDESK_MAIL_FROM", "support@certdesk.example"),
 			FromName:           get("CERTDESK_MAIL_FROM_NAME", "Certification Support"),
@@ -242,6 +246,11 @@ func (c Config) Validate() error {
 	} else if c.Mode == ModeProduction && u.Scheme != "https" && !loopback(u.Hostname()) {
 		errs = append(errs, fmt.Errorf("CERTDESK_PUBLIC_URL: %q must use https outside localhost", c.PublicURL))
 	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("CERTDESK_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
+		}
+	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("CERTDESK_TEMPORAL_UI_URL: %q is not an absolute http(s) URL", c.TemporalUIURL))
@@ -335,6 +344,16 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("verify_ttl", c.VerifyTTL),
 		slog.Duration("learner_wait", c.LearnerWait),
 	)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func mask(s string) string {

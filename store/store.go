@@ -54,7 +54,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		// Column names follow GORM's snake_case of the domain's field
 		// names; "MCID" is one word to us.
-		NamingStrategy: schema.NamingStrategy{NameReplacer: strings.NewReplacer("MCID", "Mcid")},
+		NamingStrategy: schema.NamingStrategy{NameReplacer: strings.NewReplacer("MCID", "Mcid", "OIDC", "Oidc")},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, translate(err))

@@ -30,6 +30,8 @@ Usage:
   certdesk worker    the Temporal worker (production)
   certdesk migrate   apply database migrations
   certdesk seed      load the demo world (idempotent)
+  certdesk token create --agent EMAIL [--name N] [--ttl 90d] | list | revoke ID
+                     agents' personal access tokens (Authorization: Bearer cdp_…)
   certdesk version   print the version
 
 Configuration comes from the environment; see the README.
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runMigrate(ctx, rest, stdout)
 	case "seed":
 		return runSeed(ctx, rest, stdout)
+	case "token":
+		return runToken(ctx, rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil

@@ -1,0 +1,1 @@
+-- Reserved for the recovery case's schema (in progress on its branch).
