@@ -38,6 +38,7 @@ type Server struct {
 	pages         *web.Pages
 	metrics       *metrics
 	webhook       *mail.WebhookVerifier
+	oidc          oidcClient
 	dev           bool
 	secureCookies bool
 	now           func() time.Time
@@ -126,6 +127,8 @@ func (s *Server) routes() http.Handler {
 		r.GET("/dev/mail/:id/html", s.devMailHTML)
 		v1.GET("/dev/mail", s.devMailJSON)
 	}
+	r.GET("/auth/login", s.signInPage)
+	r.GET("/auth/callback", s.signInCallback)
 	r.POST("/logout", s.logout)
 	return r
 }

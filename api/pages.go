@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 
 	"github.com/gin-gonic/gin"
@@ -26,10 +27,13 @@ func (s *Server) signInFirst(c *gin.Context) bool {
 	if caller(c) != nil {
 		return false
 	}
-	if s.dev {
+	switch {
+	case s.dev:
 		c.Redirect(http.StatusSeeOther, "/dev/login")
-	} else {
-		fail(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to use this"))
+	case s.cfg.OIDC.Enabled():
+		c.Redirect(http.StatusSeeOther, "/auth/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+	default:
+		s.errorPage(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "Sign in to use this. (Sign-in is not configured on this certdesk: CERTDESK_OIDC_ISSUER.)"))
 	}
 	return true
 }

@@ -59,6 +59,9 @@ type Config struct {
 
 	Mail Mail
 
+	// OIDC is the production sign-in (OpenID Connect, e.g. Microsoft Entra ID).
+	OIDC OIDC
+
 	// Temporal is the client profile, read as the Temporal CLI reads it.
 	Temporal envconfig.ClientConfigProfile
 
@@ -67,6 +70,20 @@ type Config struct {
 	VerifyTTL   time.Duration
 	LearnerWait time.Duration
 }
+
+// OIDC configures sign-in with an OpenID Connect provider.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// TrustEmail accepts the provider's email claim without email_verified
+	// (Entra ID does not send it); only for an issuer whose tenant owns the
+	// addresses it issues.
+	TrustEmail bool
+}
+
+// Enabled reports whether OpenID Connect sign-in is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // Mail configures outgoing email.
 type Mail struct {
@@ -106,6 +123,7 @@ func (m MapEnv) Environ() []string {
 var Variables = []string{
 	"CERTDESK_DATABASE_URL", "CERTDESK_HTTP_ADDR", "CERTDESK_PUBLIC_URL", "CERTDESK_SECRET",
 	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_TRUSTED_PROXIES", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
+	"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET", "CERTDESK_OIDC_TRUST_EMAIL",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT",
 }
@@ -155,8 +173,16 @@ func Load(mode Mode, env Env) (Config, error) {
 			Templates:          map[string]string{},
 		},
 	}
+	c.OIDC = OIDC{
+		Issuer:       strings.TrimRight(get("CERTDESK_OIDC_ISSUER", ""), "/"),
+		ClientID:     get("CERTDESK_OIDC_CLIENT_ID", ""),
+		ClientSecret: get("CERTDESK_OIDC_CLIENT_SECRET", ""),
+	}
 	var errs []error
 	var err error
+	if c.OIDC.TrustEmail, err = parseBool(get("CERTDESK_OIDC_TRUST_EMAIL", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("CERTDESK_OIDC_TRUST_EMAIL: %w", err))
+	}
 	if c.Mail.SendGridSandbox, err = parseBool(get("SENDGRID_SANDBOX", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("SENDGRID_SANDBOX: %w", err))
 	}
@@ -251,6 +277,14 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("CERTDESK_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
 		}
 	}
+	if o := c.OIDC; o.Issuer != "" || o.ClientID != "" || o.ClientSecret != "" {
+		if u, err := url.Parse(o.Issuer); err != nil || u.Scheme == "" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("CERTDESK_OIDC_ISSUER: %q is not the issuer URL (e.g. https://login.microsoftonline.com/<tenant>/v2.0)", o.Issuer))
+		}
+		if o.ClientID == "" || o.ClientSecret == "" {
+			errs = append(errs, errors.New("CERTDESK_OIDC_CLIENT_ID and CERTDESK_OIDC_CLIENT_SECRET are required with CERTDESK_OIDC_ISSUER"))
+		}
+	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("CERTDESK_TEMPORAL_UI_URL: %q is not an absolute http(s) URL", c.TemporalUIURL))
@@ -336,6 +370,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("temporal_ui_url", c.TemporalUIURL),
 		slog.String("task_queue", c.TaskQueue),
 		slog.String("mail_from", c.Mail.From),
+		slog.String("oidc_issuer", c.OIDC.Issuer),
+		slog.String("oidc_client_id", c.OIDC.ClientID),
+		slog.String("oidc_client_secret", mask(c.OIDC.ClientSecret)),
 		slog.String("sendgrid_api_key", mask(c.Mail.SendGridAPIKey)),
 		slog.Bool("sendgrid_sandbox", c.Mail.SendGridSandbox),
 		slog.Int("sendgrid_templates", len(templates)),

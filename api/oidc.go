@@ -1,0 +1,208 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gin-gonic/gin"
+	"golang.org/x/oauth2"
+
+	"github.com/certdesk/certdesk"
+)
+
+// Production sign-in with OpenID Connect: the authorization-code flow with
+// PKCE (Microsoft Entra ID is the expected issuer). People are matched to
+// agents, then to learners' accounts, by the provider's subject or by a
+// verified email; anyone else is refused.
+
+const (
+	oidcCookie = "certdesk_oidc"
+	oidcTTL    = 10 * time.Minute
+)
+
+// oidcFlow is what the sign-in remembers between the redirect to the
+// provider and the callback, in a signed cookie.
+type oidcFlow struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Next     string `json:"x"`
+	Expires  int64  `json:"e"`
+}
+
+type oidcClient struct {
+	mu       sync.Mutex
+	provider *oidc.Provider // discovered on first use, so the API starts while the issuer is down
+}
+
+func (s *Server) oidcProvider(ctx context.Context) (*oidc.Provider, error) {
+	s.oidc.mu.Lock()
+	defer s.oidc.mu.Unlock()
+	if s.oidc.provider != nil {
+		return s.oidc.provider, nil
+	}
+	p, err := oidc.NewProvider(ctx, s.cfg.OIDC.Issuer)
+	if err != nil {
+		return nil, &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "the sign-in provider does not answer; try again in a minute", Err: err}
+	}
+	s.oidc.provider = p
+	return p, nil
+}
+
+func (s *Server) oauthConfig(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID: s.cfg.OIDC.ClientID, ClientSecret: s.cfg.OIDC.ClientSecret,
+		Endpoint: p.Endpoint(), RedirectURL: s.cfg.PublicURL + "/auth/callback",
+		Scopes: []string{oidc.ScopeOpenID, "profile", "email"},
+	}
+}
+
+// signInPage is GET /auth/login: it sends the browser to the provider.
+func (s *Server) signInPage(c *gin.Context) {
+	if !s.cfg.OIDC.Enabled() {
+		s.errorPage(c, certdesk.Errorf(certdesk.ENOTFOUND, "Sign-in is not configured on this certdesk (CERTDESK_OIDC_ISSUER)."))
+		return
+	}
+	p, err := s.oidcProvider(c.Request.Context())
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	f := oidcFlow{State: randomString(), Nonce: randomString(), Verifier: oauth2.GenerateVerifier(),
+		Next: safeNext(c.Query("next")), Expires: s.now().Add(oidcTTL).Unix()}
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: s.signer.sealJSON("oidc", f), Path: "/auth",
+		MaxAge: int(oidcTTL.Seconds()), HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusFound, s.oauthConfig(p).AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)))
+}
+
+// signInCallback is GET /auth/callback: it checks the state, exchanges the
+// code (with the PKCE verifier), verifies the ID token and its nonce, finds
+// the person and starts a session.
+func (s *Server) signInCallback(c *gin.Context) {
+	ctx := c.Request.Context()
+	var f oidcFlow
+	ck, err := c.Cookie(oidcCookie)
+	if err != nil || !s.signer.openJSON("oidc", ck, &f) || f.Expires < s.now().Unix() {
+		s.errorPage(c, certdesk.Errorf(certdesk.EINVALID, "The sign-in took too long or came from another browser. Please sign in again."))
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: "", Path: "/auth", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies})
+	if e := c.Query("error"); e != "" {
+		s.errorPage(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "The sign-in provider did not sign you in (%s).", clipText(e, 80)))
+		return
+	}
+	if !subtleEq(c.Query("state"), f.State) {
+		s.errorPage(c, certdesk.Errorf(certdesk.EINVALID, "The sign-in answer does not match this browser's sign-in. Please sign in again."))
+		return
+	}
+	p, err := s.oidcProvider(ctx)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tok, err := s.oauthConfig(p).Exchange(ctx, c.Query("code"), oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		s.errorPage(c, &certdesk.Error{Code: certdesk.EUNAUTHENTICATED, Message: "The sign-in could not be completed. Please sign in again.", Err: err})
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := p.Verifier(&oidc.Config{ClientID: s.cfg.OIDC.ClientID, Now: s.now}).Verify(ctx, raw)
+	if err != nil || !subtleEq(idt.Nonce, f.Nonce) {
+		s.errorPage(c, &certdesk.Error{Code: certdesk.EUNAUTHENTICATED, Message: "The sign-in provider's answer did not verify. Please sign in again.", Err: err})
+		return
+	}
+	var claims struct {
+		Email         string `json:"email"`
+		EmailVerified *bool  `json:"email_verified"`
+	}
+	_ = idt.Claims(&claims)
+	email := ""
+	if claims.EmailVerified != nil && *claims.EmailVerified || s.cfg.OIDC.TrustEmail {
+		email = claims.Email
+	}
+	subject, err := s.matchPerson(ctx, idt.Issuer+"|"+idt.Subject, email)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	if _, err := s.signIn(c, subject, "oidc"); err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// matchPerson finds an agent, then a learner's account, for a signed-in
+// identity.
+func (s *Server) matchPerson(ctx context.Context, subject, email string) (string, error) {
+	if a, err := s.store.SignInAgent(ctx, subject, email); err == nil {
+		return "agent:" + a.ID, nil
+	} else if !errors.Is(err, certdesk.ErrNotFound) {
+		return "", err
+	}
+	if a, err := s.store.SignInAccount(ctx, subject, email); err == nil {
+		return "account:" + a.ID, nil
+	} else if !errors.Is(err, certdesk.ErrNotFound) {
+		return "", err
+	}
+	return "", certdesk.Errorf(certdesk.EFORBIDDEN, "You are signed in with the provider, but no certification account or agent matches this sign-in. If you lost access to your account, use the recovery form at /portal/recovery.")
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return next
+}
+
+func randomString() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return b64.EncodeToString(b[:])
+}
+
+func subtleEq(a, b string) bool { return a != "" && hmac.Equal([]byte(a), []byte(b)) }
+
+func clipText(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// sealJSON signs a small value for a cookie (purpose-bound).
+func (s *signer) sealJSON(purpose string, v any) string {
+	payload, _ := json.Marshal(v)
+	body := b64.EncodeToString(payload)
+	m := hmac.New(sha256.New, s.sign)
+	m.Write([]byte(purpose + "." + body))
+	return body + "." + b64.EncodeToString(m.Sum(nil))
+}
+
+// openJSON verifies and decodes a sealed value.
+func (s *signer) openJSON(purpose, sealed string, v any) bool {
+	body, sig, ok := strings.Cut(sealed, ".")
+	if !ok {
+		return false
+	}
+	got, err := b64.DecodeString(sig)
+	m := hmac.New(sha256.New, s.sign)
+	m.Write([]byte(purpose + "." + body))
+	if err != nil || !hmac.Equal(got, m.Sum(nil)) {
+		return false
+	}
+	payload, err := b64.DecodeString(body)
+	return err == nil && json.Unmarshal(payload, v) == nil
+}
