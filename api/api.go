@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
@@ -39,6 +40,7 @@ type Server struct {
 	metrics       *metrics
 	webhook       *mail.WebhookVerifier
 	oidc          oidcClient
+	codec         *codec.Codec
 	dev           bool
 	secureCookies bool
 	now           func() time.Time
@@ -62,6 +64,9 @@ func New(d Deps) *Server {
 		dev:           d.Config.Mode == config.ModeDev,
 		secureCookies: strings.HasPrefix(d.Config.PublicURL, "https://"),
 		now:           now,
+	}
+	if d.Config.PayloadKeys != "" {
+		s.codec, _ = d.Config.Codec() // validated by config
 	}
 	if key := d.Config.Mail.SendGridWebhookKey; key != "" {
 		s.webhook, _ = mail.NewWebhookVerifier(key) // validated by config
@@ -118,6 +123,9 @@ func (s *Server) routes() http.Handler {
 	r.HEAD("/l/:token", s.linkPage)
 	r.POST("/l/:token", s.useLink)
 	r.POST("/webhooks/sendgrid", s.sendgridWebhook)
+	r.POST("/codec/encode", s.codecHandler())
+	r.POST("/codec/decode", s.codecHandler())
+	r.OPTIONS("/codec/:op", s.codecPreflight)
 
 	if s.dev {
 		r.GET("/dev/login", s.devLoginPage)

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/mail"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	PublicURL string
 	// Secret signs sessions and CSRF tokens.
 	Secret string
+	// PayloadKeys encrypt what certdesk hands to Temporal ("id:base64key,…",
+	// the first encrypts, all decrypt).
+	PayloadKeys string
 	// TemporalUIURL, when set, adds links from a case to its workflow.
 	TemporalUIURL string
 	// TaskQueue is the Temporal task queue of certdesk's workflows.
@@ -121,7 +125,7 @@ func (m MapEnv) Environ() []string {
 // Variables lists every environment variable certdesk itself reads (besides
 // Temporal's own). The docker-compose test checks against it.
 var Variables = []string{
-	"CERTDESK_DATABASE_URL", "CERTDESK_HTTP_ADDR", "CERTDESK_PUBLIC_URL", "CERTDESK_SECRET",
+	"CERTDESK_DATABASE_URL", "CERTDESK_HTTP_ADDR", "CERTDESK_PUBLIC_URL", "CERTDESK_SECRET", "CERTDESK_PAYLOAD_KEYS",
 	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_TRUSTED_PROXIES", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
 	"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET", "CERTDESK_OIDC_TRUST_EMAIL",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
@@ -161,6 +165,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		HTTPAddr:       get("CERTDESK_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicURL:      strings.TrimRight(get("CERTDESK_PUBLIC_URL", ""), "/"),
 		Secret:         get("CERTDESK_SECRET", ""),
+		PayloadKeys:    get("CERTDESK_PAYLOAD_KEYS", ""),
 		TemporalUIURL:  strings.TrimRight(get("CERTDESK_TEMPORAL_UI_URL", ""), "/"),
 		TaskQueue:      get("CERTDESK_TASK_QUEUE", "certdesk"),
 		TrustedProxies: splitList(get("CERTDESK_TRUSTED_PROXIES", "")),
@@ -242,11 +247,18 @@ func (c *Config) Dev(dataDir string) error {
 		c.PublicURL = "http://" + browsable(c.HTTPAddr)
 	}
 	if c.Secret == "" {
-		secret, err := dataDirSecret(filepath.Join(dataDir, "secret"))
+		secret, err := dataDirFile(filepath.Join(dataDir, "secret"), randomSecret)
 		if err != nil {
 			return err
 		}
 		c.Secret = secret
+	}
+	if c.PayloadKeys == "" {
+		keys, err := dataDirFile(filepath.Join(dataDir, "payload-keys"), func() string { return codec.NewKey("dev1") })
+		if err != nil {
+			return err
+		}
+		c.PayloadKeys = keys
 	}
 	return nil
 }
@@ -288,6 +300,14 @@ func (c Config) Validate() error {
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("CERTDESK_TEMPORAL_UI_URL: %q is not an absolute http(s) URL", c.TemporalUIURL))
+		}
+	}
+	switch {
+	case c.PayloadKeys == "" && c.Mode == ModeProduction:
+		errs = append(errs, errors.New("CERTDESK_PAYLOAD_KEYS is required in production: the key that encrypts workflow payloads, as id:base64key (`certdesk keys new`)"))
+	case c.PayloadKeys != "":
+		if _, err := codec.Parse(c.PayloadKeys); err != nil {
+			errs = append(errs, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %v", err))
 		}
 	}
 	switch {
@@ -334,13 +354,28 @@ func (c Config) Mailer() *mail.SendGrid {
 	}
 }
 
-// TemporalClientOptions returns the SDK client options of the profile.
+// TemporalClientOptions returns the SDK client options of the profile, with
+// the payload codec.
 func (c Config) TemporalClientOptions() (client.Options, error) {
 	opts, err := c.Temporal.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
 		return client.Options{}, fmt.Errorf("temporal client config: %w", err)
 	}
+	cd, err := c.Codec()
+	if err != nil {
+		return client.Options{}, err
+	}
+	opts.DataConverter = cd.DataConverter()
 	return opts, nil
+}
+
+// Codec is the payload codec of the configured keys.
+func (c Config) Codec() (*codec.Codec, error) {
+	cd, err := codec.Parse(c.PayloadKeys)
+	if err != nil {
+		return nil, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %w", err)
+	}
+	return cd, nil
 }
 
 // IsPostgres reports whether the store is PostgreSQL (else SQLite).
@@ -363,6 +398,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("public_url", c.PublicURL),
 		slog.String("secret", mask(c.Secret)),
+		slog.String("payload_keys", mask(c.PayloadKeys)),
 		slog.String("temporal_address", c.Temporal.Address),
 		slog.String("temporal_namespace", c.Temporal.Namespace),
 		slog.String("temporal_api_key", mask(c.Temporal.APIKey)),
@@ -440,15 +476,21 @@ func browsable(addr string) string {
 	return net.JoinHostPort(h, p)
 }
 
-func dataDirSecret(path string) (string, error) {
+// dataDirFile reads a generated value kept in the data dir, making it on
+// the first start (so sessions and encrypted histories survive restarts).
+func dataDirFile(path string, generate func() string) (string, error) {
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		return strings.TrimSpace(string(b)), nil
 	}
+	v := generate()
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func randomSecret() string {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:])
-	secret := base64.RawURLEncoding.EncodeToString(raw[:])
-	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write dev secret: %w", err)
-	}
-	return secret, nil
+	return base64.RawURLEncoding.EncodeToString(raw[:])
 }

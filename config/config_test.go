@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 )
 
@@ -28,6 +29,7 @@ var good = config.MapEnv{
 	"CERTDESK_DATABASE_URL": "postgres://certdesk:hunter2@db.internal:5432/certdesk",
 	"CERTDESK_PUBLIC_URL":   "https://support.example.com/",
 	"CERTDESK_SECRET":       strings.Repeat("k", 40),
+	"CERTDESK_PAYLOAD_KEYS": codec.NewKey("k1"),
 }
 
 func with(env config.MapEnv, kv ...string) config.MapEnv {
@@ -51,7 +53,8 @@ func TestValidationMessages(t *testing.T) {
 		env  config.MapEnv
 		want []string // each must appear in the error
 	}{
-		{"nothing set", config.MapEnv{}, []string{"CERTDESK_DATABASE_URL is required", "CERTDESK_PUBLIC_URL is required", "CERTDESK_SECRET is required in production"}},
+		{"nothing set", config.MapEnv{}, []string{"CERTDESK_DATABASE_URL is required", "CERTDESK_PUBLIC_URL is required", "CERTDESK_SECRET is required in production", "CERTDESK_PAYLOAD_KEYS is required"}},
+		{"bad payload key", with(good, "CERTDESK_PAYLOAD_KEYS", "k1:short"), []string{"CERTDESK_PAYLOAD_KEYS"}},
 		{"short secret", with(good, "CERTDESK_SECRET", "abc"), []string{"CERTDESK_SECRET is too short"}},
 		{"mysql URL", with(good, "CERTDESK_DATABASE_URL", "mysql://x/y"), []string{"CERTDESK_DATABASE_URL", "neither a postgres:// URL"}},
 		{"public URL not a URL", with(good, "CERTDESK_PUBLIC_URL", "support desk"), []string{"CERTDESK_PUBLIC_URL", "not an absolute http(s) URL"}},
@@ -149,7 +152,7 @@ func TestLoggedWithSecretsMasked(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", cfg)
 	out := buf.String()
-	for _, secret := range []string{"hunter2", strings.Repeat("k", 40), "tmprl-secret-key", "SG.secret"} {
+	for _, secret := range []string{"hunter2", strings.Repeat("k", 40), "tmprl-secret-key", "SG.secret", good["CERTDESK_PAYLOAD_KEYS"][3:]} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log line shows a secret (%s): %s", secret, out)
 		}
@@ -194,7 +197,10 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 			}
 			env[k] = interp.ReplaceAllStringFunc(v, func(m string) string {
 				parts := interp.FindStringSubmatch(m)
-				if strings.Contains(m, ":?") || parts[2] == "" {
+				switch {
+				case parts[1] == "CERTDESK_PAYLOAD_KEYS":
+					return codec.NewKey("k1")
+				case strings.Contains(m, ":?") || parts[2] == "":
 					return strings.Repeat("x", 40) // a required value the operator supplies
 				}
 				return parts[2]

@@ -59,6 +59,10 @@ func Temporal(tb testing.TB) *devserver.Server {
 	return server
 }
 
+// PayloadKeys is the stacks' payload key: fixed, so the histories the tests
+// record replay with it (workflows/replay_test.go).
+const PayloadKeys = "test1:Y2VydGRlc2stdGVzdC1wYXlsb2FkLWtleS0zMmJ5dGU="
+
 // Options shape a stack.
 type Options struct {
 	// Dialect is "sqlite" (default) or "postgres".
@@ -108,13 +112,18 @@ func Start(tb testing.TB, opts Options) *Stack {
 	cfg.Secret = strings.Repeat("t", 40)
 	cfg.DatabaseURL = "test"
 	cfg.TaskQueue = "test-" + certdesk.NewID()
+	cfg.PayloadKeys = PayloadKeys
 	cfg.Temporal.Address = srv.HostPort()
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
 
+	cd, err := cfg.Codec()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	tc, err := client.Dial(client.Options{
-		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
+		HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(),
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 	})
 	if err != nil {

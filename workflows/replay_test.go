@@ -9,6 +9,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/certdesk/certdesk/codec"
+	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/workflows"
 )
 
@@ -23,9 +25,17 @@ func TestReplayCommittedHistories(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no histories recorded yet")
 	}
+	// The end-to-end tests record with stacktest's fixed payload key.
+	cd, err := codec.Parse(stacktest.PayloadKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter()})
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.RegisterWorkflow(workflows.Connect)
 			r.RegisterWorkflow(workflows.Merge)
 			r.RegisterWorkflow(workflows.Recovery)

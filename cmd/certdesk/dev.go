@@ -95,8 +95,12 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		seeded = true
 	}
 
+	cd, err := cfg.Codec()
+	if err != nil {
+		return err
+	}
 	tc, err := client.Dial(client.Options{
-		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
+		HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(),
 		Logger: sdklog.NewStructuredLogger(slog.Default()),
 	})
 	if err != nil {

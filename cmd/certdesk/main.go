@@ -32,6 +32,8 @@ Usage:
   certdesk seed      load the demo world (idempotent)
   certdesk token create --agent EMAIL [--name N] [--ttl 90d] | list | revoke ID
                      agents' personal access tokens (Authorization: Bearer cdp_…)
+  certdesk keys new [--id ID]
+                     a new payload key for CERTDESK_PAYLOAD_KEYS
   certdesk version   print the version
 
 Configuration comes from the environment; see the README.
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runSeed(ctx, rest, stdout)
 	case "token":
 		return runToken(ctx, rest, stdout)
+	case "keys":
+		return runKeys(rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil
