@@ -247,7 +247,7 @@ func MergeCase(in MergeInput, r certdesk.MergeReview) (certdesk.Case, map[string
 		ID: in.CaseID, Kind: certdesk.KindMerge, Status: certdesk.StatusOpen, Requester: in.RequestedBy,
 		LearnerName: r.LearnerName, LearnerEmail: certdesk.NormalizeEmail(r.LearnerEmail),
 		ProfileIDs: strings.Join(in.ProfileIDs, " "), Details: mustJSON(map[string]any{"note": in.Note}),
-		Subject:    fmt.Sprintf("merge of %d certification profiles", len(in.ProfileIDs)),
+		Subject: fmt.Sprintf("merge of %d certification profiles", len(in.ProfileIDs)),
 	}
 	if r.Details.TargetID != "" {
 		d := r.Details
