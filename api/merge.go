@@ -1,11 +1,155 @@
 package api
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
 )
 
+type mergeRequest struct {
+	ProfileIDs []string `json:"profile_ids"`
+	// TargetID is the profile to merge into; empty lets the rules choose.
+	TargetID string `json:"target_id"`
+	Note     string `json:"note"`
+}
+
+// maxMergeProfiles bounds one request: more duplicates than this is a job
+// for several cases.
+const maxMergeProfiles = 10
+
+// validate checks the request's shape and returns its distinct profile ids.
+func (r *mergeRequest) validate() ([]string, error) {
+	fields := map[string]string{}
+	var ids []string
+	for _, id := range r.ProfileIDs {
+		id = strings.TrimSpace(id)
+		if !certdesk.ValidID(id) {
+			fields["profile_ids"] = "each must be a certification profile id"
+			break
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	switch {
+	case fields["profile_ids"] != "":
+	case len(ids) < 2:
+		fields["profile_ids"] = "name at least two different certification profiles"
+	case len(ids) > maxMergeProfiles:
+		fields["profile_ids"] = "name at most 10 profiles"
+	}
+	r.TargetID = strings.TrimSpace(r.TargetID)
+	if r.TargetID != "" && !slices.Contains(ids, r.TargetID) {
+		fields["target_id"] = "must be one of profile_ids"
+	}
+	r.Note = strings.TrimSpace(r.Note)
+	if len(r.Note) > 4000 {
+		fields["note"] = "must be at most 4000 characters"
+	}
+	if len(fields) > 0 {
+		return nil, certdesk.Invalid(fields)
+	}
+	return ids, nil
+}
+
+// requestMerge opens a merge case: a learner for their own profiles, an
+// agent for anyone's. What the store can tell now (unknown, merged or
+// connected profiles, the target) is refused here and starts nothing.
 func (s *Server) requestMerge(c *gin.Context) {
-	fail(c, certdesk.Errorf(certdesk.EUNAVAILABLE, "not implemented"))
+	var req mergeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	ids, err := req.validate()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	cs, err := s.startMerge(c.Request.Context(), caller(c), workflows.MergeInput{
+		ProfileIDs: ids, TargetID: req.TargetID, Note: req.Note, AgentSLA: workflows.Duration(s.cfg.AgentSLA),
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, toCaseJSON(cs))
+}
+
+// startMerge checks the request for the caller, starts the case's workflow
+// and writes its projection.
+func (s *Server) startMerge(ctx context.Context, p *Principal, in workflows.MergeInput) (certdesk.Case, error) {
+	in.RequestedBy = p.Actor()
+	if p.Role == certdesk.RoleLearner {
+		l, err := s.store.Learner(ctx, p.AccountID)
+		if err != nil {
+			return certdesk.Case{}, err
+		}
+		if err := s.learnersOwn(ctx, l, in.ProfileIDs); err != nil {
+			return certdesk.Case{}, err
+		}
+		in.AccountID = p.AccountID
+		if l.LearningProfile != nil {
+			in.LearningProfileID = l.LearningProfile.ID
+		}
+	}
+	review, err := s.store.ReviewMerge(ctx, in.ProfileIDs, in.TargetID)
+	if err != nil {
+		return certdesk.Case{}, err
+	}
+	if in.AccountID == "" {
+		in.AccountID, in.LearningProfileID = review.AccountID, review.LearningProfileID
+	}
+	if s.temporal == nil {
+		return certdesk.Case{}, certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
+	}
+	in.CaseID = certdesk.NewID()
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.MergeWorkflowID(in.CaseID), TaskQueue: s.cfg.TaskQueue,
+	}, workflows.Merge, in)
+	if err != nil {
+		return certdesk.Case{}, &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not start the case; try again", Err: err}
+	}
+	cs, opened := workflows.MergeCase(in, review)
+	cs.WorkflowID, cs.RunID = run.GetID(), run.GetRunID()
+	if _, err := s.store.OpenCase(ctx, &cs, store.Event{Actor: in.RequestedBy, Type: "opened", Data: opened}); err != nil {
+		// The workflow writes the same row as its first step.
+		slog.WarnContext(ctx, "merge case projection", "case", cs.ID, "err", err)
+	}
+	return cs, nil
+}
+
+// learnersOwn refuses profiles that are not the learner's: owned by an
+// account of theirs, or registered with one of their accounts' addresses
+// (a duplicate made under another sign-in). Someone else's profile gets the
+// same answer as one that does not exist.
+func (s *Server) learnersOwn(ctx context.Context, l store.Learner, ids []string) error {
+	profiles, err := s.store.CertificationProfiles(ctx, ids)
+	if err != nil {
+		return err
+	}
+	mine := func(p certdesk.CertificationProfile) bool {
+		for _, a := range l.Accounts {
+			if p.OwnerAccountID != nil && *p.OwnerAccountID == a.ID || p.Email == a.Email {
+				return true
+			}
+		}
+		return false
+	}
+	for _, id := range ids {
+		i := slices.IndexFunc(profiles, func(p certdesk.CertificationProfile) bool { return p.ID == id })
+		if i < 0 || !mine(profiles[i]) {
+			return certdesk.Errorf(certdesk.ENOTFOUND, "no certification profile %q", id)
+		}
+	}
+	return nil
 }
