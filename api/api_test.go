@@ -140,7 +140,7 @@ func TestMeForEachDemoPerson(t *testing.T) {
 		}{
 			{"ana.silva@outlook.example", "learner", 1, 1},
 			{"ben.okafor@contoso.example", "learner", 0, 1},
-			{"chen.wei@outlook.example", "learner", 1, 1},
+			{"chen.wei@outlook.example", "learner", 2, 1}, // 100003 owned, 100004 registered with his address
 			{"dara.murphy@outlook.example", "learner", 1, 1},
 			{"alice.agent@certdesk.example", "agent", 0, 0},
 			{"sam.supervisor@certdesk.example", "supervisor", 0, 0},
@@ -152,6 +152,12 @@ func TestMeForEachDemoPerson(t *testing.T) {
 			}
 			if got := len(me["certification_profiles"].([]any)); got != tc.profiles {
 				t.Errorf("%s: %d certification profiles, want %d", tc.email, got, tc.profiles)
+			}
+			for _, p := range me["certification_profiles"].([]any) {
+				p := p.(map[string]any)
+				if want := p["mcid"] != "100004"; p["owned"] != want {
+					t.Errorf("%s: profile %v owned = %v, want %v", tc.email, p["mcid"], p["owned"], want)
+				}
 			}
 			lp, _ := me["learning_profile"].(map[string]any)
 			if tc.lpAccounts == 0 && lp != nil || tc.lpAccounts > 0 && (lp == nil || len(lp["accounts"].([]any)) != tc.lpAccounts) {

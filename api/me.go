@@ -37,6 +37,9 @@ type profileJSON struct {
 	Status     string  `json:"status"`
 	MergedInto *string `json:"merged_into"`
 	Connected  bool    `json:"connected"`
+	// Owned is false for a profile another sign-in owns that is registered
+	// with one of the learner's addresses (a likely duplicate to merge).
+	Owned bool `json:"owned"`
 }
 
 type meJSON struct {
@@ -65,10 +68,11 @@ func learnerJSON(l store.Learner) meJSON {
 	if l.LearningProfile != nil {
 		me.LearningProfile = &learningProfileJSON{ID: l.LearningProfile.ID, DisplayName: l.LearningProfile.DisplayName, Accounts: me.Accounts}
 	}
-	for _, p := range l.CertificationProfiles {
+	owned := len(l.CertificationProfiles)
+	for i, p := range append(l.CertificationProfiles, l.RegisteredProfiles...) {
 		connected := p.ConnectedLearningProfileID != nil
 		me.CertificationProfiles = append(me.CertificationProfiles, profileJSON{
-			ID: p.ID, MCID: p.MCID, LegalName: p.LegalName, Status: p.Status, MergedInto: p.MergedIntoID, Connected: connected,
+			ID: p.ID, MCID: p.MCID, LegalName: p.LegalName, Status: p.Status, MergedInto: p.MergedIntoID, Connected: connected, Owned: i < owned,
 		})
 		if connected && me.LearningProfile != nil && *p.ConnectedLearningProfileID == me.LearningProfile.ID {
 			id := p.ID

@@ -123,6 +123,9 @@ type Learner struct {
 	LearningProfile       *certdesk.LearningProfile
 	Accounts              []certdesk.Account
 	CertificationProfiles []certdesk.CertificationProfile
+	// RegisteredProfiles are profiles another sign-in owns that are
+	// registered with one of these accounts' addresses: likely duplicates.
+	RegisteredProfiles []certdesk.CertificationProfile
 }
 
 // Learner assembles the learner behind an account.
@@ -150,6 +153,14 @@ func (s *Store) Learner(ctx context.Context, accountID string) (Learner, error) 
 	}
 	if l.CertificationProfiles, err = s.ProfilesOwnedBy(ctx, ids); err != nil {
 		return l, err
+	}
+	emails := make([]string, len(l.Accounts))
+	for i, a := range l.Accounts {
+		emails[i] = a.Email
+	}
+	q := s.db.WithContext(ctx).Where("email IN ? AND (owner_account_id IS NULL OR owner_account_id NOT IN ?)", emails, ids)
+	if err := q.Order("created_at, id").Find(&l.RegisteredProfiles).Error; err != nil {
+		return l, fmt.Errorf("store: profiles registered with the learner's addresses: %w", translate(err))
 	}
 	return l, nil
 }
