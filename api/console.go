@@ -180,6 +180,8 @@ type casePage struct {
 	Events    []eventRow
 	Emails    []store.Email
 	Details   map[string]any
+	// The kind's details, typed, for the subject section.
+	Merge *certdesk.MergeDetails
 	// Actions offered now.
 	CanClaim    bool
 	CanReassign bool
@@ -226,6 +228,13 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 	v := casePage{Case: cs, Row: rowOf(cs, names, s.now()), Requester: s.actorName(ctx, cs.Requester, names), Emails: emails,
 		Agents: agents, Notice: notice, Form: form}
 	_ = json.Unmarshal(cs.Details, &v.Details)
+	switch cs.Kind {
+	case certdesk.KindMerge:
+		v.Merge = &certdesk.MergeDetails{}
+		if json.Unmarshal(cs.Details, v.Merge) != nil || len(v.Merge.Profiles) == 0 {
+			v.Merge = nil
+		}
+	}
 	for _, ev := range evs {
 		v.Events = append(v.Events, eventRow{CaseEvent: ev, Who: s.actorName(ctx, ev.Actor, names), Summary: summarize(ev.Data)})
 	}
