@@ -367,6 +367,15 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 	}
 	data["status"], data["resolution"], data["survivor_id"] = res.Status, res.Resolution, res.SurvivorID
 	r.details.WaitingFor = ""
+	if res.Status == certdesk.StatusCompleted {
+		for i := range r.details.Profiles {
+			if p := &r.details.Profiles[i]; p.ID == res.SurvivorID {
+				p.Found = certdesk.FoundSurvivor
+			} else {
+				p.Status = certdesk.ProfileMerged
+			}
+		}
+	}
 	_, err = r.change(ctx, activities.ChangeCaseInput{Event: "merge_finished", Data: mustJSON(data)})
 	return res, err
 }

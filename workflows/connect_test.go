@@ -408,8 +408,18 @@ func TestConnectChenRunsAMergeFirst(t *testing.T) {
 				got.RequestedBy != want.RequestedBy || got.ParentCaseID != id || got.LearningProfileID != chen.lp || got.AccountID != chen.account || got.AgentSLA != want.AgentSLA {
 				t.Errorf("merge started as %s with %+v, want %+v", childID, got, want)
 			}
-			if d := details(t, c); d.MergeCaseID != got.CaseID || res.MergeCaseID != got.CaseID || len(d.Profiles) != 2 || d.Profiles[1].Found != certdesk.FoundDuplicate {
-				t.Errorf("details %+v, result %+v: want the merge case and both profiles", d, res)
+			d := details(t, c)
+			if d.MergeCaseID != got.CaseID || res.MergeCaseID != got.CaseID || len(d.Profiles) != 2 {
+				t.Fatalf("details %+v, result %+v: want the merge case and both profiles", d, res)
+			}
+			for _, p := range d.Profiles {
+				want := map[bool]string{true: certdesk.FoundOwned, false: certdesk.FoundDuplicate}[p.MCID == "100003"]
+				if p.MCID == tc.connected {
+					want = certdesk.FoundSurvivor
+				}
+				if p.Found != want {
+					t.Errorf("profile %s shown as %s, want %s", p.MCID, p.Found, want)
+				}
 			}
 			if c.MCIDs != "100003 100004" || c.Subject != "Chen Wei · connect · MCID 100003, 100004" {
 				t.Errorf("case MCIDs %q, subject %q", c.MCIDs, c.Subject)
