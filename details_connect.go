@@ -12,6 +12,7 @@ const (
 	ConnectProfileNotActive   = "profile_not_active"       // rejected: the profile was merged into another meanwhile
 	ConnectMergeRejected      = "merge_rejected"           // rejected: the merge of the duplicates was rejected
 	ConnectMergeFailed        = "merge_failed"             // failed: the merge of the duplicates failed
+	ConnectFailed             = "connect_failed"           // failed: the connection could not be written
 	ConnectExpired            = "expired"                  // expired: the personal account was never added
 )
 

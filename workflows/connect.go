@@ -59,8 +59,10 @@ func Connect(ctx workflow.Context, in ConnectInput) (ConnectResult, error) {
 	}
 	r := &connectRun{in: in, c: newCase(in.CaseID), actor: certdesk.LearnerActor(in.AccountID),
 		added: workflow.GetSignalChannel(ctx, SignalAccountAdded), links: workflow.GetSignalChannel(ctx, SignalLink)}
+	// The learner's account and learning profile exist: the API checked,
+	// and the case's projection refers to them.
 	if err := r.lookup(ctx); err != nil {
-		return r.lookupFailed(ctx, err)
+		return ConnectResult{}, err
 	}
 	if err := r.open(ctx); err != nil {
 		return ConnectResult{}, err
@@ -114,7 +116,9 @@ func Connect(ctx workflow.Context, in ConnectInput) (ConnectResult, error) {
 	var res activities.ConnectProfileResult
 	err := workflow.ExecuteActivity(activityOptions(ctx), acts.ConnectProfile, activities.ConnectProfileInput{
 		CaseID: in.CaseID, LearningProfileID: in.LearningProfileID, ProfileID: target}).Get(ctx, &res)
-	if err != nil {
+	if code, ok := businessError(err); ok {
+		return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectFailed, "failed", "the certification profile could not be connected ("+code+").", guidanceAgain)
+	} else if err != nil {
 		return ConnectResult{}, err
 	}
 	switch res.Refused {
@@ -178,24 +182,6 @@ func (r *connectRun) lookup(ctx workflow.Context) error {
 		r.details.Accounts[i] = certdesk.ConnectAccount{ID: a.ID, Email: a.Email, Kind: a.Kind, Status: a.Status}
 	}
 	return nil
-}
-
-// lookupFailed ends a case whose learner cannot be read (the account or
-// the learning profile is gone): the case shows it failed, and why.
-func (r *connectRun) lookupFailed(ctx workflow.Context, err error) (ConnectResult, error) {
-	code, ok := businessError(err)
-	if !ok {
-		return ConnectResult{}, err
-	}
-	if err := r.open(ctx); err != nil {
-		return ConnectResult{}, err
-	}
-	r.details.Reason = "the learner's account or learning profile could not be read (" + code + ")"
-	if _, err := r.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusFailed, Event: "failed",
-		Data: mustJSON(map[string]any{"reason": r.details.Reason})}); err != nil {
-		return ConnectResult{}, err
-	}
-	return ConnectResult{Status: certdesk.StatusFailed}, nil
 }
 
 // open writes the case's projection; the API has usually written it

@@ -13,9 +13,11 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/workflows"
@@ -158,6 +160,10 @@ func TestConnectEndsWithoutConnecting(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, certdesk.StatusRejected, certdesk.ConnectConnectedElsewhere, "rejected", mail.ConnectRejected},
+		{"the connection fails for good", func(t *testing.T, e *env) {
+			e.OnActivity("ConnectProfile", mock.Anything, mock.Anything).Return(activities.ConnectProfileResult{},
+				temporal.NewNonRetryableApplicationError("no such profile", certdesk.ENOTFOUND, nil))
+		}, certdesk.StatusFailed, certdesk.ConnectFailed, "failed", mail.ConnectRejected},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
