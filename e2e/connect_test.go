@@ -121,6 +121,16 @@ func expectConnected(t *testing.T, s *stacktest.Stack, token, lp, mcid, email st
 	}
 }
 
+// awaitEnd waits for a case to end with a status and resolution.
+func awaitEnd(t *testing.T, s *stacktest.Stack, id string, status certdesk.Status, resolution string) certdesk.Case {
+	t.Helper()
+	c := s.AwaitCase(id, "ended", func(c certdesk.Case) bool { return c.Status.Terminal() })
+	if c.Status != status || c.Resolution != resolution {
+		t.Fatalf("case ended %s/%s, want %s/%s", c.Status, c.Resolution, status, resolution)
+	}
+	return c
+}
+
 // awaitMailStep waits for the message of a case step.
 func awaitMailStep(s *stacktest.Stack, to, caseID, step string) stacktest.Mail {
 	s.T.Helper()
@@ -143,9 +153,9 @@ func TestConnectAnaAtOnce(t *testing.T) {
 	s := start(t)
 	token := s.Login("ana.silva@outlook.example")
 	c := requestConnect(t, s, token)
-	done := s.AwaitStatus(c.ID, certdesk.StatusCompleted)
-	if done.Resolution != certdesk.ConnectConnected || done.MCIDs != "100001" {
-		t.Fatalf("case ended %s/%s with MCIDs %q", done.Status, done.Resolution, done.MCIDs)
+	done := awaitEnd(t, s, c.ID, certdesk.StatusCompleted, certdesk.ConnectConnected)
+	if done.MCIDs != "100001" || done.Subject != "Ana Silva · connect · MCID 100001" {
+		t.Errorf("case MCIDs %q, subject %q", done.MCIDs, done.Subject)
 	}
 	expectConnected(t, s, token, store.DemoID("lp:ana"), "100001", "ana.silva@outlook.example")
 	ana := "learner:" + store.DemoID("account:ana.silva@outlook.example")
@@ -157,10 +167,7 @@ func TestConnectAnaAtOnce(t *testing.T) {
 	if again.ID == c.ID {
 		t.Fatal("asking again after the end answered the old case")
 	}
-	done = s.AwaitStatus(again.ID, certdesk.StatusCompleted)
-	if done.Resolution != certdesk.ConnectAlreadyConnected {
-		t.Fatalf("second case resolution %q, want already_connected", done.Resolution)
-	}
+	done = awaitEnd(t, s, again.ID, certdesk.StatusCompleted, certdesk.ConnectAlreadyConnected)
 	expectTimeline(t, timeline(t, s, token, again.ID), [][2]string{{"opened", ana}, {"already_connected", "system"}})
 	finish(t, s, done, "connect-ana-already-connected")
 }
@@ -177,10 +184,7 @@ func TestConnectRejectedWhenConnectedElsewhere(t *testing.T) {
 	}
 	token := s.Login("ana.silva@outlook.example")
 	c := requestConnect(t, s, token)
-	done := s.AwaitStatus(c.ID, certdesk.StatusRejected)
-	if done.Resolution != certdesk.ConnectConnectedElsewhere {
-		t.Fatalf("resolution %q", done.Resolution)
-	}
+	done := awaitEnd(t, s, c.ID, certdesk.StatusRejected, certdesk.ConnectConnectedElsewhere)
 	if m := s.AwaitMail("ana.silva@outlook.example", "connect_rejected"); !strings.Contains(m.Text, "another learning profile") {
 		t.Errorf("rejection email:\n%s", m.Text)
 	}
@@ -215,10 +219,7 @@ func TestConnectBenAddsHisPersonalAccount(t *testing.T) {
 	if r.Code != http.StatusCreated {
 		t.Fatalf("add account = %d %s", r.Code, r.Body)
 	}
-	done := s.AwaitStatus(c.ID, certdesk.StatusCompleted)
-	if done.Resolution != certdesk.ConnectConnected {
-		t.Fatalf("resolution %q", done.Resolution)
-	}
+	done := awaitEnd(t, s, c.ID, certdesk.StatusCompleted, certdesk.ConnectConnected)
 	expectConnected(t, s, token, lp, "100002", benWork)
 	ben := "learner:" + store.DemoID("account:"+benWork)
 	expectTimeline(t, timeline(t, s, token, c.ID), [][2]string{{"opened", ben}, {"awaiting_learner", "system"},
@@ -232,10 +233,7 @@ func TestConnectBenExpires(t *testing.T) {
 	token := s.Login(benWork)
 	c := requestConnect(t, s, token)
 	awaitMailStep(s, benWork, c.ID, "add-account-1")
-	done := s.AwaitStatus(c.ID, certdesk.StatusExpired)
-	if done.Resolution != certdesk.ConnectExpired {
-		t.Fatalf("resolution %q", done.Resolution)
-	}
+	done := awaitEnd(t, s, c.ID, certdesk.StatusExpired, certdesk.ConnectExpired)
 	s.AwaitMail(benWork, "connect_expired")
 	ben := "learner:" + store.DemoID("account:"+benWork)
 	expectTimeline(t, timeline(t, s, token, c.ID), [][2]string{{"opened", ben}, {"awaiting_learner", "system"}, {"expired", "system"}})
@@ -283,10 +281,7 @@ func TestConnectBenUsesTheEmailLink(t *testing.T) {
 	if r := s.Do("POST", second.Link(t), "", stacktest.Form{}); r.Code != http.StatusOK {
 		t.Fatalf("POST second link = %d %s", r.Code, r.Body)
 	}
-	done := s.AwaitStatus(c.ID, certdesk.StatusCompleted)
-	if done.Resolution != certdesk.ConnectConnected {
-		t.Fatalf("resolution %q", done.Resolution)
-	}
+	done := awaitEnd(t, s, c.ID, certdesk.StatusCompleted, certdesk.ConnectConnected)
 	expectConnected(t, s, token, lp, "100002", benWork)
 	ben := "learner:" + store.DemoID("account:"+benWork)
 	expectTimeline(t, timeline(t, s, token, c.ID), [][2]string{{"opened", ben}, {"awaiting_learner", "system"},
@@ -326,10 +321,10 @@ func TestConnectChenMergesThenConnects(t *testing.T) {
 	if r.Code != http.StatusOK {
 		t.Fatalf("approve the merge = %d %s", r.Code, r.Body)
 	}
-	done := s.AwaitStatus(c.ID, certdesk.StatusCompleted)
+	done := awaitEnd(t, s, c.ID, certdesk.StatusCompleted, certdesk.ConnectConnected)
 	merge, _ := s.Store.Case(context.Background(), mergeID)
-	if done.Resolution != certdesk.ConnectConnected || merge.Status != certdesk.StatusCompleted || merge.ParentCaseID == nil || *merge.ParentCaseID != c.ID {
-		t.Fatalf("connect ended %s/%s; merge %s with parent %v", done.Status, done.Resolution, merge.Status, merge.ParentCaseID)
+	if merge.Status != certdesk.StatusCompleted || merge.ParentCaseID == nil || *merge.ParentCaseID != c.ID {
+		t.Fatalf("merge case %s with parent %v, want completed, child of %s", merge.Status, merge.ParentCaseID, c.ID)
 	}
 	survivor, err := s.Store.ConnectedProfile(context.Background(), lp)
 	if err != nil {
