@@ -58,7 +58,8 @@ func Connect(ctx workflow.Context, in ConnectInput) (ConnectResult, error) {
 		in.AgentSLA = Duration(certdesk.DefaultAgentSLA)
 	}
 	r := &connectRun{in: in, c: newCase(in.CaseID), actor: certdesk.LearnerActor(in.AccountID),
-		added: workflow.GetSignalChannel(ctx, SignalAccountAdded), links: workflow.GetSignalChannel(ctx, SignalLink)}
+		details: certdesk.ConnectDetails{Profiles: []certdesk.ConnectProfile{}},
+		added:   workflow.GetSignalChannel(ctx, SignalAccountAdded), links: workflow.GetSignalChannel(ctx, SignalLink)}
 	// The learner's account and learning profile exist: the API checked,
 	// and the case's projection refers to them.
 	if err := r.lookup(ctx); err != nil {
@@ -296,7 +297,7 @@ func (r *connectRun) awaitPersonalAccount(ctx workflow.Context) (bool, error) {
 // profilesFound records the certification profiles found on the case.
 func (r *connectRun) profilesFound(ctx workflow.Context) error {
 	r.profiles = r.candidates()
-	r.details.Profiles = nil
+	r.details.Profiles = []certdesk.ConnectProfile{}
 	var mcids []string
 	for _, p := range r.look.Owned {
 		r.details.Profiles = append(r.details.Profiles, r.profileDetail(p, certdesk.FoundOwned))
