@@ -166,7 +166,7 @@ type connectRun struct {
 
 	added, links workflow.ReceiveChannel
 	usedTokens   []string
-	// deadline is when the wait for the learner ends (set by the first
+	// until is when the wait for the learner ends (set by the first
 	// wait, kept by the next ones); round counts the add-account emails.
 	until time.Time
 	round int
