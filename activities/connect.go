@@ -1,0 +1,101 @@
+package activities
+
+import (
+	"context"
+	"errors"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+)
+
+// LookupConnectInput asks what a connect case needs to know.
+type LookupConnectInput struct {
+	LearningProfileID string
+	// AccountID is the account the learner asked from: the case's emails go
+	// to its address.
+	AccountID string
+}
+
+// ConnectLookup is what a connect case decides from (see
+// store.ConnectCandidates), with who the learner is.
+type ConnectLookup struct {
+	LearnerName  string
+	LearnerEmail string
+	Accounts     []certdesk.Account
+	Connected    *certdesk.CertificationProfile
+	Owned        []certdesk.CertificationProfile
+	Duplicates   []certdesk.CertificationProfile
+}
+
+// LookupConnect reads the learner, their learning profile's accounts and
+// connection, and the certification profiles they own with their likely
+// duplicates.
+// Retry: it only reads.
+func (a *Activities) LookupConnect(ctx context.Context, in LookupConnectInput) (ConnectLookup, error) {
+	acct, err := a.Store.Account(ctx, in.AccountID)
+	if err != nil {
+		return ConnectLookup{}, nonRetryable(err)
+	}
+	cc, err := a.Store.ConnectCandidates(ctx, in.LearningProfileID)
+	if err != nil {
+		return ConnectLookup{}, nonRetryable(err)
+	}
+	name := acct.DisplayName
+	if name == "" {
+		name = cc.LearningProfile.DisplayName
+	}
+	return ConnectLookup{LearnerName: name, LearnerEmail: acct.Email, Accounts: cc.Accounts,
+		Connected: cc.Connected, Owned: cc.Owned, Duplicates: cc.Duplicates}, nil
+}
+
+// ConnectProfileInput connects one certification profile.
+type ConnectProfileInput struct {
+	CaseID            string
+	LearningProfileID string
+	ProfileID         string
+}
+
+// ConnectProfileResult is the profile as connected, or why the rules refused
+// the connection (Refused is a connect resolution; Message says it in words).
+type ConnectProfileResult struct {
+	Profile certdesk.CertificationProfile
+	Refused string
+	Message string
+}
+
+// ConnectProfile connects a certification profile to a learning profile in
+// one transaction that re-checks the rules (store.Connect). A refusal is a
+// result, not an error: it is how the case ends.
+// Retry: connecting a profile already connected to this learning profile
+// changes nothing and succeeds.
+func (a *Activities) ConnectProfile(ctx context.Context, in ConnectProfileInput) (ConnectProfileResult, error) {
+	p, err := a.Store.Connect(ctx, in.LearningProfileID, in.ProfileID)
+	var refusal *store.ConnectRefusal
+	if errors.As(err, &refusal) {
+		return ConnectProfileResult{Refused: refusal.Reason, Message: refusal.Message}, nil
+	}
+	if err != nil {
+		return ConnectProfileResult{}, nonRetryable(err)
+	}
+	return ConnectProfileResult{Profile: p}, nil
+}
+
+// ChangeConnectCaseInput is a transition of a connect case that also
+// records the certification profiles the case is about.
+type ChangeConnectCaseInput struct {
+	ChangeCaseInput
+	ProfileIDs []string
+	MCIDs      []string
+}
+
+// ChangeConnectCase applies a transition and sets the case's profile ids
+// and MCIDs (the console searches them), in one transaction.
+// Retry: a step applied before is a no-op (the case keeps its last step).
+func (a *Activities) ChangeConnectCase(ctx context.Context, in ChangeConnectCaseInput) (certdesk.Case, error) {
+	c, _, err := a.Store.ChangeCaseProfiles(ctx, store.Change{
+		CaseID: in.CaseID, WorkflowStep: in.Step, Status: in.Status, Resolution: in.Resolution,
+		Details: in.Details, Subject: in.Subject, ClearSLA: in.ClearSLA,
+		Event: store.Event{Actor: in.Actor, Type: in.Event, Data: in.Data},
+	}, in.ProfileIDs, in.MCIDs)
+	return c, nonRetryable(err)
+}
