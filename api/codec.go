@@ -66,3 +66,11 @@ func uiOrigin(u string) string {
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + "://" + host
 }
+
+// dataConverter reads payloads the way the clients write them (memos).
+func (s *Server) dataConverter() converter.DataConverter {
+	if s.codec != nil {
+		return s.codec.DataConverter()
+	}
+	return converter.GetDefaultDataConverter()
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
@@ -129,7 +128,7 @@ func (s *Server) runCaseID(ctx context.Context, run client.WorkflowRun) (string,
 	}
 	var id string
 	if p := d.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoCaseID]; p != nil {
-		if err := converter.GetDefaultDataConverter().FromPayload(p, &id); err != nil {
+		if err := s.dataConverter().FromPayload(p, &id); err != nil {
 			return "", err
 		}
 	}

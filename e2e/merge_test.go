@@ -90,7 +90,7 @@ func listed(t *testing.T, s *stacktest.Stack, token, query, caseID string) bool 
 }
 
 // timeline lists a case's events as "type by actor".
-func timeline(t *testing.T, s *stacktest.Stack, token, caseID string) []string {
+func mergeTimeline(t *testing.T, s *stacktest.Stack, token, caseID string) []string {
 	t.Helper()
 	var evs struct {
 		Items []certdesk.CaseEvent
@@ -204,7 +204,7 @@ func TestChenMergesHisDuplicates(t *testing.T) {
 		"assigned by agent:" + store.DemoID("agent:sam.supervisor@certdesk.example"),
 		"decided by agent:" + alice, "merged by agent:" + alice, "completed by system",
 	}
-	if got := timeline(t, s, aliceT, opened.ID); !slices.Equal(got, want) {
+	if got := mergeTimeline(t, s, aliceT, opened.ID); !slices.Equal(got, want) {
 		t.Errorf("timeline\n%v\nwant\n%v", got, want)
 	}
 	s.RecordHistory(done.WorkflowID, done.RunID, "merge-approve")

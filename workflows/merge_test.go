@@ -24,7 +24,7 @@ var (
 	chenNew  = store.DemoID("profile:100003") // owned by his learning profile's account
 	chenLP   = store.DemoID("lp:chen")
 	chenAcct = store.DemoID("account:chen.wei@outlook.example")
-	chen     = certdesk.LearnerActor(chenAcct)
+	chenActor     = certdesk.LearnerActor(chenAcct)
 	alice    = store.DemoID("agent:alice.agent@certdesk.example")
 	bob      = store.DemoID("agent:bob.agent@certdesk.example")
 )
@@ -35,7 +35,7 @@ const chenEmail = "chen.wei@outlook.example"
 func chenMerge() workflows.MergeInput {
 	return workflows.MergeInput{
 		CaseID: certdesk.NewID(), ProfileIDs: []string{chenNew, chenOld}, Note: "these are both me",
-		RequestedBy: chen, LearningProfileID: chenLP, AccountID: chenAcct, AgentSLA: workflows.Duration(48 * time.Hour),
+		RequestedBy: chenActor, LearningProfileID: chenLP, AccountID: chenAcct, AgentSLA: workflows.Duration(48 * time.Hour),
 	}
 }
 
@@ -145,14 +145,14 @@ func TestMergeApproved(t *testing.T) {
 		if !ans.accepted || res.Status != certdesk.StatusCompleted || res.Resolution != workflows.MergeMerged || res.SurvivorID != chenOld {
 			t.Fatalf("result %+v (approval accepted %v), want completed/merged into 100004", res, ans.accepted)
 		}
-		if before.Status != certdesk.StatusAwaitingAgent || before.SLADueAt == nil || before.Requester != chen {
+		if before.Status != certdesk.StatusAwaitingAgent || before.SLADueAt == nil || before.Requester != chenActor {
 			t.Errorf("before the decision: %s, SLA %v, requester %s", before.Status, before.SLADueAt, before.Requester)
 		}
 		want := []string{"opened", "preview", "awaiting_agent", "decided", "merged", "completed"}
 		if got := e.events(in.CaseID); !slices.Equal(got, want) {
 			t.Errorf("timeline %v, want %v", got, want)
 		}
-		for typ, actor := range map[string]certdesk.Actor{"opened": chen, "decided": certdesk.AgentActor(alice), "merged": certdesk.AgentActor(alice)} {
+		for typ, actor := range map[string]certdesk.Actor{"opened": chenActor, "decided": certdesk.AgentActor(alice), "merged": certdesk.AgentActor(alice)} {
 			if got := e.eventOf(in.CaseID, typ).Actor; got != actor {
 				t.Errorf("%s by %s, want %s", typ, got, actor)
 			}
@@ -322,12 +322,12 @@ func TestMergeAsChildOfConnect(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.RegisterWorkflow(mergeParent)
 	ctx := context.Background()
-	parent := certdesk.Case{ID: certdesk.NewID(), Kind: certdesk.KindConnect, Requester: chen, WorkflowID: workflows.ConnectWorkflowID(chenLP)}
-	if _, err := e.store.OpenCase(ctx, &parent, store.Event{Actor: chen, Type: "opened"}); err != nil {
+	parent := certdesk.Case{ID: certdesk.NewID(), Kind: certdesk.KindConnect, Requester: chenActor, WorkflowID: workflows.ConnectWorkflowID(chenLP)}
+	if _, err := e.store.OpenCase(ctx, &parent, store.Event{Actor: chenActor, Type: "opened"}); err != nil {
 		t.Fatal(err)
 	}
 	childID := "merge-child-" + parent.ID
-	in := workflows.MergeInput{ProfileIDs: []string{chenNew, chenOld}, RequestedBy: chen, ParentCaseID: parent.ID,
+	in := workflows.MergeInput{ProfileIDs: []string{chenNew, chenOld}, RequestedBy: chenActor, ParentCaseID: parent.ID,
 		LearningProfileID: chenLP, AccountID: chenAcct, AgentSLA: workflows.Duration(48 * time.Hour)}
 	ans := e.decideAt(time.Hour, childID, approve(alice))
 	e.ExecuteWorkflow(mergeParent, childID, in)
