@@ -331,6 +331,8 @@ func (s *Stack) RecordHistory(workflowID, runID, name string) {
 		return
 	}
 	ctx := context.Background()
+	// A history is recorded whole: wait for the run to close.
+	_ = s.Client.GetWorkflow(ctx, workflowID, runID).Get(ctx, nil)
 	var hist historypb.History
 	it := s.Client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
