@@ -103,7 +103,8 @@ func (s *Server) routes() http.Handler {
 	r.GET("/console", s.requirePage(staff...), s.console)
 	r.GET("/console/cases/:id", s.requirePage(staff...), s.consoleCase)
 	r.POST("/console/cases/:id/:action", s.requirePage(staff...), s.consoleAction)
-	r.GET("/portal", s.portal)
+	r.GET("/portal", s.requirePage(), s.portal)
+	r.POST("/portal/connect", s.requirePage(certdesk.RoleLearner), s.portalConnect)
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/me", s.require(), s.me)
@@ -130,6 +131,7 @@ func (s *Server) routes() http.Handler {
 	if s.dev {
 		r.GET("/dev/login", s.devLoginPage)
 		r.POST("/dev/login", s.devLogin)
+		r.POST("/portal/accounts", s.requirePage(certdesk.RoleLearner), s.portalAddAccount)
 		r.GET("/dev/mail", s.devMailPage)
 		r.GET("/dev/mail/:id", s.devMailMessage)
 		r.GET("/dev/mail/:id/html", s.devMailHTML)

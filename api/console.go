@@ -181,7 +181,8 @@ type casePage struct {
 	Emails    []store.Email
 	Details   map[string]any
 	// The kind's details, typed, for the subject section.
-	Merge *certdesk.MergeDetails
+	Merge   *certdesk.MergeDetails
+	Connect *certdesk.ConnectDetails
 	// Actions offered now.
 	CanClaim    bool
 	CanReassign bool
@@ -233,6 +234,11 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 		v.Merge = &certdesk.MergeDetails{}
 		if json.Unmarshal(cs.Details, v.Merge) != nil || len(v.Merge.Profiles) == 0 {
 			v.Merge = nil
+		}
+	case certdesk.KindConnect:
+		v.Connect = &certdesk.ConnectDetails{}
+		if json.Unmarshal(cs.Details, v.Connect) != nil {
+			v.Connect = nil
 		}
 	}
 	for _, ev := range evs {

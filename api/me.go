@@ -113,42 +113,12 @@ func (s *Server) addAccount(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	fields := map[string]string{}
-	email := certdesk.NormalizeEmail(req.Email)
-	if !validEmail(email) {
-		fields["email"] = "must be an email address, such as name@outlook.com"
-	}
-	if req.Kind == "" {
-		req.Kind = certdesk.AccountPersonal
-	}
-	if req.Kind != certdesk.AccountPersonal && req.Kind != certdesk.AccountWork {
-		fields["kind"] = "must be personal or work"
-	}
-	if len(fields) > 0 {
-		fail(c, certdesk.Invalid(fields))
-		return
-	}
 	ctx := c.Request.Context()
 	p := caller(c)
-	lpID := c.Param("id")
-	acct, err := s.store.Account(ctx, p.AccountID)
+	added, created, err := s.addAccountTo(ctx, p, c.Param("id"), req.Email, req.Kind)
 	if err != nil {
 		fail(c, err)
 		return
-	}
-	// Another learner's learning profile is answered as missing: its
-	// existence is not the caller's business.
-	if acct.LearningProfileID == nil || *acct.LearningProfileID != lpID {
-		fail(c, certdesk.Errorf(certdesk.ENOTFOUND, "you have no learning profile %q", lpID))
-		return
-	}
-	added, created, err := s.store.AddAccount(ctx, lpID, email, req.Kind)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if created {
-		s.accountAdded(ctx, lpID, added)
 	}
 	l, err := s.store.Learner(ctx, p.AccountID)
 	if err != nil {
@@ -160,6 +130,42 @@ func (s *Server) addAccount(c *gin.Context) {
 		code = http.StatusCreated
 	}
 	c.JSON(code, gin.H{"account": toAccountJSON([]certdesk.Account{added})[0], "learning_profile": learnerJSON(l).LearningProfile})
+}
+
+// addAccountTo adds an account to the learner's own learning profile and
+// tells its open connect case.
+func (s *Server) addAccountTo(ctx context.Context, p *Principal, lpID, email, kind string) (certdesk.Account, bool, error) {
+	fields := map[string]string{}
+	email = certdesk.NormalizeEmail(email)
+	if !validEmail(email) {
+		fields["email"] = "must be an email address, such as name@outlook.com"
+	}
+	if kind == "" {
+		kind = certdesk.AccountPersonal
+	}
+	if kind != certdesk.AccountPersonal && kind != certdesk.AccountWork {
+		fields["kind"] = "must be personal or work"
+	}
+	if len(fields) > 0 {
+		return certdesk.Account{}, false, certdesk.Invalid(fields)
+	}
+	acct, err := s.store.Account(ctx, p.AccountID)
+	if err != nil {
+		return certdesk.Account{}, false, err
+	}
+	// Another learner's learning profile is answered as missing: its
+	// existence is not the caller's business.
+	if acct.LearningProfileID == nil || *acct.LearningProfileID != lpID {
+		return certdesk.Account{}, false, certdesk.Errorf(certdesk.ENOTFOUND, "you have no learning profile %q", lpID)
+	}
+	added, created, err := s.store.AddAccount(ctx, lpID, email, kind)
+	if err != nil {
+		return added, false, err
+	}
+	if created {
+		s.accountAdded(ctx, lpID, added)
+	}
+	return added, created, nil
 }
 
 // validEmail accepts a plain address (no display name), at most 254 bytes.

@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/certdesk/certdesk"
-	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -36,40 +35,6 @@ func (s *Server) signInFirst(c *gin.Context) bool {
 		s.errorPage(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "Sign in to use this. (Sign-in is not configured on this certdesk: CERTDESK_OIDC_ISSUER.)"))
 	}
 	return true
-}
-
-type portalView struct {
-	Me    meJSON
-	Cases []certdesk.Case
-}
-
-// portal is the learner's home: their profiles, connection and cases.
-func (s *Server) portal(c *gin.Context) {
-	if s.signInFirst(c) {
-		return
-	}
-	p := caller(c)
-	if p.Role.Staff() {
-		c.Redirect(http.StatusSeeOther, "/console")
-		return
-	}
-	ctx := c.Request.Context()
-	l, err := s.store.Learner(ctx, p.AccountID)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	scope, err := s.learnerScope(ctx, p)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	page, err := s.store.ListCases(ctx, store.CaseFilter{Learner: &scope, Limit: 50})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	s.pages.Render(c.Writer, http.StatusOK, "portal", s.pageData(c, "My certification profile", portalView{Me: learnerJSON(l), Cases: page.Items}))
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -25,6 +26,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -154,9 +156,29 @@ func Start(tb testing.TB, opts Options) *Stack {
 	tb.Cleanup(func() {
 		hs.Close()
 		s.StopWorker()
+		s.terminateOpen()
 		tc.Close()
 	})
 	return s
+}
+
+// terminateOpen ends the workflows this stack left running: the tests of a
+// process share one Temporal server, and a connect workflow's id is its
+// learning profile's (the demo ids are fixed), so a case one test left
+// waiting would answer the next test's request.
+func (s *Stack) terminateOpen() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", s.Config.TaskQueue),
+	})
+	if err != nil {
+		s.T.Logf("list open workflows: %v", err)
+		return
+	}
+	for _, e := range resp.GetExecutions() {
+		_ = s.Client.TerminateWorkflow(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), "end of test")
+	}
 }
 
 // StopWorker stops the worker (cases wait in Temporal until one runs again).

@@ -1,0 +1,154 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+)
+
+// The learner portal: my profiles and their connection, "Connect my
+// certification profile", my cases in plain words. Every action is a plain
+// form.
+
+type portalCase struct {
+	certdesk.Case
+	Next string // what happens next, in plain words
+}
+
+type portalView struct {
+	Me          meJSON
+	Cases       []portalCase
+	OpenConnect *certdesk.Case
+	Connected   *profileJSON
+	CanAddSelf  bool // dev mode: the add-account form stands in for the learning site's
+	Notice      string
+	Error       string
+}
+
+// portal is GET /portal.
+func (s *Server) portal(c *gin.Context) {
+	s.renderPortal(c, http.StatusOK, noticeOfPortal(c.Query("done")), nil)
+}
+
+func (s *Server) renderPortal(c *gin.Context, code int, notice string, refusal error) {
+	p := caller(c)
+	if p.Role.Staff() {
+		c.Redirect(http.StatusSeeOther, "/console")
+		return
+	}
+	ctx := c.Request.Context()
+	l, err := s.store.Learner(ctx, p.AccountID)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	scope, err := s.learnerScope(ctx, p)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	page, err := s.store.ListCases(ctx, store.CaseFilter{Learner: &scope, Limit: 50})
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	v := portalView{Me: learnerJSON(l), Notice: notice, CanAddSelf: s.dev}
+	if refusal != nil {
+		v.Error = certdesk.ErrorMessage(refusal)
+	}
+	for _, pr := range v.Me.CertificationProfiles {
+		if pr.Connected && pr.Owned {
+			pr := pr
+			v.Connected = &pr
+		}
+	}
+	for _, cs := range page.Items {
+		v.Cases = append(v.Cases, portalCase{Case: cs, Next: nextStep(cs)})
+		if cs.Kind == certdesk.KindConnect && !cs.Status.Terminal() && v.OpenConnect == nil {
+			cs := cs
+			v.OpenConnect = &cs
+		}
+	}
+	s.pages.Render(c.Writer, code, "portal", s.pageData(c, "My certification profile", v))
+}
+
+// portalConnect is POST /portal/connect: "Connect my certification profile".
+func (s *Server) portalConnect(c *gin.Context) {
+	cs, _, err := s.openConnect(c.Request.Context(), caller(c))
+	if err != nil {
+		s.renderPortal(c, status(certdesk.ErrorCode(err)), "", err)
+		return
+	}
+	// Give the case a moment to move, so the page shows where it went.
+	s.awaitCase(c.Request.Context(), cs.ID, 1, 2*time.Second)
+	c.Redirect(http.StatusSeeOther, "/portal?done=connect")
+}
+
+// portalAddAccount is POST /portal/accounts (dev mode: it stands in for the
+// learning site's "Add account").
+func (s *Server) portalAddAccount(c *gin.Context) {
+	p := caller(c)
+	l, err := s.store.Learner(c.Request.Context(), p.AccountID)
+	if err == nil && l.LearningProfile == nil {
+		err = certdesk.Errorf(certdesk.ECONFLICT, "you have no learning profile")
+	}
+	if err == nil {
+		_, _, err = s.addAccountTo(c.Request.Context(), p, l.LearningProfile.ID, c.PostForm("email"), c.PostForm("kind"))
+	}
+	if err != nil {
+		s.renderPortal(c, status(certdesk.ErrorCode(err)), "", err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/portal?done=account")
+}
+
+func noticeOfPortal(done string) string {
+	switch done {
+	case "connect":
+		return "We are on it: your connection request is below."
+	case "account":
+		return "The account is added to your learning profile."
+	}
+	return ""
+}
+
+// nextStep says what happens next in a learner's case, in plain words.
+func nextStep(cs certdesk.Case) string {
+	switch cs.Status {
+	case certdesk.StatusOpen:
+		if cs.Kind == certdesk.KindConnect {
+			return "We are looking at your profiles. If you have duplicates, a support agent merges them first."
+		}
+		return "We are working on it."
+	case certdesk.StatusAwaitingLearner:
+		switch cs.Kind {
+		case certdesk.KindConnect:
+			return "Your move: add the personal account that owns your certification profile to your learning profile (we emailed you the steps)."
+		case certdesk.KindRecovery:
+			return "Your move: check your email — we need you to confirm your address or answer a question."
+		}
+		return "Your move: check your email."
+	case certdesk.StatusAwaitingAgent:
+		if cs.Escalated {
+			return "A support agent reviews it; it has waited longer than usual and a supervisor is on it."
+		}
+		return "A support agent reviews it, usually within two days. We email you the outcome."
+	case certdesk.StatusCoolingOff:
+		return "Approved. For your safety the change waits a few days; we emailed every address on file."
+	case certdesk.StatusCompleted:
+		return "Done."
+	case certdesk.StatusRejected:
+		return "Closed without the change; we emailed you why."
+	case certdesk.StatusCancelled:
+		return "Stopped; nothing was changed."
+	case certdesk.StatusExpired:
+		return "Closed because we did not hear back in time. You can ask again."
+	case certdesk.StatusFailed:
+		return "Something went wrong on our side; support has been told."
+	}
+	return ""
+}
