@@ -173,4 +173,3 @@ func (b *browser) path() string {
 	}
 	return strings.TrimPrefix(loc, b.s.URL)
 }
-

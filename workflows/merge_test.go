@@ -20,13 +20,13 @@ import (
 
 // Chen Wei's duplicates, and the people who work them.
 var (
-	chenOld  = store.DemoID("profile:100004") // the oldest: the target unless told otherwise
-	chenNew  = store.DemoID("profile:100003") // owned by his learning profile's account
-	chenLP   = store.DemoID("lp:chen")
-	chenAcct = store.DemoID("account:chen.wei@outlook.example")
-	chenActor     = certdesk.LearnerActor(chenAcct)
-	alice    = store.DemoID("agent:alice.agent@certdesk.example")
-	bob      = store.DemoID("agent:bob.agent@certdesk.example")
+	chenOld   = store.DemoID("profile:100004") // the oldest: the target unless told otherwise
+	chenNew   = store.DemoID("profile:100003") // owned by his learning profile's account
+	chenLP    = store.DemoID("lp:chen")
+	chenAcct  = store.DemoID("account:chen.wei@outlook.example")
+	chenActor = certdesk.LearnerActor(chenAcct)
+	alice     = store.DemoID("agent:alice.agent@certdesk.example")
+	bob       = store.DemoID("agent:bob.agent@certdesk.example")
 )
 
 const chenEmail = "chen.wei@outlook.example"
