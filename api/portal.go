@@ -25,6 +25,9 @@ type portalView struct {
 	OpenConnect *certdesk.Case
 	Connected   *profileJSON
 	CanAddSelf  bool // dev mode: the add-account form stands in for the learning site's
+	// Moving is true while a case is between steps (status open): the page
+	// refreshes itself until it settles.
+	Moving bool
 	Notice      string
 	Error       string
 }
@@ -68,6 +71,7 @@ func (s *Server) renderPortal(c *gin.Context, code int, notice string, refusal e
 	}
 	for _, cs := range page.Items {
 		v.Cases = append(v.Cases, portalCase{Case: cs, Next: nextStep(cs)})
+		v.Moving = v.Moving || cs.Status == certdesk.StatusOpen
 		if cs.Kind == certdesk.KindConnect && !cs.Status.Terminal() && v.OpenConnect == nil {
 			cs := cs
 			v.OpenConnect = &cs

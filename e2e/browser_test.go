@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 // browser drives headless Chromium against a stack, saving a screenshot of
 // every page it looks at under artifacts/screenshots/<test>/.
 type browser struct {
+	who   string // names the screenshots when a test drives two browsers
 	t     *testing.T
 	s     *stacktest.Stack
 	ctx   context.Context
@@ -45,7 +47,7 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-func newBrowser(t *testing.T, s *stacktest.Stack) *browser {
+func newBrowser(t *testing.T, s *stacktest.Stack, who string) *browser {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests start Chromium")
@@ -65,11 +67,13 @@ func newBrowser(t *testing.T, s *stacktest.Stack) *browser {
 	}
 	name := regexp.MustCompile(`[^A-Za-z0-9_-]+`).ReplaceAllString(t.Name(), "_")
 	dir := filepath.Join(repoRoot(), "artifacts", "screenshots", name)
-	_ = os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, s: s, ctx: ctx, dir: dir}
+	for _, old := range mustGlob(filepath.Join(dir, who+"-*.png")) {
+		_ = os.Remove(old)
+	}
+	return &browser{who: who, t: t, s: s, ctx: ctx, dir: dir}
 }
 
 func repoRoot() string {
@@ -113,7 +117,7 @@ func (b *browser) shot(name string) {
 		return
 	}
 	b.shots++
-	file := filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.shots, name))
+	file := filepath.Join(b.dir, fmt.Sprintf("%s-%02d-%s.png", b.who, b.shots, name))
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 	}
@@ -172,4 +176,25 @@ func (b *browser) path() string {
 		b.t.Fatal(err)
 	}
 	return strings.TrimPrefix(loc, b.s.URL)
+}
+
+// nodes returns the elements a selector matches now (none is fine).
+func (b *browser) nodes(sel string) []string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+strconvQuote(sel)+`)).map(e => e.tagName)`))
+	if err != nil {
+		b.t.Fatalf("query %s: %v", sel, err)
+	}
+	return out
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func mustGlob(pattern string) []string {
+	m, _ := filepath.Glob(pattern)
+	return m
 }

@@ -13,7 +13,7 @@ import (
 // A learner connects from the portal and sees the result.
 func TestBrowserLearnerConnectsFromThePortal(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{Dialect: "postgres"})
-	b := newBrowser(t, s)
+	b := newBrowser(t, s, "ana")
 	b.signIn("ana.silva@outlook.example")
 	if p := b.path(); p != "/portal" {
 		t.Fatalf("a learner lands on %s, want /portal", p)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"sort"
 	"strings"
 	"time"
 )
@@ -32,10 +33,10 @@ type Pages struct {
 	views map[string]*template.Template
 }
 
-// MustParse parses every view; a broken template panics at start, not on a
-// user's request.
+// MustParse parses every view with the layout and the partials (files named
+// _*.html); a broken template panics at start, not on a user's request.
 func MustParse() *Pages {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html"))
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -43,12 +44,22 @@ func MustParse() *Pages {
 	p := &Pages{views: map[string]*template.Template{}}
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		p.views[base] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, n))
 	}
 	return p
+}
+
+// Views lists the views, sorted.
+func (p *Pages) Views() []string {
+	out := make([]string, 0, len(p.views))
+	for v := range p.views {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Page is what every view gets: the layout's part and the view's own data.

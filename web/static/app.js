@@ -29,6 +29,17 @@
     }
   });
 
+  // Portal: while a case is between steps, refresh until it settles
+  // (never while the learner is typing in a form).
+  var moving = document.querySelector("[data-reload=moving]");
+  if (moving) {
+    setTimeout(function () {
+      var busy = Array.prototype.some.call(document.querySelectorAll("input[type=email], input[type=text], textarea"),
+        function (f) { return f.value.trim() !== "" || f === document.activeElement; });
+      if (!busy) window.location.reload();
+    }, 2000);
+  }
+
   // Case page: when the case changes elsewhere (another agent, a learner's
   // click), show the fresh page — unless the agent is typing, then say so.
   var page = document.querySelector("article.case[data-case]");
