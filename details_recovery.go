@@ -12,6 +12,9 @@ type RecoveryDetails struct {
 	Verified   bool                `json:"verified"`
 	VerifiedAt *time.Time          `json:"verified_at,omitempty"`
 	Candidates []RecoveryCandidate `json:"candidates"`
+	// NewAccount is what certdesk knew, at verification, of the account
+	// the profile is to move to.
+	NewAccount *RecoveryNewAccount `json:"new_account,omitempty"`
 	// InfoRequests are the agent's request_info rounds, oldest first.
 	InfoRequests     []InfoRequest `json:"info_requests"`
 	ChosenProfileID  string        `json:"chosen_profile_id,omitempty"`
@@ -48,6 +51,17 @@ type RecoveryCandidate struct {
 	// OwnerStatus is the status of the account that owns the profile
 	// (inactive is the usual reason for a recovery).
 	OwnerStatus string `json:"owner_status,omitempty"`
+}
+
+// RecoveryNewAccount is what certdesk knows of the account a recovery asks
+// to bind the profile to: unknown (it is created at completion), or an
+// account of some kind and status (only a personal account can own a
+// profile).
+type RecoveryNewAccount struct {
+	Email  string `json:"email"`
+	Known  bool   `json:"known"`
+	Kind   string `json:"kind,omitempty"`
+	Status string `json:"status,omitempty"`
 }
 
 // Evidence is one thing that ties a claim to a profile.

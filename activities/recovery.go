@@ -2,19 +2,41 @@ package activities
 
 import (
 	"context"
+	"errors"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
 )
 
+// RecoveryEvidence is what a verified claim finds: the profiles it may be
+// about, and the account it asks to move the profile to.
+type RecoveryEvidence struct {
+	Candidates []certdesk.RecoveryCandidate
+	NewAccount certdesk.RecoveryNewAccount
+}
+
 // RecoveryCandidates finds the certification profiles a verified recovery
-// claim may be about, with the evidence for each.
+// claim may be about, with the evidence for each, and looks up the new
+// account.
 // Retry: it only reads.
-func (a *Activities) RecoveryCandidates(ctx context.Context, claim certdesk.RecoveryClaim) ([]certdesk.RecoveryCandidate, error) {
+func (a *Activities) RecoveryCandidates(ctx context.Context, claim certdesk.RecoveryClaim) (RecoveryEvidence, error) {
+	var ev RecoveryEvidence
 	cs, err := a.Store.MatchRecovery(ctx, store.RecoveryQuery{
 		LegalName: claim.LegalName, ContactEmail: claim.ContactEmail, MCID: claim.MCID, PreviousEmail: claim.PreviousEmail,
 	})
-	return cs, nonRetryable(err)
+	if err != nil {
+		return ev, nonRetryable(err)
+	}
+	ev.Candidates, ev.NewAccount = cs, certdesk.RecoveryNewAccount{Email: claim.NewAccountEmail}
+	acct, err := a.Store.AccountByEmail(ctx, claim.NewAccountEmail)
+	switch {
+	case errors.Is(err, certdesk.ErrNotFound):
+	case err != nil:
+		return ev, err
+	default:
+		ev.NewAccount.Known, ev.NewAccount.Kind, ev.NewAccount.Status = true, acct.Kind, acct.Status
+	}
+	return ev, nil
 }
 
 // RecoveryAddressesInput names the profile being recovered and the account

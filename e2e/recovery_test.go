@@ -56,6 +56,17 @@ func click(t *testing.T, s *stacktest.Stack, m stacktest.Mail, form stacktest.Fo
 	}
 }
 
+// verifiedRequest sends Dara's request, confirms the contact address from
+// the mail, and returns the case once it awaits an agent.
+func verifiedRequest(t *testing.T, s *stacktest.Stack) string {
+	t.Helper()
+	request(t, s, daraRequest())
+	verify := s.AwaitMail("dara.m@proton.example", mail.RecoveryVerify)
+	click(t, s, verify, nil)
+	s.AwaitStatus(verify.CaseID, certdesk.StatusAwaitingAgent)
+	return verify.CaseID
+}
+
 // decide posts an agent's decision and expects it accepted.
 func decide(t *testing.T, s *stacktest.Stack, token, caseID string, body map[string]string) {
 	t.Helper()
@@ -82,12 +93,7 @@ func TestDaraRecoversHerProfile(t *testing.T) {
 	}})
 	ctx := context.Background()
 	profile := store.DemoID("profile:100005")
-	request(t, s, daraRequest())
-
-	verify := s.AwaitMail("dara.m@proton.example", mail.RecoveryVerify)
-	caseID := verify.CaseID
-	click(t, s, verify, nil)
-	s.AwaitStatus(caseID, certdesk.StatusAwaitingAgent)
+	caseID := verifiedRequest(t, s)
 
 	alice := s.Login("alice.agent@certdesk.example")
 	var cs struct {
@@ -191,16 +197,13 @@ func TestRecoveryFormAnswersAlike(t *testing.T) {
 func TestRecoveryCancelledFromTheNotice(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{})
 	ctx := context.Background()
-	request(t, s, daraRequest())
-	verify := s.AwaitMail("dara.m@proton.example", mail.RecoveryVerify)
-	click(t, s, verify, nil)
-	s.AwaitStatus(verify.CaseID, certdesk.StatusAwaitingAgent)
+	id := verifiedRequest(t, s)
 	bob := s.Login("bob.agent@certdesk.example")
-	decide(t, s, bob, verify.CaseID, map[string]string{"decision": "approve", "profile_id": store.DemoID("profile:100005")})
-	s.AwaitStatus(verify.CaseID, certdesk.StatusCoolingOff)
+	decide(t, s, bob, id, map[string]string{"decision": "approve", "profile_id": store.DemoID("profile:100005")})
+	s.AwaitStatus(id, certdesk.StatusCoolingOff)
 
 	click(t, s, s.AwaitMail("dara.murphy@outlook.example", mail.RecoveryCoolingOff), nil)
-	c := s.AwaitStatus(verify.CaseID, certdesk.StatusCancelled)
+	c := s.AwaitStatus(id, certdesk.StatusCancelled)
 	if !c.SecurityReview || c.Resolution != workflows.ResolutionCancelledByOwner {
 		t.Errorf("cancelled case %+v, want flagged for security review", c)
 	}
@@ -214,11 +217,7 @@ func TestRecoveryCancelledFromTheNotice(t *testing.T) {
 
 func TestRecoveryInfoRequestedThenRejected(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{})
-	request(t, s, daraRequest())
-	verify := s.AwaitMail("dara.m@proton.example", mail.RecoveryVerify)
-	id := verify.CaseID
-	click(t, s, verify, nil)
-	s.AwaitStatus(id, certdesk.StatusAwaitingAgent)
+	id := verifiedRequest(t, s)
 	alice := s.Login("alice.agent@certdesk.example")
 	decide(t, s, alice, id, map[string]string{"decision": "request_info", "note": "Which exams did you take, and when?"})
 	ask := s.AwaitMail("dara.m@proton.example", mail.RecoveryRequestInfo)
@@ -259,13 +258,11 @@ func TestRecoveryExpiresAndEscalates(t *testing.T) {
 	s.RecordHistory(expired.WorkflowID, expired.RunID, "recovery-expired")
 
 	// This one waits for an agent past the SLA.
-	request(t, s, daraRequest())
-	verify := s.AwaitMail("dara.m@proton.example", mail.RecoveryVerify)
-	click(t, s, verify, nil)
-	s.AwaitCase(verify.CaseID, "escalated", func(c certdesk.Case) bool { return c.Escalated })
+	id := verifiedRequest(t, s)
+	s.AwaitCase(id, "escalated", func(c certdesk.Case) bool { return c.Escalated })
 	s.AwaitMail("sam.supervisor@certdesk.example", mail.CaseEscalated)
-	decide(t, s, s.Login("sam.supervisor@certdesk.example"), verify.CaseID, map[string]string{"decision": "reject", "note": "Please send the request again with your MCID."})
-	c := s.AwaitStatus(verify.CaseID, certdesk.StatusRejected)
+	decide(t, s, s.Login("sam.supervisor@certdesk.example"), id, map[string]string{"decision": "reject", "note": "Please send the request again with your MCID."})
+	c := s.AwaitStatus(id, certdesk.StatusRejected)
 	s.RecordHistory(c.WorkflowID, c.RunID, "recovery-escalated")
 }
 

@@ -189,6 +189,9 @@ func (r *recovery) check(in DecisionInput) error {
 	if in.ProfileID == "" {
 		return fmt.Errorf("name the profile to recover: profile_id, one of the case's candidates")
 	}
+	if n := r.d.NewAccount; n != nil && n.Known && n.Kind != certdesk.AccountPersonal {
+		return fmt.Errorf("%s is a %s account and a certification profile needs a personal one: reject the request, saying so (the learner can send a new one)", n.Email, n.Kind)
+	}
 	if _, ok := r.candidate(in.ProfileID); !ok {
 		return fmt.Errorf("profile %q is not one of this case's candidates", in.ProfileID)
 	}
@@ -237,19 +240,20 @@ func (r *recovery) verify(ctx workflow.Context) (bool, error) {
 	}
 	now := workflow.Now(ctx)
 	r.d.Verified, r.d.VerifiedAt = true, &now
-	var cands []certdesk.RecoveryCandidate
-	if err := workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryCandidates, certdesk.RecoveryClaim(r.in.Claim)).Get(ctx, &cands); err != nil {
+	var ev activities.RecoveryEvidence
+	if err := workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryCandidates, certdesk.RecoveryClaim(r.in.Claim)).Get(ctx, &ev); err != nil {
 		return false, err
 	}
-	if cands != nil {
-		r.d.Candidates = cands
+	if ev.Candidates != nil {
+		r.d.Candidates = ev.Candidates
 	}
+	r.d.NewAccount = &ev.NewAccount
 	strongest := "none"
-	if len(cands) > 0 {
-		strongest = cands[0].Strength
+	if len(ev.Candidates) > 0 {
+		strongest = ev.Candidates[0].Strength
 	}
 	_, err = r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: "verified", Details: mustJSON(r.d),
-		Data: mustJSON(map[string]any{"candidates": len(cands), "strongest": strongest})})
+		Data: mustJSON(map[string]any{"candidates": len(ev.Candidates), "strongest": strongest})})
 	return true, err
 }
 

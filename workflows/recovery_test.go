@@ -193,6 +193,9 @@ func TestRecoveryApprovedCoolsOffAndCompletes(t *testing.T) {
 			if !d.Verified || len(d.Candidates) != 1 || d.Candidates[0].ProfileID != dara || d.Candidates[0].Strength != certdesk.StrengthStrong {
 				t.Errorf("after verification: %+v, want Dara's profile as the one strong candidate", d)
 			}
+			if n := d.NewAccount; n == nil || n.Known || n.Email != "dara.m@proton.example" {
+				t.Errorf("new account %+v, want dara.m@proton.example, not known yet", n)
+			}
 			e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove}, "name the profile")
 			e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: store.DemoID("profile:100001")}, "not one of this case's candidates")
 			e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: dara, Note: "MCID and name match"}, "")
@@ -366,5 +369,54 @@ func TestRecoveryEscalatesAfterSLA(t *testing.T) {
 	}
 	if c := e.caseOf(e.in.CaseID); !c.Escalated || c.SLADueAt != nil {
 		t.Errorf("closed case: escalated=%v sla %v; want the flag kept, the SLA cleared", c.Escalated, c.SLADueAt)
+	}
+}
+
+// A work account cannot own a certification profile: the approval is
+// refused at once, and the agent rejects.
+func TestRecoveryToAWorkAccountCannotBeApproved(t *testing.T) {
+	claim := workflows.RecoveryClaim{LegalName: "Ben Okafor", ContactEmail: "ben.okafor@contoso.example", MCID: "100002",
+		NewAccountEmail: "ben.okafor@contoso.example", Description: "I forgot my personal account's password."}
+	e := newRecovery(t, "sqlite", claim)
+	e.at(1*hour, func() { e.click("ben.okafor@contoso.example", mail.RecoveryVerify, "") })
+	e.at(2*hour, func() {
+		if n := e.details().NewAccount; n == nil || !n.Known || n.Kind != certdesk.AccountWork {
+			t.Errorf("new account %+v, want Ben's known work account", n)
+		}
+		e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: store.DemoID("profile:100002")}, "needs a personal one")
+		e.decide(workflows.DecisionInput{Decision: certdesk.DecisionReject, Note: "Send the request again with your personal account."}, "")
+	})
+	if res := e.run(); res.Status != certdesk.StatusRejected {
+		t.Fatalf("result %+v", res)
+	}
+}
+
+// The profile was merged away during the cooling-off: the re-binding is
+// refused, and the case fails visibly instead of moving a merged profile.
+func TestRecoveryFailsWhenTheProfileWasMergedMeanwhile(t *testing.T) {
+	claim := workflows.RecoveryClaim{LegalName: "Chen Wei", ContactEmail: "chen@proton.example", MCID: "100004",
+		NewAccountEmail: "chen.new@proton.example", Description: "I lost my Gmail account."}
+	e := newRecovery(t, "sqlite", claim)
+	p4, p3 := store.DemoID("profile:100004"), store.DemoID("profile:100003")
+	e.at(1*hour, func() { e.click("chen@proton.example", mail.RecoveryVerify, "") })
+	e.at(2*hour, func() { e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: p4}, "") })
+	e.at(10*hour, func() {
+		if _, err := e.store.SQL().Exec(`UPDATE certification_profiles SET status = 'merged', merged_into_id = $1 WHERE id = $2`, p3, p4); err != nil {
+			t.Errorf("merge: %v", err)
+		}
+	})
+	res := e.run()
+	if res.Status != certdesk.StatusFailed || res.Resolution != workflows.ResolutionRebindRefused {
+		t.Fatalf("result %+v, want failed/rebind_refused", res)
+	}
+	evs, _ := e.store.Events(context.Background(), e.in.CaseID, 0, 0)
+	if last := evs[len(evs)-1]; last.Type != "failed" || !strings.Contains(string(last.Data), "merged into another profile") {
+		t.Errorf("timeline ends with %s %s", last.Type, last.Data)
+	}
+	if _, err := e.store.AccountByEmail(context.Background(), "chen.new@proton.example"); !store.IsNotFound(err) {
+		t.Errorf("the refused re-binding created the account: %v", err)
+	}
+	if got := kindsOf(e.mails("chen.new@proton.example")); len(got) != 0 {
+		t.Errorf("the new address was told %q", got)
 	}
 }
