@@ -249,6 +249,19 @@ type Rebinding struct {
 func (s *Store) RebindProfile(ctx context.Context, profileID, email, displayName string, at time.Time) (Rebinding, error) {
 	email = certdesk.NormalizeEmail(email)
 	at = at.UTC()
+	r, err := s.rebind(ctx, profileID, email, displayName, at)
+	if errors.Is(err, certdesk.ErrConflict) && r.AccountCreated {
+		// Another transaction created the account first: bind to it.
+		r, err = s.rebind(ctx, profileID, email, displayName, at)
+	}
+	if err != nil {
+		err = fmt.Errorf("store: rebind profile %q: %w", profileID, err)
+		logErr(ctx, "RebindProfile", err)
+	}
+	return r, err
+}
+
+func (s *Store) rebind(ctx context.Context, profileID, email, displayName string, at time.Time) (Rebinding, error) {
 	r := Rebinding{ProfileID: profileID}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var p certdesk.CertificationProfile
@@ -268,10 +281,10 @@ func (s *Store) RebindProfile(ctx context.Context, profileID, email, displayName
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			a = certdesk.Account{ID: certdesk.NewID(), Email: email, Kind: certdesk.AccountPersonal, DisplayName: displayName,
 				Status: certdesk.AccountActive, CreatedAt: at}
+			r.AccountCreated = true
 			if err := tx.Create(&a).Error; err != nil {
 				return err
 			}
-			r.AccountCreated = true
 		case err != nil:
 			return err
 		case a.Kind != certdesk.AccountPersonal:
@@ -292,10 +305,5 @@ func (s *Store) RebindProfile(ctx context.Context, profileID, email, displayName
 		return tx.Model(&certdesk.CertificationProfile{}).Where("id = ?", p.ID).
 			Updates(map[string]any{"owner_account_id": a.ID, "updated_at": at}).Error
 	})
-	if err != nil {
-		err = fmt.Errorf("store: rebind profile %q: %w", profileID, err)
-		logErr(ctx, "RebindProfile", err)
-		return r, err
-	}
-	return r, nil
+	return r, err
 }

@@ -216,3 +216,31 @@ func TestRebindProfile(t *testing.T) {
 		}
 	})
 }
+
+// Re-bindings of several profiles to one new account at once: one creates
+// the account, the others bind to it (a lost race to create it is retried,
+// not surfaced as a conflict).
+func TestRebindToOneNewAccountConcurrently(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		s := storetest.Seeded(t, dialect)
+		mcids := []string{"100001", "100002", "100003", "100005"}
+		errs := make(chan error, len(mcids))
+		for _, mcid := range mcids {
+			go func() {
+				_, err := s.RebindProfile(ctx, store.DemoID("profile:"+mcid), "shared.new@proton.example", "New", time.Now())
+				errs <- err
+			}()
+		}
+		for range mcids {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		acct, _ := s.AccountByEmail(ctx, "shared.new@proton.example")
+		owned, _ := s.ProfilesOwnedBy(ctx, []string{acct.ID})
+		if len(owned) != len(mcids) {
+			t.Errorf("the new account owns %d profiles, want %d", len(owned), len(mcids))
+		}
+	})
+}

@@ -108,8 +108,12 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (RecoveryResult, error) {
 		return RecoveryResult{}, err
 	}
 
-	if verified, err := r.verify(ctx); err != nil || !verified {
-		return RecoveryResult{Status: certdesk.StatusExpired, Resolution: ResolutionUnverified}, err
+	verified, err := r.verify(ctx)
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	if !verified {
+		return RecoveryResult{Status: certdesk.StatusExpired, Resolution: ResolutionUnverified}, nil
 	}
 	for {
 		dec, err := desk.await(ctx, r.subject)
