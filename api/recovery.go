@@ -1,15 +1,189 @@
 package api
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
 )
 
-func (s *Server) requestRecovery(c *gin.Context) {
-	fail(c, certdesk.Errorf(certdesk.EUNAVAILABLE, "not implemented"))
+// The public recovery form's endpoint and the sign-in events.
+
+type recoveryRequest struct {
+	LegalName       string `json:"legal_name"`
+	ContactEmail    string `json:"contact_email"`
+	MCID            string `json:"mcid"`
+	PreviousEmail   string `json:"previous_email"`
+	NewAccountEmail string `json:"new_account_email"`
+	Description     string `json:"description"`
 }
 
+// Limits of the public form: per client address, and per contact address
+// (so nobody floods one inbox with verification links).
+var (
+	recoveryPerClient = limit{Name: "recovery-client", Max: 10, Window: time.Hour}
+	recoveryPerEmail  = limit{Name: "recovery-email", Max: 3, Window: time.Hour}
+)
+
+const maxDescription = 4000
+
+var validMCID = regexp.MustCompile(`^[0-9]{4,16}$`)
+
+// claim checks the form and returns it normalized. Only the form is
+// checked: nothing is looked up before the contact address is verified.
+func (r recoveryRequest) claim() (workflows.RecoveryClaim, error) {
+	c := workflows.RecoveryClaim{
+		LegalName: strings.Join(strings.Fields(r.LegalName), " "), ContactEmail: certdesk.NormalizeEmail(r.ContactEmail),
+		MCID: strings.TrimSpace(r.MCID), PreviousEmail: certdesk.NormalizeEmail(r.PreviousEmail),
+		NewAccountEmail: certdesk.NormalizeEmail(r.NewAccountEmail), Description: strings.TrimSpace(r.Description),
+	}
+	fields := map[string]string{}
+	if certdesk.NormalizeName(c.LegalName) == "" || len(c.LegalName) > 200 {
+		fields["legal_name"] = "write your legal name as on your certification profile (at most 200 characters)"
+	}
+	if !validEmail(c.ContactEmail) {
+		fields["contact_email"] = "must be an email address you can read now, such as name@outlook.com"
+	}
+	if c.MCID != "" && !validMCID.MatchString(c.MCID) {
+		fields["mcid"] = "must be your MCID (digits only), or left out"
+	}
+	if c.PreviousEmail != "" && !validEmail(c.PreviousEmail) {
+		fields["previous_email"] = "must be the email address you signed in with, or left out"
+	}
+	switch {
+	case !validEmail(c.NewAccountEmail):
+		fields["new_account_email"] = "must be the email address of the personal account to use from now on"
+	case c.NewAccountEmail == c.PreviousEmail:
+		fields["new_account_email"] = "must be another account than the one you lost (previous_email)"
+	}
+	if c.Description == "" || len(c.Description) > maxDescription {
+		fields["description"] = "tell us what happened (at most 4000 characters)"
+	}
+	if len(fields) > 0 {
+		return c, certdesk.Invalid(fields)
+	}
+	return c, nil
+}
+
+// recoveryAccepted is the one answer to every valid request, whether or not
+// anything matches it: the form tells nobody whose profile exists.
+func (s *Server) recoveryAccepted() gin.H {
+	return gin.H{
+		"status": "received",
+		"message": "Thank you. We have sent an email to the contact address: use its link within " + roughly(s.cfg.VerifyTTL) +
+			" to confirm the address, and your request goes to our support team. If no email arrives, check the address and send the form again.",
+	}
+}
+
+// requestRecovery starts a recovery case from the public form.
+func (s *Server) requestRecovery(c *gin.Context) {
+	if !s.allow(c, recoveryPerClient, clientAddr(c)) {
+		return
+	}
+	var req recoveryRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	claim, err := req.claim()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if !s.allow(c, recoveryPerEmail, claim.ContactEmail) {
+		return
+	}
+	if err := s.startRecovery(c.Request.Context(), claim); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, s.recoveryAccepted())
+}
+
+// startRecovery starts the case's workflow and writes its projection (the
+// workflow's first step writes the same; whichever runs first).
+func (s *Server) startRecovery(ctx context.Context, claim workflows.RecoveryClaim) error {
+	if s.temporal == nil {
+		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
+	}
+	in := workflows.RecoveryInput{
+		CaseID: certdesk.NewID(), Claim: claim,
+		VerifyTTL: workflows.Duration(s.cfg.VerifyTTL), AgentSLA: workflows.Duration(s.cfg.AgentSLA),
+		CoolingOff: workflows.Duration(s.cfg.CoolingOff), LearnerWait: workflows.Duration(s.cfg.LearnerWait),
+	}
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.RecoveryWorkflowID(in.CaseID), TaskQueue: s.cfg.TaskQueue,
+	}, workflows.Recovery, in)
+	if err != nil {
+		return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not start the case; please try again", Err: err}
+	}
+	cs := workflows.RecoveryCase(in)
+	cs.RunID = run.GetRunID()
+	if _, err := s.store.OpenCase(ctx, &cs, store.Event{Actor: certdesk.ActorPublic, Type: "opened", Data: workflows.RecoveryOpenedData}); err != nil {
+		// The case runs; its workflow writes the projection as well.
+		slog.WarnContext(ctx, "recovery case started, projection not written", "case", cs.ID, "err", err)
+	}
+	return nil
+}
+
+type signInRequest struct {
+	Email string `json:"email"`
+	At    string `json:"at"`
+}
+
+type signInJSON struct {
+	ID           string     `json:"id"`
+	Email        string     `json:"email"`
+	Status       string     `json:"status"`
+	LastSignInAt *time.Time `json:"last_sign_in_at"`
+}
+
+// maxClockSkew is how far in the future a sign-in's time may be.
+const maxClockSkew = 5 * time.Minute
+
+// recordSignIn records a sign-in on an active account (what keeps it from
+// the inactivity sweep). An inactive account is 409: it becomes active
+// again only through a completed recovery.
 func (s *Server) recordSignIn(c *gin.Context) {
-	fail(c, certdesk.Errorf(certdesk.EUNAVAILABLE, "not implemented"))
+	var req signInRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	fields := map[string]string{}
+	email := certdesk.NormalizeEmail(req.Email)
+	if !validEmail(email) {
+		fields["email"] = "must be the email address of the account"
+	}
+	at := s.now().UTC()
+	if req.At != "" {
+		t, err := time.Parse(time.RFC3339, req.At)
+		switch {
+		case err != nil:
+			fields["at"] = "must be an RFC 3339 time, such as 2025-01-31T09:30:00Z, or left out for now"
+		case t.After(at.Add(maxClockSkew)):
+			fields["at"] = "is in the future"
+		default:
+			at = t
+		}
+	}
+	if len(fields) > 0 {
+		fail(c, certdesk.Invalid(fields))
+		return
+	}
+	a, err := s.store.RecordSignIn(c.Request.Context(), email, at)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, signInJSON{ID: a.ID, Email: a.Email, Status: a.Status, LastSignInAt: a.LastSignInAt})
 }

@@ -1,10 +1,17 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/activities"
+	"github.com/certdesk/certdesk/mail"
+	"github.com/certdesk/certdesk/store"
 )
 
 // RecoveryWorkflowID is the id of a recovery case's workflow.
@@ -38,8 +45,368 @@ type RecoveryResult struct {
 	ProfileID  string
 }
 
+// Resolutions of a recovery case.
+const (
+	ResolutionRecovered        = "recovered"
+	ResolutionRejected         = "rejected"
+	ResolutionUnverified       = "unverified"
+	ResolutionCancelledByOwner = "cancelled_by_owner"
+	ResolutionRebindRefused    = "rebind_refused"
+)
+
+// RecoveryCase is the projection a recovery case opens with. The API writes
+// it as soon as the workflow has started and the workflow's first step
+// writes the same, so whichever runs first, the case reads the same.
+func RecoveryCase(in RecoveryInput) certdesk.Case {
+	claim := certdesk.RecoveryClaim(in.Claim)
+	subject := "Recovery · " + claim.LegalName
+	if claim.MCID != "" {
+		subject += " · MCID " + claim.MCID
+	}
+	return certdesk.Case{
+		ID: in.CaseID, Kind: certdesk.KindRecovery, Requester: certdesk.ActorPublic, Subject: subject,
+		LearnerName: claim.LegalName, LearnerEmail: claim.ContactEmail, MCIDs: claim.MCID,
+		WorkflowID: RecoveryWorkflowID(in.CaseID),
+		Details: mustJSON(certdesk.RecoveryDetails{Claim: claim, Candidates: []certdesk.RecoveryCandidate{},
+			InfoRequests: []certdesk.InfoRequest{}}),
+	}
+}
+
+// RecoveryOpenedData is the data of a recovery case's "opened" event.
+var RecoveryOpenedData = map[string]string{"via": "recovery form"}
+
+// timeFormat is how times read in emails.
+const timeFormat = "Mon 2 Jan 2006, 15:04 MST"
+
+// recovery is a recovery case in progress.
+type recovery struct {
+	in      RecoveryInput
+	c       *caseRun
+	d       certdesk.RecoveryDetails
+	subject string
+	// What the email links said, as the signals came (deduplicated by
+	// token): the verification, replies not yet on the timeline, a cancel.
+	verified  *LinkUsed
+	replies   []LinkUsed
+	cancelled *LinkUsed
+	tokens    map[string]bool
+}
+
 // Recovery re-binds a lost certification profile to a new account, through
 // verification, an agent's review and a cooling-off. See DESIGN.md.
 func Recovery(ctx workflow.Context, in RecoveryInput) (RecoveryResult, error) {
-	return RecoveryResult{}, temporal.NewNonRetryableApplicationError("not implemented", "todo", nil)
+	cs := RecoveryCase(in)
+	r := &recovery{in: in, c: newCase(in.CaseID), subject: cs.Subject, tokens: map[string]bool{},
+		d: certdesk.RecoveryDetails{Claim: certdesk.RecoveryClaim(in.Claim), Candidates: []certdesk.RecoveryCandidate{}, InfoRequests: []certdesk.InfoRequest{}}}
+	if _, err := r.c.open(ctx, cs, certdesk.ActorPublic, RecoveryOpenedData); err != nil {
+		return RecoveryResult{}, err
+	}
+	r.listen(ctx)
+	desk, err := newAgentDesk(ctx, r.c, certdesk.KindRecovery, in.AgentSLA.D(),
+		[]certdesk.Decision{certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo}, r.check)
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+
+	verified, err := r.verify(ctx)
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	if !verified {
+		return RecoveryResult{Status: certdesk.StatusExpired, Resolution: ResolutionUnverified}, nil
+	}
+	for {
+		dec, err := desk.await(ctx, r.subject)
+		if err != nil {
+			return RecoveryResult{}, err
+		}
+		var data map[string]any
+		if dec.Decision == certdesk.DecisionApprove {
+			data = map[string]any{"profile_id": dec.ProfileID}
+		}
+		if err := desk.decided(ctx, dec, data); err != nil {
+			return RecoveryResult{}, err
+		}
+		switch dec.Decision {
+		case certdesk.DecisionReject:
+			return r.reject(ctx, dec)
+		case certdesk.DecisionRequestInfo:
+			if err := r.requestInfo(ctx, dec); err != nil {
+				return RecoveryResult{}, err
+			}
+			// Back with the agent: the SLA counts from now, not from
+			// before the learner was asked (it escalates once per case).
+			desk.since = time.Time{}
+			continue
+		}
+		return r.coolOffAndRebind(ctx, dec)
+	}
+}
+
+// listen takes the case's signals as they come: link uses are kept for the
+// main flow; bounces are on the case already (flag and timeline).
+func (r *recovery) listen(ctx workflow.Context) {
+	links := workflow.GetSignalChannel(ctx, SignalLink)
+	bounces := workflow.GetSignalChannel(ctx, SignalEmailBounced)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(links, func(ch workflow.ReceiveChannel, _ bool) {
+				var l LinkUsed
+				ch.Receive(ctx, &l)
+				r.onLink(l)
+			})
+			sel.AddReceive(bounces, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
+			sel.Select(ctx)
+		}
+	})
+}
+
+func (r *recovery) onLink(l LinkUsed) {
+	if r.tokens[l.TokenID] {
+		return // the same link, signalled twice
+	}
+	r.tokens[l.TokenID] = true
+	switch l.Purpose {
+	case PurposeVerifyContact:
+		if r.verified == nil {
+			r.verified = &l
+		}
+	case PurposeReply:
+		r.replies = append(r.replies, l)
+	case PurposeCancelRecovery:
+		if r.cancelled == nil {
+			r.cancelled = &l
+		}
+	}
+}
+
+// check is the recovery's own rule for decisions: an approval names one of
+// the candidate profiles.
+func (r *recovery) check(in DecisionInput) error {
+	if in.Decision != certdesk.DecisionApprove {
+		return nil
+	}
+	if len(r.d.Candidates) == 0 {
+		return fmt.Errorf("no certification profile matches this request: reject it, or ask the learner for more information")
+	}
+	if in.ProfileID == "" {
+		return fmt.Errorf("name the profile to recover: profile_id, one of the case's candidates")
+	}
+	if n := r.d.NewAccount; n != nil && n.Known && n.Kind != certdesk.AccountPersonal {
+		return fmt.Errorf("%s is a %s account and a certification profile needs a personal one: reject the request, saying so (the learner can send a new one)", n.Email, n.Kind)
+	}
+	if _, ok := r.candidate(in.ProfileID); !ok {
+		return fmt.Errorf("profile %q is not one of this case's candidates", in.ProfileID)
+	}
+	return nil
+}
+
+func (r *recovery) candidate(profileID string) (certdesk.RecoveryCandidate, bool) {
+	for _, c := range r.d.Candidates {
+		if c.ProfileID == profileID {
+			return c, true
+		}
+	}
+	return certdesk.RecoveryCandidate{}, false
+}
+
+func (r *recovery) claim() RecoveryClaim { return r.in.Claim }
+
+// toRequester is an email to the contact address.
+func (r *recovery) toRequester(step, kind string, data map[string]any) activities.SendEmailInput {
+	return activities.SendEmailInput{Step: step, Kind: kind, To: r.claim().ContactEmail, ToName: r.claim().LegalName, Data: data}
+}
+
+// verify emails the contact address a link and waits for its use. Unused
+// within VerifyTTL, the case expires; nothing else is sent to an address
+// nobody confirmed. Used, the claim is matched against the profiles: no
+// matching happens before, so the public answer cannot depend on it.
+func (r *recovery) verify(ctx workflow.Context) (bool, error) {
+	msg := r.toRequester("verify", mail.RecoveryVerify, nil)
+	msg.Link = &activities.LinkSpec{Purpose: PurposeVerifyContact, TTL: r.in.VerifyTTL.D()}
+	if err := r.c.email(ctx, msg); err != nil {
+		return false, err
+	}
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Event: "verification_sent",
+		Data: mustJSON(map[string]any{"valid_for": r.in.VerifyTTL.D().String()})})
+	if err != nil {
+		return false, err
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, r.in.VerifyTTL.D(), func() bool { return r.verified != nil })
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusExpired, Resolution: ResolutionUnverified,
+			Event: "expired", Data: mustJSON(map[string]any{"reason": "the contact address was not confirmed in time", "waited": r.in.VerifyTTL.D().String()})})
+		return false, err
+	}
+	now := workflow.Now(ctx)
+	r.d.Verified, r.d.VerifiedAt = true, &now
+	var ev activities.RecoveryEvidence
+	if err := workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryCandidates, certdesk.RecoveryClaim(r.in.Claim)).Get(ctx, &ev); err != nil {
+		return false, err
+	}
+	if ev.Candidates != nil {
+		r.d.Candidates = ev.Candidates
+	}
+	r.d.NewAccount = &ev.NewAccount
+	strongest := "none"
+	if len(ev.Candidates) > 0 {
+		strongest = ev.Candidates[0].Strength
+	}
+	_, err = r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: "verified", Details: mustJSON(r.d),
+		Data: mustJSON(map[string]any{"candidates": len(ev.Candidates), "strongest": strongest})})
+	return true, err
+}
+
+// reject closes the case and tells the requester why.
+func (r *recovery) reject(ctx workflow.Context, dec DecisionInput) (RecoveryResult, error) {
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusRejected, Resolution: ResolutionRejected,
+		Actor: certdesk.AgentActor(dec.AgentID), Event: "rejected", Data: mustJSON(map[string]any{"note": dec.Note})})
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	if err := r.c.email(ctx, r.toRequester("rejected", mail.RecoveryRejected, map[string]any{"note": dec.Note})); err != nil {
+		return RecoveryResult{}, err
+	}
+	return RecoveryResult{Status: certdesk.StatusRejected, Resolution: ResolutionRejected}, nil
+}
+
+// requestInfo emails the agent's question with a reply link and waits for
+// the answer (at most LearnerWait). Each round has its own step.
+func (r *recovery) requestInfo(ctx workflow.Context, dec DecisionInput) error {
+	round := len(r.d.InfoRequests) + 1
+	step := fmt.Sprintf("request-info-%d", round)
+	r.d.InfoRequests = append(r.d.InfoRequests, certdesk.InfoRequest{Round: round, Step: step, Message: dec.Note,
+		AgentID: dec.AgentID, AskedAt: workflow.Now(ctx)})
+	ask := r.toRequester(step, mail.RecoveryRequestInfo, map[string]any{"message": dec.Note})
+	ask.Link = &activities.LinkSpec{Purpose: PurposeReply, TTL: r.in.LearnerWait.D()}
+	if err := r.c.email(ctx, ask); err != nil {
+		return err
+	}
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Actor: certdesk.AgentActor(dec.AgentID),
+		Event: "info_requested", Details: mustJSON(r.d), Data: mustJSON(map[string]any{"round": round, "message": dec.Note})})
+	if err != nil {
+		return err
+	}
+	answered, err := workflow.AwaitWithTimeout(ctx, r.in.LearnerWait.D(), func() bool {
+		for _, l := range r.replies {
+			if l.Step == step {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	if !answered {
+		r.d.InfoRequests[round-1].NoReply = true
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: "no_reply", Details: mustJSON(r.d),
+			Data: mustJSON(map[string]any{"round": round, "waited": r.in.LearnerWait.D().String()})})
+		if err != nil {
+			return err
+		}
+	}
+	// Every answer that came is put on the case, each with its round.
+	for len(r.replies) > 0 {
+		l := r.replies[0]
+		r.replies = r.replies[1:]
+		at := workflow.Now(ctx)
+		n := 0
+		for i := range r.d.InfoRequests {
+			if q := &r.d.InfoRequests[i]; q.Step == l.Step && q.Reply == "" {
+				q.Reply, q.RepliedAt, n = l.Reply, &at, q.Round
+			}
+		}
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: "replied", Details: mustJSON(r.d),
+			Data: mustJSON(map[string]any{"round": n, "reply": l.Reply})})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// coolOffAndRebind warns every address on file for the chosen profile,
+// waits the cooling-off (a "this wasn't me" link cancels), then binds the
+// profile to the new account and tells the old and the new addresses.
+func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (RecoveryResult, error) {
+	cand, _ := r.candidate(dec.ProfileID) // the validator saw it
+	claim := r.claim()
+	var addrs store.ProfileAddresses
+	err := workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryAddresses,
+		activities.RecoveryAddressesInput{ProfileID: cand.ProfileID, NewAccountEmail: claim.NewAccountEmail}).Get(ctx, &addrs)
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	ends := workflow.Now(ctx).Add(r.in.CoolingOff.D())
+	r.d.ChosenProfileID, r.d.ChosenMCID, r.d.CoolingOffEndsAt, r.d.Notified = cand.ProfileID, cand.MCID, &ends, len(addrs.Emails)
+	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCoolingOff, Actor: certdesk.AgentActor(dec.AgentID),
+		Event: "cooling_off", Details: mustJSON(r.d),
+		Data: mustJSON(map[string]any{"profile_id": cand.ProfileID, "mcid": cand.MCID, "ends_at": ends, "notified": len(addrs.Emails)})})
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	for i, to := range addrs.Emails {
+		err := r.c.email(ctx, activities.SendEmailInput{
+			Step: fmt.Sprintf("cooling-off-%d", i+1), Kind: mail.RecoveryCoolingOff, To: to, ToName: addrs.LegalName,
+			Data: map[string]any{"mcid": cand.MCID, "new_account": claim.NewAccountEmail, "effective_at": ends.Format(timeFormat)},
+			// The link works until the cooling-off ends, not beyond.
+			Link: &activities.LinkSpec{Purpose: PurposeCancelRecovery, TTL: max(ends.Sub(workflow.Now(ctx)), time.Minute)},
+		})
+		if err != nil {
+			return RecoveryResult{}, err
+		}
+	}
+	if _, err := workflow.AwaitWithTimeout(ctx, max(ends.Sub(workflow.Now(ctx)), 0), func() bool { return r.cancelled != nil }); err != nil {
+		return RecoveryResult{}, err
+	}
+	if r.cancelled != nil {
+		return r.cancel(ctx, cand)
+	}
+
+	var rb store.Rebinding
+	err = workflow.ExecuteActivity(activityOptions(ctx), acts.RebindRecoveredProfile, activities.RebindInput{
+		CaseID: r.c.ID, ProfileID: cand.ProfileID, NewAccountEmail: claim.NewAccountEmail, DisplayName: claim.LegalName,
+	}).Get(ctx, &rb)
+	if _, refused := businessError(err); refused {
+		var appErr *temporal.ApplicationError
+		errors.As(err, &appErr)
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused,
+			Event: "failed", Data: mustJSON(map[string]any{"reason": appErr.Message()})})
+		return RecoveryResult{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused, ProfileID: cand.ProfileID}, err
+	} else if err != nil {
+		return RecoveryResult{}, err
+	}
+	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, Event: "completed",
+		Data: mustJSON(map[string]any{"profile_id": rb.ProfileID, "mcid": rb.MCID, "account_id": rb.AccountID,
+			"account_created": rb.AccountCreated, "reactivated": rb.Reactivated})})
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	done := map[string]any{"mcid": cand.MCID, "new_account": claim.NewAccountEmail}
+	for i, to := range addrs.Emails {
+		err := r.c.email(ctx, activities.SendEmailInput{Step: fmt.Sprintf("completed-%d", i+1), Kind: mail.RecoveryCompleted, To: to, ToName: addrs.LegalName, Data: done})
+		if err != nil {
+			return RecoveryResult{}, err
+		}
+	}
+	err = r.c.email(ctx, activities.SendEmailInput{Step: "completed-new", Kind: mail.RecoveryCompleted, To: claim.NewAccountEmail, ToName: claim.LegalName, Data: done})
+	return RecoveryResult{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, ProfileID: cand.ProfileID}, err
+}
+
+// cancel ends the case from a "this wasn't me" link: nothing changes on the
+// profile, the case is flagged for security review, the requester is told.
+func (r *recovery) cancel(ctx workflow.Context, cand certdesk.RecoveryCandidate) (RecoveryResult, error) {
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner,
+		SecurityReview: boolp(true), Actor: certdesk.ActorPublic, Event: "cancelled",
+		Data: mustJSON(map[string]any{"reason": "an address on file used the \"this wasn't me\" link", "by": r.cancelled.Recipient, "step": r.cancelled.Step})})
+	if err != nil {
+		return RecoveryResult{}, err
+	}
+	err = r.c.email(ctx, r.toRequester("cancelled", mail.RecoveryCancelled, map[string]any{"mcid": cand.MCID}))
+	return RecoveryResult{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner, ProfileID: cand.ProfileID}, err
 }

@@ -1,0 +1,138 @@
+package certdesk
+
+import "time"
+
+// RecoveryDetails is what a recovery case adds to its projection (the
+// case's Details): the public request, whether its contact address was
+// verified, the certification profiles it may be about with the evidence,
+// the agent's questions and the learner's answers, and, once approved, the
+// chosen profile and the end of the cooling-off.
+type RecoveryDetails struct {
+	Claim      RecoveryClaim       `json:"claim"`
+	Verified   bool                `json:"verified"`
+	VerifiedAt *time.Time          `json:"verified_at,omitempty"`
+	Candidates []RecoveryCandidate `json:"candidates"`
+	// NewAccount is what certdesk knew, at verification, of the account
+	// the profile is to move to.
+	NewAccount *RecoveryNewAccount `json:"new_account,omitempty"`
+	// InfoRequests are the agent's request_info rounds, oldest first.
+	InfoRequests     []InfoRequest `json:"info_requests"`
+	ChosenProfileID  string        `json:"chosen_profile_id,omitempty"`
+	ChosenMCID       string        `json:"chosen_mcid,omitempty"`
+	CoolingOffEndsAt *time.Time    `json:"cooling_off_ends_at,omitempty"`
+	// Notified counts the addresses on file told of the recovery (with a
+	// "this wasn't me" link); their addresses stay out of the details.
+	Notified int `json:"notified,omitempty"`
+}
+
+// RecoveryClaim is what the public recovery form asks. Nothing in it is
+// trusted: the contact address is verified by a link, the rest is evidence
+// for an agent.
+type RecoveryClaim struct {
+	LegalName    string `json:"legal_name"`
+	ContactEmail string `json:"contact_email"`
+	MCID         string `json:"mcid,omitempty"`
+	// PreviousEmail is the sign-in the learner lost.
+	PreviousEmail string `json:"previous_email,omitempty"`
+	// NewAccountEmail is the personal account to bind the profile to.
+	NewAccountEmail string `json:"new_account_email"`
+	Description     string `json:"description"`
+}
+
+// RecoveryCandidate is a certification profile a recovery claim points at.
+type RecoveryCandidate struct {
+	ProfileID string `json:"profile_id"`
+	MCID      string `json:"mcid"`
+	LegalName string `json:"legal_name"`
+	// Strength sums the evidence up: StrengthStrong, StrengthMedium or
+	// StrengthWeak (see RecoveryStrength).
+	Strength string     `json:"strength"`
+	Evidence []Evidence `json:"evidence"`
+	// OwnerStatus is the status of the account that owns the profile
+	// (inactive is the usual reason for a recovery).
+	OwnerStatus string `json:"owner_status,omitempty"`
+}
+
+// RecoveryNewAccount is what certdesk knows of the account a recovery asks
+// to bind the profile to: unknown (it is created at completion), or an
+// account of some kind and status (only a personal account can own a
+// profile).
+type RecoveryNewAccount struct {
+	Email  string `json:"email"`
+	Known  bool   `json:"known"`
+	Kind   string `json:"kind,omitempty"`
+	Status string `json:"status,omitempty"`
+}
+
+// Evidence is one thing that ties a claim to a profile.
+type Evidence struct {
+	Kind   string `json:"kind"`   // one of the Evidence* kinds
+	Detail string `json:"detail"` // in words, for the agent
+}
+
+// Evidence kinds.
+const (
+	// EvidenceMCID: the MCID given is the profile's (or one merged into it).
+	EvidenceMCID = "mcid"
+	// EvidenceLegalName: the legal names are equal after NormalizeName.
+	EvidenceLegalName = "legal_name"
+	// EvidencePreviousEmail: the lost sign-in is the profile's email or the
+	// email of the account that owns it.
+	EvidencePreviousEmail = "previous_email"
+	// EvidenceContactEmail: the contact address, which the requester
+	// proved they read, is the profile's email or its owner's.
+	EvidenceContactEmail = "contact_email"
+)
+
+// Strengths of a candidate, strongest first.
+const (
+	StrengthStrong = "strong"
+	StrengthMedium = "medium"
+	StrengthWeak   = "weak"
+)
+
+// RecoveryStrength sums up the evidence for a candidate:
+//
+//   - strong: the legal name matches, and so does the MCID or the verified
+//     contact address (something a stranger rarely has);
+//   - medium: the legal name and the lost sign-in match, or the MCID and
+//     the lost sign-in do;
+//   - weak: anything less (a single fact, or facts with a different name).
+func RecoveryStrength(ev []Evidence) string {
+	has := map[string]bool{}
+	for _, e := range ev {
+		has[e.Kind] = true
+	}
+	switch {
+	case has[EvidenceLegalName] && (has[EvidenceMCID] || has[EvidenceContactEmail]):
+		return StrengthStrong
+	case has[EvidencePreviousEmail] && (has[EvidenceLegalName] || has[EvidenceMCID]):
+		return StrengthMedium
+	}
+	return StrengthWeak
+}
+
+// StrengthRank orders strengths: 0 for strong, 1 medium, 2 weak.
+func StrengthRank(s string) int {
+	switch s {
+	case StrengthStrong:
+		return 0
+	case StrengthMedium:
+		return 1
+	}
+	return 2
+}
+
+// InfoRequest is one request_info round of a recovery case.
+type InfoRequest struct {
+	Round   int       `json:"round"`
+	Step    string    `json:"step"`
+	Message string    `json:"message"`
+	AgentID string    `json:"agent_id"`
+	AskedAt time.Time `json:"asked_at"`
+	// Reply is the learner's answer, empty until it comes.
+	Reply     string     `json:"reply,omitempty"`
+	RepliedAt *time.Time `json:"replied_at,omitempty"`
+	// NoReply is set when the wait for an answer ran out.
+	NoReply bool `json:"no_reply,omitempty"`
+}
