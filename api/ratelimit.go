@@ -57,13 +57,13 @@ func roughly(d time.Duration) string {
 }
 
 // clientAddr is the address a request comes from, for per-client limits:
-// the connection's peer (forwarding headers are not trusted), an IPv6
-// client by its /64, which one machine usually holds whole.
+// the peer's, or X-Forwarded-For's behind the proxies CERTDESK_TRUSTED_PROXIES
+// names; an IPv6 client by its /64, which one machine usually holds whole.
 func clientAddr(c *gin.Context) string {
-	ip := net.ParseIP(c.RemoteIP())
+	ip := net.ParseIP(c.ClientIP())
 	switch {
 	case ip == nil:
-		return c.RemoteIP()
+		return c.ClientIP()
 	case ip.To4() == nil:
 		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 	}

@@ -90,14 +90,11 @@ func listed(t *testing.T, s *stacktest.Stack, token, query, caseID string) bool 
 }
 
 // timeline lists a case's events as "type by actor".
+// mergeTimeline is a case's timeline as "type by actor" lines.
 func mergeTimeline(t *testing.T, s *stacktest.Stack, token, caseID string) []string {
 	t.Helper()
-	var evs struct {
-		Items []certdesk.CaseEvent
-	}
-	s.Do("GET", "/api/v1/cases/"+caseID+"/events", token, nil).Decode(t, &evs)
 	var out []string
-	for _, ev := range evs.Items {
+	for _, ev := range timeline(t, s, token, caseID) {
 		out = append(out, ev.Type+" by "+string(ev.Actor))
 	}
 	return out

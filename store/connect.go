@@ -25,9 +25,6 @@ type ConnectCandidates struct {
 	Duplicates []certdesk.CertificationProfile
 }
 
-// maxMergeHops bounds how far a chain of merged profiles is followed.
-const maxMergeHops = 10
-
 // ConnectCandidates finds what a connect case needs to know about a
 // learning profile. Likely duplicates are active profiles, not owned, whose
 // legal name equals an owned profile's after normalization and that share
@@ -102,18 +99,6 @@ func ownedProfiles(tx *gorm.DB, accounts []certdesk.Account) ([]certdesk.Certifi
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out, nil
-}
-
-// survivorOf follows a merged profile to the profile it was merged into.
-func survivorOf(tx *gorm.DB, p certdesk.CertificationProfile) (certdesk.CertificationProfile, error) {
-	for hop := 0; p.Status == certdesk.ProfileMerged && p.MergedIntoID != nil && hop < maxMergeHops; hop++ {
-		var next certdesk.CertificationProfile
-		if err := tx.Where("id = ?", *p.MergedIntoID).Take(&next).Error; err != nil {
-			return p, err
-		}
-		p = next
-	}
-	return p, nil
 }
 
 // likelyDuplicates finds the likely duplicates of the owned profiles.

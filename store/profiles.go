@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"github.com/certdesk/certdesk"
 )
 
@@ -163,4 +165,23 @@ func (s *Store) Learner(ctx context.Context, accountID string) (Learner, error) 
 		return l, fmt.Errorf("store: profiles registered with the learner's addresses: %w", translate(err))
 	}
 	return l, nil
+}
+
+// maxMergeHops bounds following merged_into to the surviving profile.
+const maxMergeHops = 10
+
+// survivorOf follows merged_into from a merged profile to the one that
+// holds its records now.
+func survivorOf(db *gorm.DB, p certdesk.CertificationProfile) (certdesk.CertificationProfile, error) {
+	for hops := 0; p.Status == certdesk.ProfileMerged && p.MergedIntoID != nil; hops++ {
+		if hops == maxMergeHops {
+			return p, fmt.Errorf("profile %s: merged_into goes on for more than %d profiles", p.ID, maxMergeHops)
+		}
+		next := *p.MergedIntoID
+		p = certdesk.CertificationProfile{}
+		if err := db.Where("id = ?", next).Take(&p).Error; err != nil {
+			return p, err
+		}
+	}
+	return p, nil
 }

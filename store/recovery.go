@@ -21,9 +21,6 @@ type RecoveryQuery struct {
 	PreviousEmail string
 }
 
-// maxMergeHops bounds following merged_into to the surviving profile.
-const maxMergeHops = 10
-
 // MatchRecovery finds the certification profiles a recovery claim may be
 // about, each with the evidence and its strength, strongest first:
 // the profile with the MCID given, the profiles whose email or owning
@@ -93,7 +90,7 @@ func (s *Store) matchRecovery(ctx context.Context, q RecoveryQuery) ([]certdesk.
 		if len(ev) == 0 {
 			continue // the contact address alone, with another name
 		}
-		survivor, err := s.survivorOf(db, p)
+		survivor, err := survivorOf(db, p)
 		if err != nil {
 			return nil, err
 		}
@@ -153,22 +150,6 @@ func (s *Store) ownerOf(db *gorm.DB, p certdesk.CertificationProfile) (email, st
 		return "", "", err
 	}
 	return a.Email, a.Status, nil
-}
-
-// survivorOf follows merged_into from a merged profile to the one that
-// holds its records now.
-func (s *Store) survivorOf(db *gorm.DB, p certdesk.CertificationProfile) (certdesk.CertificationProfile, error) {
-	for hops := 0; p.Status == certdesk.ProfileMerged && p.MergedIntoID != nil; hops++ {
-		if hops == maxMergeHops {
-			return p, fmt.Errorf("profile %s: merged_into goes on for more than %d profiles", p.ID, maxMergeHops)
-		}
-		next := *p.MergedIntoID
-		p = certdesk.CertificationProfile{}
-		if err := db.Where("id = ?", next).Take(&p).Error; err != nil {
-			return p, err
-		}
-	}
-	return p, nil
 }
 
 // ProfileAddresses are the addresses on file for a certification profile.

@@ -80,7 +80,7 @@ func TestMatchRecovery(t *testing.T) {
 		}
 
 		// A merged profile stands for its survivor.
-		mergeInto(t, s, "100004", "100003")
+		mergeInto(t, s, store.DemoID("profile:100004"), store.DemoID("profile:100003"))
 		got, err := s.MatchRecovery(ctx, store.RecoveryQuery{LegalName: "Chen Wei", ContactEmail: "c@proton.example", MCID: "100004"})
 		if err != nil {
 			t.Fatal(err)
@@ -95,15 +95,6 @@ func TestMatchRecovery(t *testing.T) {
 }
 
 // mergeInto marks a profile merged into another, as a merge case would.
-func mergeInto(t *testing.T, s *store.Store, from, into string) {
-	t.Helper()
-	_, err := s.SQL().Exec(`UPDATE certification_profiles SET status = 'merged', merged_into_id = $1 WHERE mcid = $2`,
-		store.DemoID("profile:"+into), from)
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestAddressesOnFile(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
@@ -193,7 +184,7 @@ func TestRebindProfile(t *testing.T) {
 			t.Errorf("reactivated account is %s", old.Status)
 		}
 
-		mergeInto(t, s, "100004", "100003")
+		mergeInto(t, s, store.DemoID("profile:100004"), store.DemoID("profile:100003"))
 		refused := []struct {
 			name, profile, email string
 			owner                string // stays the owner

@@ -14,7 +14,7 @@ import (
 
 // addAccount creates an active personal account last signed in at a time
 // (nil: never, since it was created then).
-func addAccount(t *testing.T, s *store.Store, email string, created time.Time, signedIn *time.Time) certdesk.Account {
+func createAccount(t *testing.T, s *store.Store, email string, created time.Time, signedIn *time.Time) certdesk.Account {
 	t.Helper()
 	a := certdesk.Account{Email: email, Kind: certdesk.AccountPersonal, DisplayName: email, CreatedAt: created, LastSignInAt: signedIn}
 	if err := s.CreateAccount(context.Background(), &a); err != nil {
@@ -47,11 +47,11 @@ func TestSweepSelection(t *testing.T) {
 		months := func(m int, extra time.Duration) time.Time { return now.AddDate(0, -m, 0).Add(extra) }
 		day := 24 * time.Hour
 
-		remind1 := addAccount(t, s, "remind1@outlook.example", months(40, 0), ptr(months(23, -day)))
-		remind2 := addAccount(t, s, "remind2@outlook.example", months(23, -2*day), nil) // never signed in
-		recent := addAccount(t, s, "recent@outlook.example", months(40, 0), ptr(months(22, 0)))
-		old := addAccount(t, s, "old@outlook.example", months(40, 0), ptr(months(24, -day)))
-		reactivated := addAccount(t, s, "reactivated@outlook.example", months(40, 0), ptr(months(30, 0)))
+		remind1 := createAccount(t, s, "remind1@outlook.example", months(40, 0), ptr(months(23, -day)))
+		remind2 := createAccount(t, s, "remind2@outlook.example", months(23, -2*day), nil) // never signed in
+		recent := createAccount(t, s, "recent@outlook.example", months(40, 0), ptr(months(22, 0)))
+		old := createAccount(t, s, "old@outlook.example", months(40, 0), ptr(months(24, -day)))
+		reactivated := createAccount(t, s, "reactivated@outlook.example", months(40, 0), ptr(months(30, 0)))
 		if _, err := s.SQL().Exec(`UPDATE accounts SET reactivated_at = $1 WHERE id = $2`, months(1, 0), reactivated.ID); err != nil {
 			t.Fatal(err)
 		}

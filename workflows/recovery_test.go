@@ -30,10 +30,7 @@ var daraClaim = workflows.RecoveryClaim{
 
 const hour = time.Hour
 
-var (
-	alice = store.DemoID("agent:alice.agent@certdesk.example")
-	dara  = store.DemoID("profile:100005")
-)
+var dara = store.DemoID("profile:100005")
 
 // recoveryEnv is an env running one recovery case.
 type recoveryEnv struct {
