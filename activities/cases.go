@@ -41,6 +41,9 @@ type ChangeCaseInput struct {
 	ClearSLA       bool
 	Details        json.RawMessage
 	Subject        string
+	ProfileIDs     []string
+	MCIDs          []string
+	AccountID      *string
 	Actor          certdesk.Actor
 	Event          string
 	Data           json.RawMessage
@@ -53,6 +56,7 @@ func (a *Activities) ChangeCase(ctx context.Context, in ChangeCaseInput) (certde
 		CaseID: in.CaseID, WorkflowStep: in.Step, Status: in.Status, Resolution: in.Resolution,
 		Escalated: in.Escalated, Unreachable: in.Unreachable, SecurityReview: in.SecurityReview,
 		Assignee: in.Assignee, SLADueAt: in.SLADueAt, ClearSLA: in.ClearSLA, Details: in.Details, Subject: in.Subject,
+		ProfileIDs: in.ProfileIDs, MCIDs: in.MCIDs, AccountID: in.AccountID,
 		Event: store.Event{Actor: in.Actor, Type: in.Event, Data: in.Data},
 	})
 	return c, nonRetryable(err)

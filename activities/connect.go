@@ -79,23 +79,3 @@ func (a *Activities) ConnectProfile(ctx context.Context, in ConnectProfileInput)
 	}
 	return ConnectProfileResult{Profile: p}, nil
 }
-
-// ChangeConnectCaseInput is a transition of a connect case that also
-// records the certification profiles the case is about.
-type ChangeConnectCaseInput struct {
-	ChangeCaseInput
-	ProfileIDs []string
-	MCIDs      []string
-}
-
-// ChangeConnectCase applies a transition and sets the case's profile ids
-// and MCIDs (the console searches them), in one transaction.
-// Retry: a step applied before is a no-op (the case keeps its last step).
-func (a *Activities) ChangeConnectCase(ctx context.Context, in ChangeConnectCaseInput) (certdesk.Case, error) {
-	c, _, err := a.Store.ChangeCaseProfiles(ctx, store.Change{
-		CaseID: in.CaseID, WorkflowStep: in.Step, Status: in.Status, Resolution: in.Resolution,
-		Details: in.Details, Subject: in.Subject, ClearSLA: in.ClearSLA,
-		Event: store.Event{Actor: in.Actor, Type: in.Event, Data: in.Data},
-	}, in.ProfileIDs, in.MCIDs)
-	return c, nonRetryable(err)
-}

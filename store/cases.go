@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -93,6 +94,13 @@ type Change struct {
 	// Details replaces the kind's details when not nil.
 	Details json.RawMessage
 	Subject string
+	// ProfileIDs and MCIDs, when not nil, replace the certification
+	// profiles the case is about (the console searches them).
+	ProfileIDs []string
+	MCIDs      []string
+	// AccountID, when set, links the case to a learner's account (who
+	// sees it in their portal).
+	AccountID *string
 
 	Event Event
 }
@@ -170,6 +178,15 @@ func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) 
 	}
 	if ch.Subject != "" {
 		set["subject"] = ch.Subject
+	}
+	if ch.ProfileIDs != nil {
+		set["profile_ids"] = strings.Join(ch.ProfileIDs, " ")
+	}
+	if ch.MCIDs != nil {
+		set["mcids"] = strings.Join(ch.MCIDs, " ")
+	}
+	if ch.AccountID != nil {
+		set["account_id"] = *ch.AccountID
 	}
 	res := tx.Model(&certdesk.Case{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
 	if res.Error != nil {

@@ -220,28 +220,3 @@ func (s *Store) Connect(ctx context.Context, lpID, profileID string) (certdesk.C
 	}
 	return p, nil
 }
-
-// ChangeCaseProfiles applies a change to a case and records the
-// certification profiles it is about (ids and MCIDs, for search), in one
-// transaction. Like ChangeCase, a workflow step applied before is a no-op.
-func (s *Store) ChangeCaseProfiles(ctx context.Context, ch Change, profileIDs, mcids []string) (certdesk.Case, bool, error) {
-	var (
-		c       certdesk.Case
-		applied bool
-	)
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var err error
-		if c, applied, err = s.changeCase(tx, ch); err != nil || !applied {
-			return err
-		}
-		set := map[string]any{"profile_ids": strings.Join(profileIDs, " "), "mcids": strings.Join(mcids, " ")}
-		if err := tx.Model(&certdesk.Case{}).Where("id = ?", c.ID).Updates(set).Error; err != nil {
-			return err
-		}
-		return tx.Where("id = ?", c.ID).Take(&c).Error
-	})
-	if err != nil {
-		return c, false, fmt.Errorf("store: change case %q: %w", ch.CaseID, err)
-	}
-	return c, applied, nil
-}

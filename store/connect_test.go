@@ -288,7 +288,7 @@ func TestConnectRaceForOneLearningProfile(t *testing.T) {
 	})
 }
 
-func TestChangeCaseProfilesRecordsProfilesOnce(t *testing.T) {
+func TestChangeCaseRecordsProfilesOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
 		s := storetest.Seeded(t, dialect)
@@ -296,11 +296,13 @@ func TestChangeCaseProfilesRecordsProfilesOnce(t *testing.T) {
 		ch := store.Change{CaseID: c.ID, WorkflowStep: 2, Subject: "Chen Wei · connect · MCID 100003, 100004",
 			Event: store.Event{Actor: certdesk.ActorSystem, Type: "profiles_found"}}
 		ids := []string{store.DemoID("profile:100003"), store.DemoID("profile:100004")}
-		got, applied, err := s.ChangeCaseProfiles(ctx, ch, ids, []string{"100003", "100004"})
+		ch.ProfileIDs, ch.MCIDs = ids, []string{"100003", "100004"}
+		got, applied, err := s.ChangeCase(ctx, ch)
 		if err != nil || !applied || got.Version != 2 || got.ProfileIDs != strings.Join(ids, " ") || got.MCIDs != "100003 100004" || got.Subject != ch.Subject {
-			t.Fatalf("ChangeCaseProfiles = %+v, %v, %v", got, applied, err)
+			t.Fatalf("ChangeCase = %+v, %v, %v", got, applied, err)
 		}
-		got, applied, err = s.ChangeCaseProfiles(ctx, ch, nil, nil) // a retry
+		ch.ProfileIDs, ch.MCIDs = nil, nil
+		got, applied, err = s.ChangeCase(ctx, ch) // a retry
 		if err != nil || applied || got.Version != 2 || got.MCIDs != "100003 100004" {
 			t.Fatalf("retried = version %d, applied %v, mcids %q, %v; want a no-op", got.Version, applied, got.MCIDs, err)
 		}

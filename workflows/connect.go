@@ -199,19 +199,12 @@ func (r *connectRun) open(ctx workflow.Context) error {
 
 // change applies the next transition, with the case's details and profiles.
 func (r *connectRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (certdesk.Case, error) {
-	r.c.step++
-	in.CaseID, in.Step = r.c.ID, r.c.step
-	if in.Actor == "" {
-		in.Actor = certdesk.ActorSystem
-	}
 	in.Details = mustJSON(r.details)
-	ch := activities.ChangeConnectCaseInput{ChangeCaseInput: in}
+	in.ProfileIDs, in.MCIDs = []string{}, []string{}
 	for _, p := range r.profiles {
-		ch.ProfileIDs, ch.MCIDs = append(ch.ProfileIDs, p.ID), append(ch.MCIDs, p.MCID)
+		in.ProfileIDs, in.MCIDs = append(in.ProfileIDs, p.ID), append(in.MCIDs, p.MCID)
 	}
-	var out certdesk.Case
-	err := workflow.ExecuteLocalActivity(projection(ctx), acts.ChangeConnectCase, ch).Get(ctx, &out)
-	return out, err
+	return r.c.change(ctx, in)
 }
 
 // email sends one email of the case to the learner.
