@@ -105,6 +105,8 @@ func (s *Server) routes() http.Handler {
 	r.POST("/console/cases/:id/:action", s.requirePage(staff...), s.consoleAction)
 	r.GET("/portal", s.requirePage(), s.portal)
 	r.POST("/portal/connect", s.requirePage(certdesk.RoleLearner), s.portalConnect)
+	r.GET("/portal/recovery", s.recoveryForm)
+	r.POST("/portal/recovery", s.submitRecoveryForm)
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/me", s.require(), s.me)

@@ -371,3 +371,33 @@ func (s *Server) audit(ctx context.Context, actor certdesk.Actor, action, caseID
 		logAuditFailure(ctx, err)
 	}
 }
+
+// anonCookie binds an anonymous visitor's forms (the public recovery form)
+// to their browser: the form's CSRF token is derived from it.
+const anonCookie = "certdesk_form"
+
+// formToken is the CSRF token of a page's forms: the session's, or for an
+// anonymous visitor one bound to a cookie it sets.
+func (s *Server) formToken(c *gin.Context) string {
+	if p := caller(c); p != nil && p.sessionID != "" {
+		return s.signer.csrfToken(p.sessionID)
+	}
+	id, err := c.Cookie(anonCookie)
+	if err != nil || len(id) < 20 || len(id) > 64 {
+		id = randomString()
+		http.SetCookie(c.Writer, &http.Cookie{Name: anonCookie, Value: id, Path: "/", MaxAge: 86400,
+			HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteStrictMode})
+	}
+	return s.signer.csrfToken("anon:" + id)
+}
+
+// validForm checks a form's CSRF token, for a signed-in or an anonymous
+// visitor.
+func (s *Server) validForm(c *gin.Context) bool {
+	if p := caller(c); p != nil && p.sessionID != "" {
+		return s.validCSRF(c, p)
+	}
+	id, err := c.Cookie(anonCookie)
+	got := c.PostForm(csrfField)
+	return err == nil && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.signer.csrfToken("anon:"+id))) == 1
+}

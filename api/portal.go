@@ -28,8 +28,8 @@ type portalView struct {
 	// Moving is true while a case is between steps (status open): the page
 	// refreshes itself until it settles.
 	Moving bool
-	Notice      string
-	Error       string
+	Notice string
+	Error  string
 }
 
 // portal is GET /portal.

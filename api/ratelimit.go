@@ -24,25 +24,33 @@ type limit struct {
 }
 
 // allow counts a request of a subject against a limit. Over the limit, it
-// answers 429 with Retry-After and returns false. Subjects are hashed with
-// a key derived from the secret before they are stored: the table holds no
-// addresses.
+// answers 429 with Retry-After and returns false.
 func (s *Server) allow(c *gin.Context, l limit, subject string) bool {
+	if err := s.limited(c, l, subject); err != nil {
+		fail(c, err)
+		return false
+	}
+	return true
+}
+
+// limited counts a request of a subject against a limit; over it, it sets
+// Retry-After and returns ERATELIMITED (pages render it themselves).
+// Subjects are hashed with a key derived from the secret before they are
+// stored: the table holds no addresses.
+func (s *Server) limited(c *gin.Context, l limit, subject string) error {
 	m := hmac.New(sha256.New, []byte(s.cfg.Secret))
 	m.Write([]byte("certdesk rate limit\x00" + l.Name + "\x00" + subject))
 	bucket := l.Name + ":" + hex.EncodeToString(m.Sum(nil)[:16])
 	ok, retry, err := s.store.Allow(c.Request.Context(), bucket, l.Max, l.Window)
 	if err != nil {
-		fail(c, err)
-		return false
+		return err
 	}
 	if !ok {
 		secs := max(1, int(math.Ceil(retry.Seconds())))
 		c.Header("Retry-After", strconv.Itoa(secs))
-		fail(c, certdesk.Errorf(certdesk.ERATELIMITED, "too many requests; try again in %s", roughly(time.Duration(secs)*time.Second)))
-		return false
+		return certdesk.Errorf(certdesk.ERATELIMITED, "too many requests; try again in %s", roughly(time.Duration(secs)*time.Second))
 	}
-	return true
+	return nil
 }
 
 // roughly says a time in words: "40 seconds", "12 minutes", "24 hours".

@@ -19,12 +19,12 @@ import (
 // The public recovery form's endpoint and the sign-in events.
 
 type recoveryRequest struct {
-	LegalName       string `json:"legal_name"`
-	ContactEmail    string `json:"contact_email"`
-	MCID            string `json:"mcid"`
-	PreviousEmail   string `json:"previous_email"`
-	NewAccountEmail string `json:"new_account_email"`
-	Description     string `json:"description"`
+	LegalName       string `json:"legal_name" form:"legal_name"`
+	ContactEmail    string `json:"contact_email" form:"contact_email"`
+	MCID            string `json:"mcid" form:"mcid"`
+	PreviousEmail   string `json:"previous_email" form:"previous_email"`
+	NewAccountEmail string `json:"new_account_email" form:"new_account_email"`
+	Description     string `json:"description" form:"description"`
 }
 
 // Limits of the public form: per client address, and per contact address
@@ -84,7 +84,7 @@ func (s *Server) recoveryAccepted() gin.H {
 	}
 }
 
-// requestRecovery starts a recovery case from the public form.
+// requestRecovery starts a recovery case from the public API.
 func (s *Server) requestRecovery(c *gin.Context) {
 	if !s.allow(c, recoveryPerClient, clientAddr(c)) {
 		return
@@ -94,23 +94,26 @@ func (s *Server) requestRecovery(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	claim, err := req.claim()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if !s.allow(c, recoveryPerEmail, claim.ContactEmail) {
-		return
-	}
-	if err := s.startRecovery(c.Request.Context(), claim); err != nil {
+	if err := s.submitRecovery(c, req); err != nil {
 		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusAccepted, s.recoveryAccepted())
 }
 
-// startRecovery starts the case's workflow and writes its projection (the
-// workflow's first step writes the same; whichever runs first).
+// submitRecovery checks a request (fields, the per-address limit) and
+// starts its case; the per-client limit is the caller's, before reading.
+func (s *Server) submitRecovery(c *gin.Context, req recoveryRequest) error {
+	claim, err := req.claim()
+	if err != nil {
+		return err
+	}
+	if err := s.limited(c, recoveryPerEmail, claim.ContactEmail); err != nil {
+		return err
+	}
+	return s.startRecovery(c.Request.Context(), claim)
+}
+
 func (s *Server) startRecovery(ctx context.Context, claim workflows.RecoveryClaim) error {
 	if s.temporal == nil {
 		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")

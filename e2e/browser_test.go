@@ -198,3 +198,15 @@ func mustGlob(pattern string) []string {
 	m, _ := filepath.Glob(pattern)
 	return m
 }
+
+// value returns an input's value.
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return v
+}

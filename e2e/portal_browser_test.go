@@ -28,3 +28,37 @@ func TestBrowserLearnerConnectsFromThePortal(t *testing.T) {
 		t.Fatalf("profile 100001 after connecting from the portal: %+v %v", p, err)
 	}
 }
+
+// A learner who lost access opens a recovery request through the public
+// form: field errors first, then the one confirmation, then the mail.
+func TestBrowserRecoveryRequestThroughTheForm(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	b := newBrowser(t, s, "dara")
+	b.visit("/portal/recovery", "form")
+	b.run("fill the form with a mistake",
+		chromedp.SendKeys(chromedp.CSS("#legal_name"), "Dara Murphy"),
+		chromedp.SendKeys(chromedp.CSS("#contact_email"), "dara.m at proton"),
+		chromedp.SendKeys(chromedp.CSS("#mcid"), "100005"),
+		chromedp.SendKeys(chromedp.CSS("#previous_email"), "dara.murphy@outlook.example"),
+		chromedp.SendKeys(chromedp.CSS("#new_account_email"), "dara.m@proton.example"),
+		chromedp.SendKeys(chromedp.CSS("#description"), "My old Outlook account was closed."),
+	)
+	if code := b.navigate("send", chromedp.Click(chromedp.CSS(`form button[type=submit]`))); code != 400 {
+		t.Fatalf("a form with a bad email answered %d, want 400", code)
+	}
+	b.waitText("#contact_email-error", "Contact email: must be an email address")
+	b.shot("field-error")
+	if v := b.value("#legal_name"); v != "Dara Murphy" {
+		t.Fatalf("the form lost what was typed: legal name %q", v)
+	}
+	b.run("fix the email", chromedp.SetValue(chromedp.CSS("#contact_email"), "dara.m@proton.example"))
+	if code := b.navigate("send again", chromedp.Click(chromedp.CSS(`form button[type=submit]`))); code != 202 {
+		t.Fatalf("the corrected form answered %d, want 202", code)
+	}
+	b.waitText("#confirmation", "We have sent an email to the contact address")
+	b.shot("confirmation")
+	m := s.AwaitMail("dara.m@proton.example", "recovery_verify")
+	if m.CaseID == "" {
+		t.Fatal("no verification email for the case")
+	}
+}

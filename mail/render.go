@@ -26,13 +26,19 @@ type kindTemplates struct {
 
 var templates = mustParseTemplates()
 
+// funcs are the templates' helpers. isAccountKey tells messages about an
+// account (the inactivity sweep's, keyed "account:<id>") from case emails.
+var funcs = map[string]any{
+	"isAccountKey": func(v any) bool { s, _ := v.(string); return strings.HasPrefix(s, "account:") },
+}
+
 func mustParseTemplates() map[string]kindTemplates {
 	out := map[string]kindTemplates{}
 	for _, k := range Kinds {
 		files := []string{"templates/_base.tmpl", "templates/" + k.Kind + ".tmpl"}
 		out[k.Kind] = kindTemplates{
-			text: texttemplate.Must(texttemplate.New(k.Kind).Option("missingkey=zero").ParseFS(templateFiles, files...)),
-			html: htmltemplate.Must(htmltemplate.New(k.Kind).Option("missingkey=zero").ParseFS(templateFiles, files...)),
+			text: texttemplate.Must(texttemplate.New(k.Kind).Funcs(texttemplate.FuncMap(funcs)).Option("missingkey=zero").ParseFS(templateFiles, files...)),
+			html: htmltemplate.Must(htmltemplate.New(k.Kind).Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=zero").ParseFS(templateFiles, files...)),
 		}
 	}
 	return out

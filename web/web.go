@@ -97,7 +97,16 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, page Page
 	_, _ = buf.WriteTo(w)
 }
 
+// fieldView is one labelled input with its hint and error (the "field"
+// partial).
+type fieldView struct {
+	Name, Label, Type, Hint, Value, Error string
+}
+
 var funcs = template.FuncMap{
+	"field": func(name, label, typ, hint, value string, errs map[string]string) fieldView {
+		return fieldView{Name: name, Label: label, Type: typ, Hint: hint, Value: value, Error: errs[name]}
+	},
 	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 	"humanize": func(s string) string { return strings.ReplaceAll(s, "_", " ") },

@@ -145,6 +145,10 @@ func (d *agentDesk) await(ctx workflow.Context, subject string) (DecisionInput, 
 	}
 }
 
+// restartSLA makes the next wait's SLA count from its start (after the
+// learner answered); a case still escalates at most once.
+func (d *agentDesk) restartSLA() { d.since = time.Time{} }
+
 // escalate flags the case and emails every supervisor.
 func (d *agentDesk) escalate(ctx workflow.Context) error {
 	d.escalated = true

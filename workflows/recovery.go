@@ -136,7 +136,7 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (RecoveryResult, error) {
 			}
 			// Back with the agent: the SLA counts from now, not from
 			// before the learner was asked (it escalates once per case).
-			desk.since = time.Time{}
+			desk.restartSLA()
 			continue
 		}
 		return r.coolOffAndRebind(ctx, dec)
@@ -381,7 +381,9 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (Re
 	} else if err != nil {
 		return RecoveryResult{}, err
 	}
+	// The case now belongs to the new account: its learner sees it.
 	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, Event: "completed",
+		AccountID: &rb.AccountID,
 		Data: mustJSON(map[string]any{"profile_id": rb.ProfileID, "mcid": rb.MCID, "account_id": rb.AccountID,
 			"account_created": rb.AccountCreated, "reactivated": rb.Reactivated})})
 	if err != nil {

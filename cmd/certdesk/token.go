@@ -103,15 +103,7 @@ func openStoreOnly(ctx context.Context, dataDir string) (*store.Store, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("set CERTDESK_DATABASE_URL (or --data-dir for certdesk dev's store)")
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.CheckSchema(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
+	return openStore(ctx, cfg)
 }
 
 // parseDays reads a Go duration or a number of days ("90d").
