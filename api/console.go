@@ -181,8 +181,9 @@ type casePage struct {
 	Emails    []store.Email
 	Details   map[string]any
 	// The kind's details, typed, for the subject section.
-	Merge   *certdesk.MergeDetails
-	Connect *certdesk.ConnectDetails
+	Merge    *certdesk.MergeDetails
+	Connect  *certdesk.ConnectDetails
+	Recovery *certdesk.RecoveryDetails
 	// Actions offered now.
 	CanClaim    bool
 	CanReassign bool
@@ -239,6 +240,11 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 		v.Connect = &certdesk.ConnectDetails{}
 		if json.Unmarshal(cs.Details, v.Connect) != nil {
 			v.Connect = nil
+		}
+	case certdesk.KindRecovery:
+		v.Recovery = &certdesk.RecoveryDetails{}
+		if json.Unmarshal(cs.Details, v.Recovery) != nil || v.Recovery.Claim.ContactEmail == "" {
+			v.Recovery = nil
 		}
 	}
 	for _, ev := range evs {
