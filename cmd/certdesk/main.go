@@ -34,6 +34,10 @@ Usage:
                      agents' personal access tokens (Authorization: Bearer cdp_…)
   certdesk keys new [--id ID]
                      a new payload key for CERTDESK_PAYLOAD_KEYS
+  certdesk bench --scenario NAME [--duration D] [--concurrency N] [--out FILE]
+                     measure certdesk (see docs/benchmarks.md)
+  certdesk chaos [--cases N]
+                     drive cases through crashes, outages and provider errors
   certdesk version   print the version
 
 Configuration comes from the environment; see the README.
@@ -60,6 +64,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runToken(ctx, rest, stdout)
 	case "keys":
 		return runKeys(rest, stdout)
+	case "bench":
+		return runBench(ctx, rest, stdout)
+	case "chaos":
+		return runChaos(ctx, rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil
