@@ -125,22 +125,22 @@ func (s *Server) routes() http.Handler {
 	r.GET("/l/:token", s.linkPage)
 	r.HEAD("/l/:token", s.linkPage)
 	r.POST("/l/:token", s.useLink)
-	r.POST("/webhooks/sendgrid", s.sendgridWebhook)
+	r.POST("/webhooks/sendgrid", s.limitClient(webhookPerClient), s.sendgridWebhook)
 	r.POST("/codec/encode", s.codecHandler())
 	r.POST("/codec/decode", s.codecHandler())
 	r.OPTIONS("/codec/:op", s.codecPreflight)
 
 	if s.dev {
 		r.GET("/dev/login", s.devLoginPage)
-		r.POST("/dev/login", s.devLogin)
+		r.POST("/dev/login", s.limitClient(signInPerClient), s.devLogin)
 		r.POST("/portal/accounts", s.requirePage(certdesk.RoleLearner), s.portalAddAccount)
 		r.GET("/dev/mail", s.devMailPage)
 		r.GET("/dev/mail/:id", s.devMailMessage)
 		r.GET("/dev/mail/:id/html", s.devMailHTML)
 		v1.GET("/dev/mail", s.devMailJSON)
 	}
-	r.GET("/auth/login", s.signInPage)
-	r.GET("/auth/callback", s.signInCallback)
+	r.GET("/auth/login", s.limitClient(signInPerClient), s.signInPage)
+	r.GET("/auth/callback", s.limitClient(signInPerClient), s.signInCallback)
 	r.POST("/logout", s.logout)
 	return r
 }

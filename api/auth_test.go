@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,29 @@ func TestSignInsAndAgentActionsAreAudited(t *testing.T) {
 	evs, _ := h.store.Events(ctx, c.ID, 0, 0)
 	if evs[len(evs)-1].Type != "note" || evs[len(evs)-1].Actor != certdesk.AgentActor(a.ID) {
 		t.Fatalf("the case timeline does not show the note by Alice: %+v", evs[len(evs)-1])
+	}
+}
+
+func TestRateLimitsOnSignInLinksAndWebhook(t *testing.T) {
+	h := newHarness(t, "sqlite", nil)
+	var last response
+	for i := 0; i < 21; i++ {
+		last = h.do("POST", "/dev/login", "", map[string]string{"email": "ana.silva@outlook.example"})
+	}
+	if last.Code != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || last.errorCode(t) != "rate_limited" {
+		t.Fatalf("21st sign-in in a minute = %d %v %s", last.Code, last.Header, last.Body)
+	}
+	for i := 0; i < 31; i++ {
+		last = h.do("POST", "/l/"+strings.Repeat("A", 43), "", "")
+	}
+	if last.Code != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || !strings.Contains(string(last.Body), "Too many tries") {
+		t.Fatalf("31st link use in a minute = %d %s", last.Code, last.Body)
+	}
+	// Another client is not affected.
+	req := httptest.NewRequest("POST", "/dev/login", strings.NewReader(`{"email":"ana.silva@outlook.example"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = "198.51.100.7:1234"
+	if rec := h.serve(req); rec.Code != http.StatusOK {
+		t.Fatalf("another client's sign-in = %d", rec.Code)
 	}
 }

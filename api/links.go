@@ -116,6 +116,12 @@ func (s *Server) useLink(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if err := s.limited(c, linkPerClient, clientAddr(c)); err != nil {
+		v := stateView("unavailable")
+		v.Title, v.Explain = "Too many tries", "Nothing was changed. "+certdesk.ErrorMessage(err)+"."
+		s.renderLink(c, status(certdesk.ErrorCode(err)), v)
+		return
+	}
 	ctx := c.Request.Context()
 	reply := strings.TrimSpace(c.PostForm("reply"))
 	var before certdesk.Case

@@ -23,6 +23,22 @@ type limit struct {
 	Window time.Duration // at most a day: the daily sweep prunes older counters
 }
 
+// The limits of the public, abusable endpoints, per client address.
+var (
+	linkPerClient    = limit{Name: "link-client", Max: 30, Window: time.Minute}
+	signInPerClient  = limit{Name: "sign-in-client", Max: 20, Window: time.Minute}
+	webhookPerClient = limit{Name: "webhook-client", Max: 600, Window: time.Minute}
+)
+
+// limitClient applies a per-client limit to a route (JSON answers).
+func (s *Server) limitClient(l limit) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.allow(c, l, clientAddr(c)) {
+			c.Next()
+		}
+	}
+}
+
 // allow counts a request of a subject against a limit. Over the limit, it
 // answers 429 with Retry-After and returns false.
 func (s *Server) allow(c *gin.Context, l limit, subject string) bool {
