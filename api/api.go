@@ -45,6 +45,7 @@ type Server struct {
 	secureCookies bool
 	now           func() time.Time
 	handler       http.Handler
+	engine        *gin.Engine
 }
 
 // New builds the server and its routes. The configuration must have been
@@ -78,6 +79,10 @@ func New(d Deps) *Server {
 	return s
 }
 
+// Routes lists the registered routes (method and path), for the tests
+// that hold the OpenAPI document to them.
+func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
+
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
@@ -109,6 +114,7 @@ func (s *Server) routes() http.Handler {
 	r.POST("/portal/recovery", s.submitRecoveryForm)
 
 	v1 := r.Group("/api/v1")
+	v1.GET("/openapi.json", s.openapi)
 	v1.GET("/me", s.require(), s.me)
 	v1.POST("/learning-profiles/:id/accounts", s.require(certdesk.RoleLearner), s.addAccount)
 	v1.GET("/cases", s.require(), s.listCases)
@@ -142,6 +148,7 @@ func (s *Server) routes() http.Handler {
 	r.GET("/auth/login", s.limitClient(signInPerClient), s.signInPage)
 	r.GET("/auth/callback", s.limitClient(signInPerClient), s.signInCallback)
 	r.POST("/logout", s.logout)
+	s.engine = r
 	return r
 }
 
