@@ -115,6 +115,12 @@ func (s *Server) addAccount(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	p := caller(c)
+	if !s.dev {
+		// Outside dev mode a learner proves they own an account by signing
+		// in with it; naming an email is not enough.
+		fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "add an account by signing in with it: open /auth/login?add_account=1"))
+		return
+	}
 	added, created, err := s.addAccountTo(ctx, p, c.Param("id"), req.Email, req.Kind)
 	if err != nil {
 		fail(c, err)

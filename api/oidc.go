@@ -37,6 +37,10 @@ type oidcFlow struct {
 	Verifier string `json:"v"`
 	Next     string `json:"x"`
 	Expires  int64  `json:"e"`
+	// AddFor, when set, is the signed-in learner's account: this sign-in
+	// proves they own another account, which is added to their learning
+	// profile (the learning site's "Add account") instead of signing in.
+	AddFor string `json:"a,omitempty"`
 }
 
 type oidcClient struct {
@@ -79,6 +83,14 @@ func (s *Server) signInPage(c *gin.Context) {
 	}
 	f := oidcFlow{State: randomString(), Nonce: randomString(), Verifier: oauth2.GenerateVerifier(),
 		Next: safeNext(c.Query("next")), Expires: s.now().Add(oidcTTL).Unix()}
+	if c.Query("add_account") == "1" {
+		p := caller(c)
+		if p == nil || p.Role != certdesk.RoleLearner {
+			s.errorPage(c, certdesk.Errorf(certdesk.EFORBIDDEN, "Sign in to your learning profile first, then add the account."))
+			return
+		}
+		f.AddFor, f.Next = p.AccountID, "/portal?done=account"
+	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: s.signer.sealJSON("oidc", f), Path: "/auth",
 		MaxAge: int(oidcTTL.Seconds()), HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode})
 	c.Redirect(http.StatusFound, s.oauthConfig(p).AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)))
@@ -125,11 +137,16 @@ func (s *Server) signInCallback(c *gin.Context) {
 	var claims struct {
 		Email         string `json:"email"`
 		EmailVerified *bool  `json:"email_verified"`
+		TenantID      string `json:"tid"`
 	}
 	_ = idt.Claims(&claims)
 	email := ""
 	if claims.EmailVerified != nil && *claims.EmailVerified || s.cfg.OIDC.TrustEmail {
 		email = claims.Email
+	}
+	if f.AddFor != "" {
+		s.addProvenAccount(c, f, email, claims.TenantID)
+		return
 	}
 	subject, err := s.matchPerson(ctx, idt.Issuer+"|"+idt.Subject, email)
 	if err != nil {
@@ -140,6 +157,42 @@ func (s *Server) signInCallback(c *gin.Context) {
 		s.errorPage(c, err)
 		return
 	}
+	c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// msaTenant is the tenant of personal Microsoft accounts in Entra ID tokens.
+const msaTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+// addProvenAccount adds the account the learner just proved they own (by
+// signing in with it) to their learning profile, and tells their open
+// connect case. The learner stays signed in as before.
+func (s *Server) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant string) {
+	p := caller(c)
+	if p == nil || p.AccountID != f.AddFor {
+		s.errorPage(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "Your learning profile's session ended meanwhile. Sign in again, then add the account."))
+		return
+	}
+	if email == "" {
+		s.errorPage(c, certdesk.Errorf(certdesk.EFORBIDDEN, "The sign-in provider did not confirm this account's email address, so it cannot be added."))
+		return
+	}
+	kind := certdesk.AccountWork
+	if tenant == "" || tenant == msaTenant {
+		kind = certdesk.AccountPersonal
+	}
+	ctx := c.Request.Context()
+	acct, err := s.store.Account(ctx, p.AccountID)
+	if err == nil && acct.LearningProfileID == nil {
+		err = certdesk.Errorf(certdesk.ECONFLICT, "you have no learning profile to add the account to")
+	}
+	if err == nil {
+		_, _, err = s.addAccountTo(ctx, p, *acct.LearningProfileID, email, kind)
+	}
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	s.audit(ctx, p.Actor(), "add_account", "", c.ClientIP(), map[string]string{"email": email, "kind": kind})
 	c.Redirect(http.StatusSeeOther, f.Next)
 }
 

@@ -231,3 +231,51 @@ func mustURL(s string) *url.URL {
 	u, _ := url.Parse(s)
 	return u
 }
+
+// Outside dev mode a learner adds an account by signing in with it: naming
+// an email is refused; the proven account joins their learning profile.
+func TestAddAccountBySigningInWithIt(t *testing.T) {
+	iss := newTestIssuer(t)
+	st := storetest.Seeded(t, "sqlite")
+	cfg := devConfig(t, config.ModeProduction)
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + srv.Listener.Addr().String()
+	cfg.OIDC = config.OIDC{Issuer: iss.URL, ClientID: "certdesk", ClientSecret: "s3cret"}
+	srv.Config.Handler = api.New(api.Deps{Config: cfg, Store: st})
+	srv.Start()
+	defer srv.Close()
+
+	_, ben := signInWith(t, iss, srv.URL, map[string]any{"sub": "entra-ben", "email": "ben.okafor@contoso.example", "email_verified": true, "tid": "contoso-tenant"})
+	me := getMe(t, ben, srv.URL)
+	lp := me["learning_profile"].(map[string]any)["id"].(string)
+
+	// Naming the email is not proof.
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/learning-profiles/"+lp+"/accounts", strings.NewReader(`{"email":"ben.okafor@hotmail.example","kind":"personal"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", me["csrf_token"].(string))
+	resp, err := ben.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("adding an account by naming it in production = %d, want 403", resp.StatusCode)
+	}
+
+	// Signing in with it is.
+	iss.mu.Lock()
+	iss.who = map[string]any{"sub": "msa-ben", "email": "ben.okafor@hotmail.example", "email_verified": true, "tid": "9188040d-6c67-4c5b-b112-36a304b66dad"}
+	iss.mu.Unlock()
+	resp, err = ben.Get(srv.URL + "/auth/login?add_account=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal?done=account" {
+		t.Fatalf("add-account sign-in = %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	me = getMe(t, ben, srv.URL)
+	if me["email"] != "ben.okafor@contoso.example" || len(me["accounts"].([]any)) != 2 || len(me["certification_profiles"].([]any)) != 1 {
+		t.Fatalf("after proving the personal account: %v", me)
+	}
+}
