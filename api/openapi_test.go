@@ -140,7 +140,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 		}
 	}
 	calls := map[int]int{}
-	defer func() { t.Logf("matrix: %d operations × %d roles, statuses %v", len(operations(t)), len(roles), calls) }()
+	defer func() {
+		t.Logf("matrix: %d operations × %d roles, statuses %v", len(operations(t)), len(roles), calls)
+	}()
 	for _, op := range operations(t) {
 		for _, role := range roles {
 			path := op.Path
