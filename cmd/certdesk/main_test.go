@@ -205,3 +205,30 @@ func TestProductionRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// migrate, seed and token need only the database, and say so when it is missing.
+func TestStoreCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "certdesk.db")
+	t.Setenv("CERTDESK_DATABASE_URL", db)
+	t.Setenv("CERTDESK_SECRET", "")
+	t.Setenv("CERTDESK_PUBLIC_URL", "")
+	var out bytes.Buffer
+	for _, cmd := range [][]string{{"migrate"}, {"migrate"}, {"seed"}, {"token", "create", "--agent", "alice.agent@certdesk.example", "--ttl", "30d"}} {
+		out.Reset()
+		if err := run(context.Background(), cmd, &out); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	if !strings.HasPrefix(out.String(), "cdp_") || !strings.Contains(out.String(), "shown once") {
+		t.Fatalf("token create printed %q", out.String())
+	}
+	token := strings.Fields(out.String())[0]
+	out.Reset()
+	if err := run(context.Background(), []string{"token", "list"}, &out); err != nil || !strings.Contains(out.String(), "api") || strings.Contains(out.String(), token) {
+		t.Fatalf("token list: %v %q (must not show the token)", err, out.String())
+	}
+	t.Setenv("CERTDESK_DATABASE_URL", "")
+	if err := run(context.Background(), []string{"migrate"}, io.Discard); err == nil || !strings.Contains(err.Error(), "CERTDESK_DATABASE_URL") {
+		t.Fatalf("migrate without a database: %v", err)
+	}
+}

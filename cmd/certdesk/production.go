@@ -127,8 +127,26 @@ func runWorker(ctx context.Context, args []string) error {
 	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: cfg.Mailer(), Links: activities.Links{BaseURL: cfg.PublicURL}})
 }
 
+// databaseOnly loads the configuration of the commands that need only the
+// database (migrate, seed): the rest of the production settings may not be
+// in their environment.
+func databaseOnly(name string, args []string) (config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	cfg, err := config.Load(config.ModeProduction, nil)
+	if err == nil && cfg.DatabaseURL == "" {
+		err = errors.New("CERTDESK_DATABASE_URL is required: a postgres://user:pass@host/db URL or a SQLite file path")
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
 func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, err := production("migrate", args)
+	cfg, err := databaseOnly("migrate", args)
 	if err != nil {
 		return err
 	}
@@ -153,7 +171,7 @@ func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, err := production("seed", args)
+	cfg, err := databaseOnly("seed", args)
 	if err != nil {
 		return err
 	}

@@ -93,15 +93,12 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 
 // openStoreOnly opens the store for commands that need nothing else.
 func openStoreOnly(ctx context.Context, dataDir string) (*store.Store, error) {
-	cfg, err := config.Load(config.ModeProduction, nil)
-	if err != nil {
-		return nil, err
-	}
 	if dataDir != "" {
-		cfg.DatabaseURL = filepath.Join(dataDir, "certdesk.db")
+		return openStore(ctx, config.Config{DatabaseURL: filepath.Join(dataDir, "certdesk.db")})
 	}
-	if cfg.DatabaseURL == "" {
-		return nil, errors.New("set CERTDESK_DATABASE_URL (or --data-dir for certdesk dev's store)")
+	cfg, err := databaseOnly("token", nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w (or --data-dir for certdesk dev's store)", err)
 	}
 	return openStore(ctx, cfg)
 }
