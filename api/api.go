@@ -159,6 +159,8 @@ func (s *Server) home(c *gin.Context) {
 	switch {
 	case p == nil && s.dev:
 		c.Redirect(http.StatusSeeOther, "/dev/login")
+	case p == nil && s.cfg.OIDC.Enabled():
+		c.Redirect(http.StatusSeeOther, "/auth/login")
 	case p == nil:
 		c.Redirect(http.StatusSeeOther, "/portal/recovery")
 	case p.Role.Staff():
