@@ -8,9 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -263,88 +261,6 @@ func (c *Config) Dev(dataDir string) error {
 	return nil
 }
 
-// Validate reports every problem at once, each with what to do about it.
-func (c Config) Validate() error {
-	var errs []error
-	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("CERTDESK_DATABASE_URL is required: a postgres://user:pass@host/db URL or a SQLite file path"))
-	} else if strings.Contains(c.DatabaseURL, "://") {
-		u, err := url.Parse(c.DatabaseURL)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("CERTDESK_DATABASE_URL: %q is neither a postgres:// URL with a host nor a SQLite file path", maskURL(c.DatabaseURL)))
-		}
-	}
-	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		errs = append(errs, fmt.Errorf("CERTDESK_HTTP_ADDR: %q is not host:port", c.HTTPAddr))
-	}
-	if c.PublicURL == "" {
-		errs = append(errs, errors.New("CERTDESK_PUBLIC_URL is required: the https:// address learners reach certdesk at (email links are built from it)"))
-	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		errs = append(errs, fmt.Errorf("CERTDESK_PUBLIC_URL: %q is not an absolute http(s) URL without query", c.PublicURL))
-	} else if c.Mode == ModeProduction && u.Scheme != "https" && !loopback(u.Hostname()) {
-		errs = append(errs, fmt.Errorf("CERTDESK_PUBLIC_URL: %q must use https outside localhost", c.PublicURL))
-	}
-	for _, p := range c.TrustedProxies {
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-			errs = append(errs, fmt.Errorf("CERTDESK_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
-		}
-	}
-	if o := c.OIDC; o.Issuer != "" || o.ClientID != "" || o.ClientSecret != "" {
-		if u, err := url.Parse(o.Issuer); err != nil || u.Scheme == "" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("CERTDESK_OIDC_ISSUER: %q is not the issuer URL (e.g. https://login.microsoftonline.com/<tenant>/v2.0)", o.Issuer))
-		}
-		if o.ClientID == "" || o.ClientSecret == "" {
-			errs = append(errs, errors.New("CERTDESK_OIDC_CLIENT_ID and CERTDESK_OIDC_CLIENT_SECRET are required with CERTDESK_OIDC_ISSUER"))
-		}
-	}
-	if c.TemporalUIURL != "" {
-		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("CERTDESK_TEMPORAL_UI_URL: %q is not an absolute http(s) URL", c.TemporalUIURL))
-		}
-	}
-	switch {
-	case c.PayloadKeys == "" && c.Mode == ModeProduction:
-		errs = append(errs, errors.New("CERTDESK_PAYLOAD_KEYS is required in production: the key that encrypts workflow payloads, as id:base64key (`certdesk keys new`)"))
-	case c.PayloadKeys != "":
-		if _, err := codec.Parse(c.PayloadKeys); err != nil {
-			errs = append(errs, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %v", err))
-		}
-	}
-	switch {
-	case c.Secret == "" && c.Mode == ModeProduction:
-		errs = append(errs, errors.New("CERTDESK_SECRET is required in production: at least 32 random characters (e.g. `openssl rand -base64 32`)"))
-	case c.Secret != "" && len(c.Secret) < 32:
-		errs = append(errs, fmt.Errorf("CERTDESK_SECRET is too short (%d characters): use at least 32 random characters", len(c.Secret)))
-	}
-	if c.Mail.SendGridBaseURL != "" {
-		if u, err := url.Parse(c.Mail.SendGridBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("SENDGRID_BASE_URL: %q is not an absolute http(s) URL", c.Mail.SendGridBaseURL))
-		}
-	}
-	if c.Mail.SendGridWebhookKey != "" {
-		if _, err := mail.NewWebhookVerifier(c.Mail.SendGridWebhookKey); err != nil {
-			errs = append(errs, fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: not SendGrid's verification key (the base64 ECDSA public key of the signed event webhook): %v", err))
-		}
-	}
-	if !strings.Contains(c.Mail.From, "@") {
-		errs = append(errs, fmt.Errorf("CERTDESK_MAIL_FROM: %q is not an email address", c.Mail.From))
-	}
-	if c.Temporal.Address != "" {
-		if _, _, err := net.SplitHostPort(c.Temporal.Address); err != nil {
-			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.Temporal.Address))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// ValidateMailer checks what a process that sends mail needs (the worker).
-func (c Config) ValidateMailer() error {
-	if c.Mode == ModeProduction && c.Mail.SendGridAPIKey == "" {
-		return errors.New("SENDGRID_API_KEY is required for the worker in production: it sends the case emails")
-	}
-	return nil
-}
-
 // Mailer returns the production mailer: SendGrid with the configured
 // templates.
 func (c Config) Mailer() *mail.SendGrid {
@@ -386,39 +302,6 @@ func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// LogValue logs the configuration with every secret masked.
-func (c Config) LogValue() slog.Value {
-	templates := make([]string, 0, len(c.Mail.Templates))
-	for k := range c.Mail.Templates {
-		templates = append(templates, k)
-	}
-	return slog.GroupValue(
-		slog.String("mode", string(c.Mode)),
-		slog.String("database_url", maskURL(c.DatabaseURL)),
-		slog.String("http_addr", c.HTTPAddr),
-		slog.String("public_url", c.PublicURL),
-		slog.String("secret", mask(c.Secret)),
-		slog.String("payload_keys", mask(c.PayloadKeys)),
-		slog.String("temporal_address", c.Temporal.Address),
-		slog.String("temporal_namespace", c.Temporal.Namespace),
-		slog.String("temporal_api_key", mask(c.Temporal.APIKey)),
-		slog.Bool("temporal_tls", c.Temporal.TLS != nil && !c.Temporal.TLS.Disabled || c.Temporal.APIKey != ""),
-		slog.String("temporal_ui_url", c.TemporalUIURL),
-		slog.String("task_queue", c.TaskQueue),
-		slog.String("mail_from", c.Mail.From),
-		slog.String("oidc_issuer", c.OIDC.Issuer),
-		slog.String("oidc_client_id", c.OIDC.ClientID),
-		slog.String("oidc_client_secret", mask(c.OIDC.ClientSecret)),
-		slog.String("sendgrid_api_key", mask(c.Mail.SendGridAPIKey)),
-		slog.Bool("sendgrid_sandbox", c.Mail.SendGridSandbox),
-		slog.Int("sendgrid_templates", len(templates)),
-		slog.Duration("agent_sla", c.AgentSLA),
-		slog.Duration("cooling_off", c.CoolingOff),
-		slog.Duration("verify_ttl", c.VerifyTTL),
-		slog.Duration("learner_wait", c.LearnerWait),
-	)
-}
-
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -429,25 +312,6 @@ func splitList(s string) []string {
 	return out
 }
 
-func mask(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "****"
-}
-
-// maskURL hides a password in a database URL.
-func maskURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "****")
-	}
-	return u.String()
-}
-
 func parseBool(s string) (bool, error) {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
@@ -456,15 +320,6 @@ func parseBool(s string) (bool, error) {
 	return b, nil
 }
 
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// browsable turns a listen address into one a browser can open.
 func browsable(addr string) string {
 	h, p, err := net.SplitHostPort(addr)
 	if err != nil {
