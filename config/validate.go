@@ -93,6 +93,18 @@ func (c Config) ValidateMailer() error {
 	return nil
 }
 
+// MissingTemplates lists the variables of the message kinds that have no
+// SendGrid template id: their emails would fail (visibly, on the case).
+func (c Config) MissingTemplates() []string {
+	var out []string
+	for _, k := range mail.Kinds {
+		if c.Mail.Templates[k.Kind] == "" {
+			out = append(out, TemplateVariablePrefix+strings.ToUpper(k.Kind))
+		}
+	}
+	return out
+}
+
 func loopback(host string) bool {
 	if host == "localhost" {
 		return true

@@ -114,6 +114,9 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := cfg.ValidateMailer(); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	if missing := cfg.MissingTemplates(); len(missing) > 0 {
+		slog.Warn("some message kinds have no SendGrid template: their emails will fail and show as email_failed on the case", "set", missing)
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
