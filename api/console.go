@@ -274,7 +274,7 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 		}
 	}
 	if s.cfg.TemporalUIURL != "" {
-		v.TemporalURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s", s.cfg.TemporalUIURL,
+		v.TemporalURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", s.cfg.TemporalUIURL,
 			url.PathEscape(s.cfg.Temporal.Namespace), url.PathEscape(cs.WorkflowID), url.PathEscape(cs.RunID))
 	}
 	s.pages.Render(c.Writer, code, "console_case", s.pageData(c, cs.Subject, v))

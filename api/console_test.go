@@ -9,13 +9,19 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/store/storetest"
 )
 
 // The case page renders each kind's subject from its details: a template
 // error would be a user's blank page.
 func TestConsoleCasePageOfEachKind(t *testing.T) {
-	h := newHarness(t, "sqlite", nil)
+	st := storetest.Seeded(t, "sqlite")
+	cfg := devConfig(t, config.ModeDev)
+	cfg.TemporalUIURL = "http://temporal-ui.test:8233"
+	h := &harness{t: t, store: st, h: api.New(api.Deps{Config: cfg, Store: st})}
 	alice := h.login("alice.agent@certdesk.example")
 	until := time.Now().Add(time.Hour)
 	kinds := []struct {
@@ -50,7 +56,8 @@ func TestConsoleCasePageOfEachKind(t *testing.T) {
 		if r.Code != http.StatusOK {
 			t.Fatalf("%s page = %d %s", k.kind, r.Code, r.Body)
 		}
-		for _, want := range k.shows {
+		link := "http://temporal-ui.test:8233/namespaces/default/workflows/w/" + c.RunID + "/history"
+		for _, want := range append(k.shows, link) {
 			if !strings.Contains(string(r.Body), want) {
 				t.Errorf("%s page does not show %q", k.kind, want)
 			}
