@@ -64,3 +64,65 @@ func TestConsoleCasePageOfEachKind(t *testing.T) {
 		}
 	}
 }
+
+// The queue's views and filters show the right rows, overdue in red.
+func TestConsoleQueueViewsAndFilters(t *testing.T) {
+	h := newHarness(t, "postgres", nil)
+	ctx := context.Background()
+	alice := h.login("alice.agent@certdesk.example")
+	aliceID := store.DemoID("agent:alice.agent@certdesk.example")
+	past, future := time.Now().Add(-time.Hour), time.Now().Add(5*time.Hour)
+	open := func(subject, email, mcids string, kind certdesk.Kind, status certdesk.Status, assignee *string, due *time.Time, escalated bool) {
+		c := certdesk.Case{ID: certdesk.NewID(), Kind: kind, Status: status, Subject: subject, LearnerName: subject, LearnerEmail: email,
+			MCIDs: mcids, Requester: certdesk.ActorSystem, WorkflowID: "w", AssigneeID: assignee, SLADueAt: due, Escalated: escalated}
+		if _, err := h.store.OpenCase(ctx, &c, store.Event{Actor: certdesk.ActorSystem, Type: "opened"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	open("Mine Overdue", "mine@x.example", "200001", certdesk.KindMerge, certdesk.StatusAwaitingAgent, &aliceID, &past, true)
+	open("Unassigned Later", "later@x.example", "200002", certdesk.KindRecovery, certdesk.StatusAwaitingAgent, nil, &future, false)
+	open("Closed One", "closed@x.example", "200003", certdesk.KindConnect, certdesk.StatusCompleted, nil, nil, false)
+	tests := []struct {
+		query      string
+		shows, not []string
+	}{
+		{"view=mine", []string{"Mine Overdue"}, []string{"Unassigned Later", "Closed One"}},
+		{"view=unassigned", []string{"Unassigned Later"}, []string{"Mine Overdue", "Closed One"}},
+		{"view=awaiting", []string{"Mine Overdue", "Unassigned Later"}, []string{"Closed One"}},
+		{"view=escalated", []string{"Mine Overdue"}, []string{"Unassigned Later"}},
+		{"view=all", []string{"Mine Overdue", "Unassigned Later", "Closed One"}, nil},
+		{"view=all&kind=recovery", []string{"Unassigned Later"}, []string{"Mine Overdue", "Closed One"}},
+		{"view=all&q=200003", []string{"Closed One"}, []string{"Mine Overdue"}},
+		{"view=all&q=LATER%40X", []string{"Unassigned Later"}, []string{"Closed One"}},
+		{"view=all&status=completed", []string{"Closed One"}, []string{"Mine Overdue"}},
+	}
+	for _, tc := range tests {
+		r := h.do("GET", "/console?"+tc.query, alice, nil)
+		body := string(r.Body)
+		if r.Code != http.StatusOK {
+			t.Fatalf("%s = %d", tc.query, r.Code)
+		}
+		for _, s := range tc.shows {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s does not show %q", tc.query, s)
+			}
+		}
+		for _, s := range tc.not {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows %q", tc.query, s)
+			}
+		}
+	}
+	// SLA order: the overdue case first, in red.
+	body := string(h.do("GET", "/console?view=awaiting&order=sla", alice, nil).Body)
+	if i, j := strings.Index(body, "Mine Overdue"), strings.Index(body, "Unassigned Later"); i < 0 || j < 0 || i > j {
+		t.Errorf("SLA order puts the overdue case after the later one")
+	}
+	if !strings.Contains(body, `class="overdue">overdue 1h`) {
+		t.Errorf("the overdue case is not marked overdue")
+	}
+	if r := h.do("GET", "/console?view=all&status=bogus", alice, nil); r.Code != http.StatusBadRequest {
+		t.Errorf("a bad filter = %d, want 400", r.Code)
+	}
+}
