@@ -63,11 +63,14 @@ func TestReplayCatchesAChangeWithoutGetVersion(t *testing.T) {
 				caught := 0
 				for _, f := range files {
 					hist := load(t, f)
+					if !closed(hist) {
+						// A history that stops early cannot show a change
+						// made after where it stops.
+						t.Errorf("%s stops before its workflow's end: record it whole", filepath.Base(f))
+						continue
+					}
 					err := replay(t, hist, kind.name, kind.wrap(ch.change(false), last))
 					switch {
-					case last && !closed(hist):
-						// A history that stops before the end cannot see a
-						// change after it: record histories whole.
 					case err == nil || !strings.Contains(err.Error(), nondeterminism):
 						t.Errorf("%s replayed against %s with %s and no GetVersion: %v; want a nondeterminism error (%s)",
 							filepath.Base(f), kind.name, ch.name, err, nondeterminism)
