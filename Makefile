@@ -1,5 +1,5 @@
 # Shortcuts; each target is one plain command you can also type.
-.PHONY: dev test test-short build vet
+.PHONY: dev test test-short build vet chaos
 
 dev:            ## run everything in one process, with the demo world
 	go run ./cmd/certdesk dev
@@ -12,6 +12,9 @@ test-short:     ## skip the tests that start Temporal servers
 
 build:
 	CGO_ENABLED=0 go build -trimpath -o bin/certdesk ./cmd/certdesk
+
+chaos: build    ## a few hundred cases through worker kills, database drops and SendGrid errors (needs PostgreSQL)
+	bin/certdesk chaos --cases 300 --out bin/chaos.json
 
 vet:
 	go vet ./...

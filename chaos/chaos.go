@@ -1,0 +1,241 @@
+// Package chaos is certdesk's fault run: a few hundred cases of every kind
+// driven through the HTTP API to their ends, while the worker process is
+// killed with SIGKILL and restarted every few seconds, the database's
+// connections are dropped, and SendGrid answers 429, 500 and slowly. Then it
+// checks that every case ended as its script says, every (case, step) email
+// was sent exactly once, no profile was merged or re-bound twice, the
+// store's invariants hold and the timelines have no gaps.
+//
+// The run has its own PostgreSQL database, an embedded Temporal server in
+// this process (devserver), the SendGrid stand-in (mail/mailtest), the API in
+// this process (dev mode, for its sign-in) and `certdesk worker` child
+// processes configured through the environment, as in production.
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+// Options shape a run. Zero values take the defaults of the full run.
+type Options struct {
+	// Cases is the number of scripted cases (a connect case with
+	// duplicates runs a merge case too, so the store holds a few more).
+	Cases int
+	// KillEvery is the mean time between two SIGKILLs of the worker.
+	KillEvery time.Duration
+	// DBDrops is how many times the database's connections are dropped,
+	// DropEvery apart (on average).
+	DBDrops   int
+	DropEvery time.Duration
+	// CoolingOff is the recoveries' cooling-off, shortened.
+	CoolingOff time.Duration
+	// ArriveEvery is the time between two scripts' starts: cases keep
+	// arriving while the faults go on, as on a working day.
+	ArriveEvery time.Duration
+	// Concurrency caps how many scripts run at once.
+	Concurrency int
+	// Binary is the certdesk binary whose `worker` command is run.
+	Binary string
+	// PostgresURL is where the run's database is created (an admin URL).
+	PostgresURL string
+	// Dir receives the workers' and the Temporal server's logs; "" is a
+	// temporary directory, removed unless Keep.
+	Dir string
+	// Keep keeps the database and the logs.
+	Keep bool
+	// Seed makes the plan and the provider's faults repeatable.
+	Seed int64
+	// Timeout bounds the whole run.
+	Timeout time.Duration
+	// Progress, when set, receives a line every few seconds.
+	Progress io.Writer
+}
+
+func (o *Options) defaults() {
+	if o.Cases <= 0 {
+		o.Cases = 300
+	}
+	if o.KillEvery == 0 {
+		o.KillEvery = 4 * time.Second
+	}
+	if o.DropEvery <= 0 {
+		o.DropEvery = 20 * time.Second
+	}
+	if o.CoolingOff <= 0 {
+		o.CoolingOff = 40 * time.Second
+	}
+	if o.ArriveEvery == 0 {
+		o.ArriveEvery = 500 * time.Millisecond
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 100
+	}
+	if o.PostgresURL == "" {
+		o.PostgresURL = os.Getenv("CERTDESK_TEST_POSTGRES_URL")
+	}
+	if o.PostgresURL == "" {
+		o.PostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	if o.Seed == 0 {
+		o.Seed = time.Now().UnixNano()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+}
+
+// scriptTimeout bounds a script, besides its cooling-offs.
+const scriptTimeout = 4 * time.Minute
+
+func errorf(format string, args ...any) error { return fmt.Errorf("chaos: "+format, args...) }
+
+// Run runs the chaos and checks what it left. The error is for a run that
+// could not be set up or checked; what the checks found is in the report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o.defaults()
+	if o.Binary == "" {
+		return nil, errorf("no certdesk binary to run workers from")
+	}
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	rep := &Report{CasesByKind: map[string]int{}, ScriptsByVariant: map[string]int{}, Options: map[string]any{
+		"cases": o.Cases, "kill_every": o.KillEvery.String(), "db_drops": o.DBDrops, "drop_every": o.DropEvery.String(),
+		"cooling_off": o.CoolingOff.String(), "arrive_every": o.ArriveEvery.String(), "concurrency": o.Concurrency, "seed": o.Seed,
+		"provider": map[string]float64{"429": rate429, "500": rate500, "slow_500": rateSlow500, "slow_send": rateSlowSend},
+	}}
+	progress := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%5.0fs  "+format+"\n", append([]any{time.Since(began).Seconds()}, args...)...)
+		}
+	}
+
+	s, err := setUp(ctx, o, rep)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	people, err := makeWorld(ctx, s.st, s.direct, plan(o.Cases, o.Seed))
+	if err != nil {
+		return nil, err
+	}
+	progress("world made: %d people in %s", len(people), dbName(s.dbURL))
+	c := &apiClient{base: s.cfg.PublicURL, http: &http.Client{Timeout: 30 * time.Second}, poll: 700 * time.Millisecond}
+	r := &runner{c: c, mail: s.prov, exps: map[string]*expected{}}
+	for _, email := range []string{"alice.agent@certdesk.example", "bob.agent@certdesk.example"} {
+		tok, err := c.login(ctx, email)
+		if err != nil {
+			return nil, err
+		}
+		r.agents = append(r.agents, tok)
+	}
+
+	drops := &dropper{admin: s.admin, dbname: dbName(s.dbURL)}
+	driveStart := time.Now()
+	drive(ctx, o, s, r, people, drops, rep, progress)
+	rep.DriveDuration = time.Since(driveStart).Seconds()
+	progress("scripts ended (%d errors); faults stopped; waiting for every workflow to close", len(rep.ScriptErrors))
+
+	// Every workflow closes (the last emails go after the final status),
+	// then the checks.
+	ck := &checker{db: s.direct, tc: s.tc, r: r, prov: s.prov, kills: s.w.Kills(), rep: rep}
+	if err := ck.awaitWorkflows(ctx); err != nil {
+		rep.Violations = append(rep.Violations, err.Error())
+	}
+	if err := ck.run(ctx); err != nil {
+		return rep, err
+	}
+	rep.Scripts = len(people)
+	rep.Findings = append(r.findings, rep.Findings...)
+	rep.Kills = len(s.w.Kills())
+	s.w.mu.Lock()
+	rep.WorkerStarts, rep.WorkerCrashes = s.w.starts, append(rep.WorkerCrashes, s.w.crashes...)
+	s.w.mu.Unlock()
+	rep.DBDrops, rep.DBBackendsDropped = drops.counts()
+	rep.ProviderAnswers = s.prov.counts()
+	rep.ProviderErrors = rep.ProviderAnswers["429"] + rep.ProviderAnswers["500"]
+	rep.ProviderRequests = rep.ProviderErrors + rep.ProviderAnswers["accepted"]
+	rep.APIUnavailable = c.transients.Load()
+	rep.InvariantViolations = len(rep.Violations)
+	rep.Duration = time.Since(began).Seconds()
+	return rep, nil
+}
+
+// drive runs the scripts, one every ArriveEvery, while the worker is
+// killed and the database dropped; the faults stop when the last script
+// has ended.
+func drive(ctx context.Context, o Options, s *stack, r *runner, people []*person, drops *dropper, rep *Report, progress func(string, ...any)) {
+	faults, stopFaults := context.WithCancel(ctx)
+	var fw sync.WaitGroup
+	fw.Go(func() {
+		every(faults, o.KillEvery, 0, func() {
+			if err := s.w.Kill(); err != nil {
+				progress("kill: %v", err)
+			}
+		})
+	})
+	if o.DBDrops > 0 {
+		fw.Go(func() { every(faults, o.DropEvery, o.DBDrops, func() { drops.Drop(faults) }) })
+	}
+	defer func() {
+		stopFaults()
+		fw.Wait()
+	}()
+
+	var (
+		done    = make(chan struct{})
+		mu      sync.Mutex
+		ended   int
+		sem     = make(chan struct{}, o.Concurrency)
+		scripts sync.WaitGroup
+	)
+	defer close(done)
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				d, n := drops.counts()
+				mu.Lock()
+				e := ended
+				mu.Unlock()
+				progress("scripts done %d/%d; worker kills %d; db drops %d (%d connections); provider %s",
+					e, len(people), len(s.w.Kills()), d, n, kv(s.prov.counts()))
+			}
+		}
+	}()
+	for i, p := range people {
+		rep.ScriptsByVariant[p.variant.name]++
+		if i > 0 && o.ArriveEvery > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(o.ArriveEvery):
+			}
+		}
+		scripts.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			// A script stuck on a case that never moves ends with an error
+			// (and the checks say why) instead of holding the run.
+			sctx, cancel := context.WithTimeout(ctx, scriptTimeout+2*o.CoolingOff)
+			defer cancel()
+			err := p.variant.run(sctx, r, p)
+			mu.Lock()
+			defer mu.Unlock()
+			ended++
+			if err != nil {
+				rep.ScriptErrors = append(rep.ScriptErrors, fmt.Sprintf("%s (%s): %v", p.name, p.variant.name, err))
+			}
+		})
+	}
+	scripts.Wait()
+}

@@ -1,0 +1,100 @@
+package chaos_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/chaos"
+	"github.com/certdesk/certdesk/store/storetest"
+)
+
+// certdeskBinary builds cmd/certdesk: the chaos runs its `worker` command
+// as the child processes it kills.
+func certdeskBinary(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	bin := filepath.Join(t.TempDir(), "certdesk")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/certdesk")
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build certdesk: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// requirePostgres skips without PostgreSQL (fails in CI, as the store
+// tests do).
+func requirePostgres(t *testing.T) {
+	t.Helper()
+	db, err := sql.Open("pgx", storetest.PostgresAdminURL())
+	if err == nil {
+		err = db.Ping()
+		db.Close()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required in CI: %v", err)
+		}
+		t.Skipf("PostgreSQL not reachable: %v", err)
+	}
+}
+
+// The chaos run's short form, for CI: a few dozen cases of every kind
+// through worker kills every ~3 s, three database drops and SendGrid's 429,
+// 500 and slow answers. The full form is `make chaos` (see the README).
+//
+// The cooling-off is a minute: it counts from the agent's approval, and a
+// "this wasn't me" notice whose send a kill interrupted goes out ~30 s
+// later (the activity's timeout), so a shorter one would leave the
+// scripted owner too little time to cancel.
+func TestChaosShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Temporal, PostgreSQL and worker processes for a minute or two")
+	}
+	requirePostgres(t)
+	bin := certdeskBinary(t)
+	// The API in this process logs every request; only errors here.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rep, err := chaos.Run(ctx, chaos.Options{
+		Cases: 40, KillEvery: 3 * time.Second, DBDrops: 3, DropEvery: 8 * time.Second, CoolingOff: 60 * time.Second,
+		Binary: bin, PostgresURL: storetest.PostgresAdminURL(), Timeout: 4 * time.Minute,
+		Progress: testWriter{t},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.Summary())
+	if b, err := json.Marshal(rep); err == nil {
+		t.Logf("report: %s", b)
+	}
+	if !rep.OK() {
+		t.Fatal("the chaos run found problems (above)")
+	}
+	// The run was a chaos run: it did kill, drop and get errors.
+	if rep.Kills < 3 || rep.DBDrops < 3 || rep.ProviderErrors == 0 {
+		t.Errorf("too little chaos: %d kills, %d database drops, %d provider errors", rep.Kills, rep.DBDrops, rep.ProviderErrors)
+	}
+	for _, kind := range []string{"connect", "merge", "recovery"} {
+		if rep.CasesByKind[kind] == 0 {
+			t.Errorf("no %s case ran", kind)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

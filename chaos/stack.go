@@ -1,0 +1,214 @@
+package chaos
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver: CREATE DATABASE, drops, checks
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/codec"
+	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/mail"
+	"github.com/certdesk/certdesk/store"
+)
+
+// stack is what a run runs on: its database (through the store, and
+// directly for the checks), the embedded Temporal server, the SendGrid
+// stand-in, the API in this process and the worker processes.
+type stack struct {
+	dir    string
+	dbURL  string
+	admin  *sql.DB // the server's admin connection: drops the run's connections
+	st     *store.Store
+	direct *sql.DB // the run's database, for the checks
+	cfg    config.Config
+	tc     client.Client
+	prov   *provider
+	w      *workers
+	// closers undo the set-up, last first.
+	closers []func()
+}
+
+func (s *stack) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// setUp builds the stack; on an error, what it built is closed.
+func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
+	s = &stack{dir: o.Dir}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.dir == "" {
+		if s.dir, err = os.MkdirTemp("", "certdesk-chaos-"); err != nil {
+			return s, err
+		}
+		if !o.Keep {
+			s.closers = append(s.closers, func() { os.RemoveAll(s.dir) })
+		}
+	} else if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return s, err
+	}
+	if o.Keep {
+		rep.LogDir = s.dir
+	}
+
+	var drop func()
+	if s.dbURL, drop, s.admin, err = createDatabase(ctx, o.PostgresURL); err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, func() { s.admin.Close() })
+	if o.Keep {
+		rep.Database = s.dbURL
+	} else {
+		s.closers = append(s.closers, drop)
+	}
+	if s.st, err = store.Open(ctx, s.dbURL); err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, func() { s.st.Close() })
+	if _, err := s.st.Migrate(ctx); err != nil {
+		return s, err
+	}
+	if _, err := s.st.Seed(ctx); err != nil { // the agents
+		return s, err
+	}
+	if s.direct, err = sql.Open("pgx", s.dbURL); err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, func() { s.direct.Close() })
+
+	srv, err := devserver.Start(ctx, devserver.Options{LogFile: filepath.Join(s.dir, "temporal.log")})
+	if err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, func() { _ = srv.Stop() })
+	s.prov = newProvider(o.Seed)
+	s.closers = append(s.closers, s.prov.close)
+
+	if s.cfg, err = config.Load(config.ModeDev, config.MapEnv{}); err != nil {
+		return s, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return s, err
+	}
+	cfg := &s.cfg
+	cfg.DatabaseURL, cfg.HTTPAddr, cfg.PublicURL = s.dbURL, ln.Addr().String(), "http://"+ln.Addr().String()
+	cfg.Secret, cfg.PayloadKeys, cfg.TaskQueue = certdesk.NewID()+certdesk.NewID(), codec.NewKey("chaos1"), "chaos-"+strings.ToLower(certdesk.NewID())
+	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.HostPort(), devserver.Namespace
+	cfg.CoolingOff, cfg.VerifyTTL, cfg.LearnerWait = o.CoolingOff, time.Hour, time.Hour
+	// Every scripted person asks from an address of their own.
+	cfg.TrustedProxies = []string{"127.0.0.1"}
+	cd, err := cfg.Codec()
+	if err != nil {
+		return s, err
+	}
+	s.tc, err = client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(),
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, s.tc.Close)
+	// The API runs in dev mode for its sign-in; it sends no mail.
+	hs := &http.Server{Handler: api.New(api.Deps{Config: s.cfg, Store: s.st, Temporal: s.tc}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	s.closers = append(s.closers, func() { hs.Close() })
+
+	// The workers, configured as in production.
+	logf, err := os.Create(filepath.Join(s.dir, "workers.log"))
+	if err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, func() { logf.Close() })
+	s.w = &workers{bin: o.Binary, log: logf, env: workerEnv(s.cfg, s.dbURL, s.prov.URL())}
+	if err := s.w.Start(); err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, s.w.Stop)
+	return s, nil
+}
+
+// workerEnv is the environment of `certdesk worker`: the production
+// configuration, pointed at the run's database, Temporal and SendGrid.
+// Nothing certdesk, Temporal or SendGrid reads is inherited.
+func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "CERTDESK_") && !strings.HasPrefix(k, "TEMPORAL_") && !strings.HasPrefix(k, "SENDGRID_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"CERTDESK_DATABASE_URL="+dbURL,
+		"CERTDESK_PUBLIC_URL="+cfg.PublicURL,
+		"CERTDESK_SECRET="+cfg.Secret,
+		"CERTDESK_PAYLOAD_KEYS="+cfg.PayloadKeys,
+		"CERTDESK_TASK_QUEUE="+cfg.TaskQueue,
+		"CERTDESK_COOLING_OFF="+cfg.CoolingOff.String(),
+		"CERTDESK_VERIFY_TTL="+cfg.VerifyTTL.String(),
+		"CERTDESK_LEARNER_WAIT="+cfg.LearnerWait.String(),
+		"TEMPORAL_ADDRESS="+cfg.Temporal.Address,
+		"TEMPORAL_NAMESPACE="+cfg.Temporal.Namespace,
+		"SENDGRID_API_KEY=SG.chaos-key",
+		"SENDGRID_BASE_URL="+sendgrid,
+	)
+	for _, k := range mail.Kinds {
+		env = append(env, config.TemplateVariablePrefix+strings.ToUpper(k.Kind)+"="+templateID(k.Kind))
+	}
+	return env
+}
+
+// createDatabase creates the run's database; drop removes it.
+func createDatabase(ctx context.Context, adminURL string) (dbURL string, drop func(), admin *sql.DB, err error) {
+	admin, err = sql.Open("pgx", adminURL)
+	if err == nil {
+		err = admin.PingContext(ctx)
+	}
+	if err != nil {
+		return "", nil, nil, errorf("PostgreSQL at %s: %w", adminURL, err)
+	}
+	name := "certdesk_chaos_" + strings.ToLower(certdesk.NewID())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, nil, errorf("create database: %w", err)
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	u.Path = "/" + name
+	drop = func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			slog.Warn("chaos: drop database", "database", name, "err", err)
+		}
+	}
+	return u.String(), drop, admin, nil
+}
+
+func dbName(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
