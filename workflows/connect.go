@@ -322,10 +322,21 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 	for i, p := range profiles {
 		ids[i] = p.ID
 	}
-	r.details.WaitingFor, r.details.MergeCaseID = certdesk.WaitMerge, childID
-	if _, err := r.change(ctx, activities.ChangeCaseInput{Event: "merge_started",
-		Data: mustJSON(map[string]any{"merge_case_id": childID, "profile_ids": ids})}); err != nil {
-		return MergeResult{}, err
+	started := func() error {
+		r.details.WaitingFor, r.details.MergeCaseID = certdesk.WaitMerge, childID
+		_, err := r.change(ctx, activities.ChangeCaseInput{Event: "merge_started",
+			Data: mustJSON(map[string]any{"merge_case_id": childID, "profile_ids": ids})})
+		return err
+	}
+	// The child's id comes from a side effect, which a retried workflow
+	// task (a worker killed before the task completed) chooses again; so
+	// the projection names it only once the child's start is in the
+	// history. Cases started before this change wrote it first.
+	afterStart := workflow.GetVersion(ctx, "merge-started-after-child-start", workflow.DefaultVersion, 1) == 1
+	if !afterStart {
+		if err := started(); err != nil {
+			return MergeResult{}, err
+		}
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: MergeWorkflowID(childID),
@@ -334,11 +345,20 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		Memo:              map[string]any{"case_id": childID},
 	})
-	var res MergeResult
-	err := workflow.ExecuteChildWorkflow(cctx, Merge, MergeInput{
+	child := workflow.ExecuteChildWorkflow(cctx, Merge, MergeInput{
 		CaseID: childID, ProfileIDs: ids, RequestedBy: r.actor, ParentCaseID: r.c.ID,
 		LearningProfileID: r.in.LearningProfileID, AccountID: r.in.AccountID, AgentSLA: r.in.AgentSLA,
-	}).Get(ctx, &res)
+	})
+	var res MergeResult
+	err := child.GetChildWorkflowExecution().Get(ctx, nil)
+	if err == nil && afterStart {
+		if err := started(); err != nil {
+			return MergeResult{}, err
+		}
+	}
+	if err == nil {
+		err = child.Get(ctx, &res)
+	}
 	data := map[string]any{"merge_case_id": childID}
 	if err != nil {
 		workflow.GetLogger(ctx).Error("merge case failed", "merge_case", childID, "err", err)
