@@ -245,13 +245,13 @@ func (k *checker) checkPeople(ctx context.Context) error {
 
 // checkNotices measures how long each recovery's "this wasn't me" notice
 // gave its owner: from SendGrid's acceptance to the end of the cooling-off.
-// The cooling-off is counted from the approval, so a notice delayed by
-// faults leaves less; the shortest is reported, and every notice that left
-// less than half the cooling-off is a finding.
+// The cooling-off is counted from the last notice (notices_sent), so a
+// notice delayed by faults does not shorten it; the shortest is reported,
+// and every notice that left less than half the cooling-off is a finding.
 func (k *checker) checkNotices(ctx context.Context) error {
 	type cooling struct{ from, ends time.Time }
 	cases := map[string]cooling{}
-	err := k.each(ctx, `SELECT case_id, data->>'ends_at', at FROM case_events WHERE type = 'cooling_off'`, func(rows *sql.Rows) error {
+	err := k.each(ctx, `SELECT case_id, data->>'ends_at', at FROM case_events WHERE type = 'notices_sent'`, func(rows *sql.Rows) error {
 		var id, ends string
 		var at time.Time
 		if err := rows.Scan(&id, &ends, &at); err != nil {
@@ -260,7 +260,7 @@ func (k *checker) checkNotices(ctx context.Context) error {
 		t, err := time.Parse(time.RFC3339Nano, ends)
 		cases[id] = cooling{at, t}
 		if err != nil {
-			return fmt.Errorf("cooling_off of case %s: ends_at %q: %w", id, ends, err)
+			return fmt.Errorf("notices_sent of case %s: ends_at %q: %w", id, ends, err)
 		}
 		return nil
 	})
@@ -279,8 +279,8 @@ func (k *checker) checkNotices(ctx context.Context) error {
 		}
 		if period := c.ends.Sub(c.from); left < period/2 {
 			k.rep.Findings = append(k.rep.Findings, fmt.Sprintf(
-				"case %s: the \"this wasn't me\" notice %s went out %v after the approval: its owner had %v of the %v cooling-off to cancel",
-				s.CaseID, s.Step, s.At.Sub(c.from).Round(time.Second), max(left, 0).Round(time.Second), period.Round(time.Second)))
+				"case %s: the \"this wasn't me\" notice %s went out %v before the cooling-off's start: its owner had %v of the %v cooling-off to cancel",
+				s.CaseID, s.Step, c.from.Sub(s.At).Round(time.Second), max(left, 0).Round(time.Second), period.Round(time.Second)))
 		}
 	}
 	return nil

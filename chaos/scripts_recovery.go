@@ -47,17 +47,17 @@ func recovery(path recoveryPath) func(context.Context, *runner, *person) error {
 		id := verify.CaseID
 		e := expected{Kind: certdesk.KindRecovery, Status: certdesk.StatusCompleted, Resolution: workflows.ResolutionRecovered,
 			Emails:   []string{"verify", "cooling-off-1", "completed-1", "completed-new"},
-			Timeline: append(append([]string{}, recoveryStart...), "cooling_off", "completed")}
+			Timeline: append(append([]string{}, recoveryStart...), "cooling_off", "notices_sent", "completed")}
 		switch path {
 		case recoverAfterInfo:
 			e.Emails = []string{"verify", "request-info-1", "cooling-off-1", "completed-1", "completed-new"}
-			e.Timeline = append(append([]string{}, recoveryStart...), "info_requested", "replied", "awaiting_agent", "decided", "cooling_off", "completed")
+			e.Timeline = append(append([]string{}, recoveryStart...), "info_requested", "replied", "awaiting_agent", "decided", "cooling_off", "notices_sent", "completed")
 		case recoverRejected:
 			e.Status, e.Resolution, e.Emails = certdesk.StatusRejected, workflows.ResolutionRejected, []string{"verify", "rejected"}
 			e.Timeline = append(append([]string{}, recoveryStart...), "rejected")
 		case recoverCancelled:
 			e.Status, e.Resolution, e.Emails = certdesk.StatusCancelled, workflows.ResolutionCancelledByOwner, []string{"verify", "cooling-off-1", "cancelled"}
-			e.Timeline = append(append([]string{}, recoveryStart...), "cooling_off", "cancelled")
+			e.Timeline = append(append([]string{}, recoveryStart...), "cooling_off", "notices_sent", "cancelled")
 		}
 		r.expect(id, p, e)
 		if err := r.c.click(ctx, verify.Link, nil); err != nil {

@@ -141,7 +141,7 @@ func TestDaraRecoversHerProfile(t *testing.T) {
 	if certs, _ := s.Store.Certifications(ctx, profile); len(certs) != 2 {
 		t.Errorf("%d certifications on the profile, want Dara's 2", len(certs))
 	}
-	want := []string{"opened", "verification_sent", "verified", "awaiting_agent", "claimed", "decided", "cooling_off", "completed"}
+	want := []string{"opened", "verification_sent", "verified", "awaiting_agent", "claimed", "decided", "cooling_off", "notices_sent", "completed"}
 	if got := eventTypes(t, s, alice, caseID); !slices.Equal(got, want) {
 		t.Errorf("timeline %q, want %q", got, want)
 	}

@@ -350,13 +350,30 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (Re
 	if err != nil {
 		return RecoveryResult{}, err
 	}
+	// Every owner gets the whole cooling-off from their notice: an email
+	// held up (a provider outage, a worker restart) must not shorten it.
+	// Cases approved before this change counted it from the approval.
+	fromNotices := workflow.GetVersion(ctx, "cooling-off-from-notices", workflow.DefaultVersion, 1) == 1
 	for i, to := range addrs.Emails {
+		ttl, effective := max(ends.Sub(workflow.Now(ctx)), time.Minute), ends
+		if fromNotices {
+			ttl, effective = r.in.CoolingOff.D(), workflow.Now(ctx).Add(r.in.CoolingOff.D())
+		}
 		err := r.c.email(ctx, activities.SendEmailInput{
 			Step: fmt.Sprintf("cooling-off-%d", i+1), Kind: mail.RecoveryCoolingOff, To: to, ToName: addrs.LegalName,
-			Data: map[string]any{"mcid": cand.MCID, "new_account": claim.NewAccountEmail, "effective_at": ends.Format(timeFormat)},
+			Data: map[string]any{"mcid": cand.MCID, "new_account": claim.NewAccountEmail, "effective_at": effective.Format(timeFormat)},
 			// The link works until the cooling-off ends, not beyond.
-			Link: &activities.LinkSpec{Purpose: PurposeCancelRecovery, TTL: max(ends.Sub(workflow.Now(ctx)), time.Minute)},
+			Link: &activities.LinkSpec{Purpose: PurposeCancelRecovery, TTL: ttl},
 		})
+		if err != nil {
+			return RecoveryResult{}, err
+		}
+	}
+	if fromNotices {
+		ends = workflow.Now(ctx).Add(r.in.CoolingOff.D())
+		r.d.CoolingOffEndsAt = &ends
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: "notices_sent", Details: mustJSON(r.d),
+			Data: mustJSON(map[string]any{"notified": len(addrs.Emails), "ends_at": ends})})
 		if err != nil {
 			return RecoveryResult{}, err
 		}

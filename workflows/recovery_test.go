@@ -226,7 +226,7 @@ func TestRecoveryApprovedCoolsOffAndCompletes(t *testing.T) {
 		if c.Status != certdesk.StatusCompleted || c.SecurityReview || c.Escalated {
 			t.Errorf("case %+v", c)
 		}
-		want := []string{"opened", "verification_sent", "verified", "awaiting_agent", "decided", "cooling_off", "completed"}
+		want := []string{"opened", "verification_sent", "verified", "awaiting_agent", "decided", "cooling_off", "notices_sent", "completed"}
 		if got := e.events(e.in.CaseID); !slices.Equal(got, want) {
 			t.Errorf("timeline %q, want %q", got, want)
 		}
@@ -234,9 +234,9 @@ func TestRecoveryApprovedCoolsOffAndCompletes(t *testing.T) {
 		if evs[4].Actor != certdesk.AgentActor(alice) || evs[2].Actor != certdesk.ActorPublic {
 			t.Errorf("actors: decided by %s, verified by %s", evs[4].Actor, evs[2].Actor)
 		}
-		// The cooling-off lasted 72 hours from the approval.
-		if d := evs[6].At.Sub(evs[5].At); d < 72*hour || d > 73*hour {
-			t.Errorf("completed %v after the approval, want 72h", d)
+		// The cooling-off lasted 72 hours from the last notice.
+		if d := evs[7].At.Sub(evs[6].At); d < 72*hour || d > 73*hour {
+			t.Errorf("completed %v after the notices went out, want 72h", d)
 		}
 		if got := kindsOf(e.mails("dara.murphy@outlook.example")); !slices.Equal(got, []string{mail.RecoveryCoolingOff, mail.RecoveryCompleted}) {
 			t.Errorf("old address got %q", got)
