@@ -44,17 +44,20 @@ func (s *Server) renderPortal(c *gin.Context, code int, notice string, refusal e
 		return
 	}
 	ctx := c.Request.Context()
-	l, err := s.store.Learner(ctx, p.AccountID)
-	if err != nil {
-		s.errorPage(c, err)
-		return
-	}
+	// The cases first, the profiles after: a case that completed between
+	// the two reads then shows with its outcome, never an outcome with a
+	// stale profile (and a case still moving keeps the page refreshing).
 	scope, err := s.learnerScope(ctx, p)
 	if err != nil {
 		s.errorPage(c, err)
 		return
 	}
 	page, err := s.store.ListCases(ctx, store.CaseFilter{Learner: &scope, Limit: 50})
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	l, err := s.store.Learner(ctx, p.AccountID)
 	if err != nil {
 		s.errorPage(c, err)
 		return

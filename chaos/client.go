@@ -26,8 +26,7 @@ type apiClient struct {
 	http *http.Client
 	// poll is the time between two looks at a case or the mail.
 	poll time.Duration
-	// addr numbers the client addresses of the public recovery form's
-	// requests (X-Forwarded-For): each person has their own.
+	// addr numbers the client addresses (X-Forwarded-For) of the requests.
 	addr atomic.Int64
 	// transients counts the answers that were a 5xx or none at all.
 	transients atomic.Int64
@@ -74,6 +73,10 @@ func (c *apiClient) do(ctx context.Context, method, path, token string, body any
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	// The scripted people are many clients: each request comes from an
+	// address of its own unless the caller names one, so the per-client
+	// rate limits (sign-in, links, the recovery form) see them apart.
+	req.Header.Set("X-Forwarded-For", c.nextAddr())
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}

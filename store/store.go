@@ -7,8 +7,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -150,6 +152,9 @@ func translate(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
 		return &certdesk.Error{Code: certdesk.ENOTFOUND, Message: "not found", Err: err}
 	}
+	if unavailable(err) {
+		return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "the database is unavailable; try again", Err: err}
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -169,6 +174,21 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// unavailable reports whether err means the database is not reachable now
+// (a dropped or refused connection, the server shutting down): a 503 to try
+// again, not an internal error.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "08000", "08003", "08006": // admin/crash shutdown, cannot connect now, connection failures
+			return true
+		}
+	}
+	var connErr *pgconn.ConnectError
+	return errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // constraintMessages says which rule a unique violation broke, in words.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -280,4 +281,31 @@ func TestListCasesKeyset(t *testing.T) {
 			t.Fatalf("bad cursor: %v, want invalid", err)
 		}
 	})
+}
+
+// A database that drops or refuses connections is "unavailable" (503, try
+// again), not an internal error.
+func TestDroppedDatabaseIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Seeded(t, "postgres")
+	var name string
+	if err := s.SQL().QueryRow("SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("pgx", storetest.PostgresAdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, q := range []string{"ALTER DATABASE " + name + " ALLOW_CONNECTIONS false",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'"} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+	_, err = s.Agents(ctx, "")
+	if code := certdesk.ErrorCode(err); code != certdesk.EUNAVAILABLE {
+		t.Fatalf("a query with the database gone: %v (code %q), want unavailable", err, code)
+	}
 }
