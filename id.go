@@ -12,9 +12,11 @@ const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
 // NewID returns a 26-character identifier: 48 bits of milliseconds then 80
 // random bits, so ids sort by creation time (keyset pagination relies on it)
 // and cannot be guessed.
-func NewID() string { return newID(time.Now()) }
+func NewID() string { return IDAt(time.Now()) }
 
-func newID(t time.Time) string {
+// IDAt is a new id made at t: ids made later sort after it (bulk loads of
+// past cases use it).
+func IDAt(t time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:]) // crypto/rand never fails on supported platforms

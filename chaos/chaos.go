@@ -20,6 +20,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // Options shape a run. Zero values take the defaults of the full run.
@@ -125,7 +127,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress("world made: %d people in %s", len(people), dbName(s.dbURL))
+	progress("world made: %d people in %s", len(people), store.DatabaseName(s.dbURL))
 	c := &apiClient{base: s.cfg.PublicURL, http: &http.Client{Timeout: 30 * time.Second}, poll: 700 * time.Millisecond}
 	r := &runner{c: c, mail: s.prov, exps: map[string]*expected{}}
 	for _, email := range []string{"alice.agent@certdesk.example", "bob.agent@certdesk.example"} {
@@ -136,7 +138,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.agents = append(r.agents, tok)
 	}
 
-	drops := &dropper{admin: s.admin, dbname: dbName(s.dbURL)}
+	drops := &dropper{admin: s.admin, dbname: store.DatabaseName(s.dbURL)}
 	driveStart := time.Now()
 	drive(ctx, o, s, r, people, drops, rep, progress)
 	rep.DriveDuration = time.Since(driveStart).Seconds()

@@ -7,13 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver: CREATE DATABASE, drops, checks
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver: drops, checks
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -72,7 +71,7 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	}
 
 	var drop func()
-	if s.dbURL, drop, s.admin, err = createDatabase(ctx, o.PostgresURL); err != nil {
+	if s.dbURL, drop, s.admin, err = store.CreateDatabase(ctx, o.PostgresURL, "certdesk_chaos_"); err != nil {
 		return s, err
 	}
 	s.closers = append(s.closers, func() { s.admin.Close() })
@@ -176,39 +175,4 @@ func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
 		env = append(env, config.TemplateVariablePrefix+strings.ToUpper(k.Kind)+"="+templateID(k.Kind))
 	}
 	return env
-}
-
-// createDatabase creates the run's database; drop removes it.
-func createDatabase(ctx context.Context, adminURL string) (dbURL string, drop func(), admin *sql.DB, err error) {
-	admin, err = sql.Open("pgx", adminURL)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		return "", nil, nil, errorf("PostgreSQL at %s: %w", adminURL, err)
-	}
-	name := "certdesk_chaos_" + strings.ToLower(certdesk.NewID())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, nil, errorf("create database: %w", err)
-	}
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	u.Path = "/" + name
-	drop = func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			slog.Warn("chaos: drop database", "database", name, "err", err)
-		}
-	}
-	return u.String(), drop, admin, nil
-}
-
-func dbName(dbURL string) string {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimPrefix(u.Path, "/")
 }
