@@ -198,7 +198,7 @@ func (s *Server) awaitCase(ctx context.Context, id string, after int64, wait tim
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return cs, false
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

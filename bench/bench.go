@@ -38,7 +38,9 @@ type Options struct {
 	// Cases is the scenario's population: cases waiting for the decision,
 	// link and memory scenarios; cases in the table for list.
 	Cases int
-	// Rate is the list scenario's fixed request rate, per second.
+	// Rate is the fixed request rate, per second, of list, decision and
+	// link (at most Concurrency at once); a negative rate runs decision and
+	// link closed-loop: Concurrency agents or learners back to back.
 	Rate int
 	// PostgresURL is where the run's database is created (an admin URL).
 	PostgresURL string
@@ -59,6 +61,7 @@ type Result struct {
 	Concurrency int                `json:"concurrency,omitempty"`
 	Count       int                `json:"count"`
 	Errors      int                `json:"errors"`
+	FirstError  string             `json:"first_error,omitempty"`
 	PerSecond   float64            `json:"per_second"`
 	P50ms       float64            `json:"p50_ms"`
 	P99ms       float64            `json:"p99_ms"`
@@ -93,13 +96,15 @@ var scenarios = map[string]scenario{
 		defaultTo(&o.Concurrency, 10)
 	}},
 	"decision": {run: runDecision, embeddedOnly: true, defaults: func(o *Options) {
-		defaultTo(&o.Duration, 20*time.Second)
-		defaultTo(&o.Concurrency, 4)
-		defaultTo(&o.Cases, 600)
+		defaultTo(&o.Duration, 30*time.Second)
+		defaultTo(&o.Concurrency, 8)
+		defaultTo(&o.Rate, 10)
+		defaultTo(&o.Cases, 400)
 	}},
 	"link": {run: runLink, embeddedOnly: true, defaults: func(o *Options) {
-		defaultTo(&o.Duration, 20*time.Second)
-		defaultTo(&o.Concurrency, 4)
+		defaultTo(&o.Duration, 30*time.Second)
+		defaultTo(&o.Concurrency, 8)
+		defaultTo(&o.Rate, 10)
 		defaultTo(&o.Cases, 400)
 	}},
 	"list": {run: runList, defaults: func(o *Options) {
@@ -143,8 +148,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Target != "" && o.Token == "" {
 		return nil, fmt.Errorf("bench: --target needs --token, an agent's access token there (certdesk token create)")
 	}
-	if o.Duration < 0 || o.Concurrency < 0 || o.Cases < 0 || o.Rate < 0 {
-		return nil, fmt.Errorf("bench: --duration, --concurrency, --cases and --rate must not be negative")
+	if o.Duration < 0 || o.Concurrency < 0 || o.Cases < 0 {
+		return nil, fmt.Errorf("bench: --duration, --concurrency and --cases must not be negative")
+	}
+	if o.Rate < 0 && o.Scenario == "list" {
+		return nil, fmt.Errorf("bench: list runs at a fixed --rate (per second)")
 	}
 	sc.defaults(&o)
 	if o.PostgresURL == "" {
@@ -164,7 +172,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench %s: %w", o.Scenario, err)
 	}
 	opts := map[string]any{"duration": o.Duration.String(), "concurrency": o.Concurrency, "cases": o.Cases}
-	if o.Scenario == "list" {
+	if o.Rate != 0 {
 		opts["rate"] = o.Rate
 	}
 	if o.Target != "" {
@@ -190,6 +198,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	tw.Flush()
 	for _, res := range r.Results {
+		if res.FirstError != "" {
+			fmt.Fprintf(w, "%s: first error: %s\n", res.Name, res.FirstError)
+		}
 		if len(res.Extra) == 0 {
 			continue
 		}

@@ -33,7 +33,7 @@ func runDecision(ctx context.Context, o Options, progress func(string, ...any)) 
 	if err != nil {
 		return nil, err
 	}
-	sm, err := decide(ctx, s, bob, ids, o.Concurrency, o.Duration)
+	sm, err := decide(ctx, s, bob, ids, o.Concurrency, o.Rate, o.Duration)
 	if err != nil {
 		return nil, err
 	}
@@ -42,11 +42,12 @@ func runDecision(ctx context.Context, o Options, progress func(string, ...any)) 
 	return []Result{r}, nil
 }
 
-// decide approves the cases, conc at once, for at most d or until they run
-// out, timing each request.
-func decide(ctx context.Context, s *stack, token string, ids []string, conc int, d time.Duration) (*samples, error) {
+// decide approves the cases, for at most d or until they run out, timing
+// each request: at a fixed rate (rate > 0, at most conc at once) or as fast
+// as conc agents can (rate 0).
+func decide(ctx context.Context, s *stack, token string, ids []string, conc, rate int, d time.Duration) (*samples, error) {
 	sm := &samples{}
-	err := closedLoop(ctx, conc, d, func(ctx context.Context, i int) error {
+	one := func(ctx context.Context, i int) error {
 		if i >= len(ids) {
 			return errDone
 		}
@@ -58,8 +59,27 @@ func decide(ctx context.Context, s *stack, token string, ids []string, conc int,
 		}
 		sm.add(start, err)
 		return nil
+	}
+	return sm, drive(ctx, conc, rate, d, len(ids), one)
+}
+
+// drive runs op on the items 0..n-1 for at most d: at a fixed rate
+// (open loop) when rate > 0, else from conc goroutines back to back.
+func drive(ctx context.Context, conc, rate int, d time.Duration, n int, op func(ctx context.Context, i int) error) error {
+	if rate <= 0 {
+		return closedLoop(ctx, conc, d, op)
+	}
+	arrivals, stop := context.WithCancel(ctx)
+	defer stop()
+	var next atomic.Int64
+	openLoop(arrivals, rate, conc, d, func() {
+		if i := int(next.Add(1) - 1); i < n {
+			_ = op(ctx, i)
+		} else {
+			stop()
+		}
 	})
-	return sm, err
+	return nil
 }
 
 // waitingMerges opens n merge cases, each between the two profiles of one

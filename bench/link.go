@@ -72,7 +72,7 @@ func runLink(ctx context.Context, o Options, progress func(string, ...any)) ([]R
 	}
 
 	var sm samples
-	err = closedLoop(ctx, o.Concurrency, o.Duration, func(ctx context.Context, i int) error {
+	err = drive(ctx, o.Concurrency, o.Rate, o.Duration, len(links), func(ctx context.Context, i int) error {
 		if i >= len(links) {
 			return errDone
 		}

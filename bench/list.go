@@ -100,7 +100,7 @@ func runList(ctx context.Context, o Options, progress func(string, ...any)) ([]R
 	results := map[string]Result{}
 	for _, ph := range phases {
 		var sm samples
-		openLoop(ctx, o.Rate, o.Concurrency, each, func(ctx context.Context) {
+		openLoop(ctx, o.Rate, o.Concurrency, each, func() {
 			start := time.Now()
 			sm.add(start, ph.op(ctx))
 		})

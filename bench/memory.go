@@ -33,7 +33,7 @@ func runMemory(ctx context.Context, o Options, progress func(string, ...any)) ([
 	}
 	batch := min(1000, len(ids)/4)
 
-	warm, err := decide(ctx, s, bob, ids[:batch], o.Concurrency, 10*time.Minute)
+	warm, err := decide(ctx, s, bob, ids[:batch], o.Concurrency, 0, 10*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func runMemory(ctx context.Context, o Options, progress func(string, ...any)) ([
 	if err := s.startWorker(); err != nil {
 		return nil, err
 	}
-	cold, err := decide(ctx, s, bob, ids[batch:2*batch], o.Concurrency, 10*time.Minute)
+	cold, err := decide(ctx, s, bob, ids[batch:2*batch], o.Concurrency, 0, 10*time.Minute)
 	if err != nil {
 		return nil, err
 	}

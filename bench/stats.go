@@ -17,8 +17,10 @@ type samples struct {
 	mu     sync.Mutex
 	d      []time.Duration
 	errors int
-	first  time.Time
-	last   time.Time
+	// firstErr is the first error, to say what went wrong.
+	firstErr string
+	first    time.Time
+	last     time.Time
 }
 
 func (s *samples) add(start time.Time, err error) {
@@ -26,6 +28,9 @@ func (s *samples) add(start time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
+		if s.errors == 0 {
+			s.firstErr = err.Error()
+		}
 		s.errors++
 		return
 	}
@@ -43,7 +48,7 @@ func (s *samples) add(start time.Time, err error) {
 func (s *samples) result(scenarioName, name string, conc int) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := Result{Scenario: scenarioName, Name: name, Concurrency: conc, Count: len(s.d), Errors: s.errors}
+	r := Result{Scenario: scenarioName, Name: name, Concurrency: conc, Count: len(s.d), Errors: s.errors, FirstError: s.firstErr}
 	if len(s.d) == 0 {
 		return r
 	}
@@ -99,8 +104,9 @@ func closedLoop(ctx context.Context, conc int, d time.Duration, op func(ctx cont
 
 // openLoop starts op rate times a second for the duration, whether the
 // earlier ones have ended or not (at most conc at once), so a slow answer
-// does not slow the arrivals down and hide itself.
-func openLoop(ctx context.Context, rate, conc int, d time.Duration, op func(ctx context.Context)) {
+// does not slow the arrivals down and hide itself. Arrivals stop when ctx
+// is done; the ones started run to their end.
+func openLoop(ctx context.Context, rate, conc int, d time.Duration, op func()) {
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	end := time.After(d)
@@ -121,7 +127,7 @@ func openLoop(ctx context.Context, rate, conc int, d time.Duration, op func(ctx 
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				op(ctx)
+				op()
 			})
 		}
 	}

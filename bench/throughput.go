@@ -64,10 +64,15 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 			first = people[i].lp
 		}
 	}
-	in, err := activitiesOf(ctx, s, first)
+	var wf string
+	if err := s.pg.QueryRow(ctx, "SELECT workflow_id FROM cases WHERE learning_profile_id = $1 AND kind = 'connect'", first).Scan(&wf); err != nil {
+		return nil, fmt.Errorf("the warm-up case: %w", err)
+	}
+	ch, err := historyOf(ctx, s, wf)
 	if err != nil {
 		return nil, err
 	}
+	in := ch.in
 	progress("a connect case runs %d local and %d regular activities; the baseline runs as many no-ops", in.Local, in.Regular)
 	baseline := func(ctx context.Context) error {
 		run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "baseline-" + certdesk.NewID(), TaskQueue: s.cfg.TaskQueue}, Baseline, in)
@@ -76,11 +81,21 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 		}
 		return run.Get(ctx, nil)
 	}
-	for range 10 {
-		if err := baseline(ctx); err != nil {
+	var bh history
+	for i := range 10 {
+		id := "baseline-warm-" + certdesk.NewID()
+		run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.cfg.TaskQueue}, Baseline, in)
+		if err == nil {
+			err = run.Get(ctx, nil)
+		}
+		if err == nil && i == 0 {
+			bh, err = historyOf(ctx, s, id)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("warm-up baseline: %w", err)
 		}
 	}
+	progress("history: a connect case %d events in %d workflow tasks, the baseline %d events in %d", ch.events, ch.tasks, bh.events, bh.tasks)
 
 	measure := func(name string, op func(context.Context) error) (Result, error) {
 		var sm samples
@@ -114,7 +129,9 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 	if cases.Ratio != nil {
 		goal(&cases, "ratio ≥ 0.85", *cases.Ratio >= 0.85)
 	}
-	cases.Extra = map[string]float64{"local_activities": float64(in.Local), "regular_activities": float64(in.Regular)}
+	cases.Extra = map[string]float64{"local_activities": float64(in.Local), "regular_activities": float64(in.Regular),
+		"history_events": float64(ch.events), "workflow_tasks": float64(ch.tasks)}
+	base.Extra = map[string]float64{"history_events": float64(bh.events), "workflow_tasks": float64(bh.tasks)}
 	return []Result{base, cases}, nil
 }
 
@@ -149,28 +166,33 @@ func loginAll(ctx context.Context, c *httpClient, people []person, conc int) ([]
 	return tokens, first
 }
 
-// activitiesOf counts the activities of the connect case of a learning
-// profile, from its workflow's history.
-func activitiesOf(ctx context.Context, s *stack, lp string) (BaselineInput, error) {
-	var in BaselineInput
-	var wf string
-	if err := s.pg.QueryRow(ctx, "SELECT workflow_id FROM cases WHERE learning_profile_id = $1 AND kind = 'connect'", lp).Scan(&wf); err != nil {
-		return in, fmt.Errorf("the warm-up case: %w", err)
-	}
-	it := s.tc.GetWorkflowHistory(ctx, wf, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+// history summarizes a workflow's history: its activities, its events and
+// its workflow tasks.
+type history struct {
+	in            BaselineInput
+	events, tasks int
+}
+
+// historyOf reads a workflow's history.
+func historyOf(ctx context.Context, s *stack, workflowID string) (history, error) {
+	var h history
+	it := s.tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
-			return in, err
+			return h, err
 		}
+		h.events++
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			in.Regular++
+			h.in.Regular++
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			h.tasks++
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
 			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
-				in.Local++
+				h.in.Local++
 			}
 		}
 	}
-	return in, nil
+	return h, nil
 }

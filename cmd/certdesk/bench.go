@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -33,6 +35,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.Token, "token", "", "list with --target: an agent's access token there")
 	fs.StringVar(&o.TargetDatabase, "target-database", "", "list with --target: its database URL, for the deep page and the direct query")
 	out := fs.String("out", "", "write the results as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, API, worker) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +43,17 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("bench: --scenario is required: one of %s", strings.Join(bench.Scenarios(), ", "))
 	}
 	o.Progress = stdout
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	began := time.Now()
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
