@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,23 +23,50 @@ type caseJSON struct {
 	ProfileIDs []string `json:"profile_ids"`
 }
 
+// MarshalJSON writes the case's fields, then the details' keys that are
+// not one of them, in their sorted order, appended to the same object (no
+// round trip through a map: a page of cases is written on every list).
 func (c caseJSON) MarshalJSON() ([]byte, error) {
 	type plain caseJSON // without this method
 	b, err := json.Marshal(plain(c))
 	if err != nil || len(c.Details) < 2 || c.Details[0] != '{' {
 		return b, err
 	}
-	var top, details map[string]json.RawMessage
-	if json.Unmarshal(b, &top) != nil || json.Unmarshal(c.Details, &details) != nil {
+	var details map[string]json.RawMessage
+	if json.Unmarshal(c.Details, &details) != nil {
 		return b, nil
 	}
-	for k, v := range details {
-		if _, taken := top[k]; !taken {
-			top[k] = v
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		if !caseFields[k] {
+			keys = append(keys, k)
 		}
 	}
-	return json.Marshal(top)
+	if len(keys) == 0 {
+		return b, nil
+	}
+	slices.Sort(keys)
+	out := b[:len(b)-1] // without the closing brace
+	for _, k := range keys {
+		name, _ := json.Marshal(k)
+		out = append(append(append(append(out, ','), name...), ':'), details[k]...)
+	}
+	return append(out, '}'), nil
 }
+
+// caseFields are the JSON names of a case's own fields, present or
+// omitted: a detail never stands in for one of them.
+var caseFields = func() map[string]bool {
+	names := map[string]bool{"profile_ids": true}
+	t := reflect.TypeFor[certdesk.Case]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}()
 
 func toCaseJSON(c certdesk.Case) caseJSON {
 	ids := strings.Fields(c.ProfileIDs)

@@ -58,7 +58,28 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (Page, error) {
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, MaxPageSize)
-	q := s.db.WithContext(ctx).Model(&certdesk.Case{})
+	q, err := s.listQuery(s.db.WithContext(ctx), f)
+	if err != nil {
+		return Page{}, err
+	}
+	var rows []certdesk.Case
+	if err := q.Find(&rows).Error; err != nil {
+		return Page{}, fmt.Errorf("store: list cases: %w", translate(err))
+	}
+	page := Page{Items: rows}
+	if len(rows) > f.Limit {
+		page.Items = rows[:f.Limit]
+		last := page.Items[f.Limit-1]
+		page.NextCursor = cursorOf(f.Order, last)
+	}
+	return page, nil
+}
+
+// listQuery builds the query of a page: the filters, the keyset
+// condition and order, and one row more than the page (whether there is a
+// next page, without counting).
+func (s *Store) listQuery(db *gorm.DB, f CaseFilter) (*gorm.DB, error) {
+	q := db.Model(&certdesk.Case{})
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
@@ -94,22 +115,12 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (Page, error) {
 	case OrderSLA:
 		q, err = keysetSLA(q, f.Cursor)
 	default:
-		return Page{}, certdesk.Invalid(map[string]string{"order": "must be newest or sla"})
+		return nil, certdesk.Invalid(map[string]string{"order": "must be newest or sla"})
 	}
 	if err != nil {
-		return Page{}, err
+		return nil, err
 	}
-	var rows []certdesk.Case
-	if err := q.Limit(f.Limit + 1).Find(&rows).Error; err != nil {
-		return Page{}, fmt.Errorf("store: list cases: %w", translate(err))
-	}
-	page := Page{Items: rows}
-	if len(rows) > f.Limit {
-		page.Items = rows[:f.Limit]
-		last := page.Items[f.Limit-1]
-		page.NextCursor = cursorOf(f.Order, last)
-	}
-	return page, nil
+	return q.Limit(f.Limit + 1), nil
 }
 
 // search matches a case id exactly, or a learner's name, email or an MCID
