@@ -180,14 +180,14 @@ func (s *Server) principal(ctx context.Context, token string) (*Principal, error
 	if err != nil {
 		return nil, err
 	}
-	ss, err := s.store.LiveSession(ctx, cl.ID)
+	h, err := s.store.SessionHolder(ctx, cl.ID)
 	if err != nil {
 		return nil, unauthenticatedIfMissing(err)
 	}
-	if ss.Subject != cl.Subject {
+	if h.Subject != cl.Subject {
 		return nil, errBadSession
 	}
-	return s.subjectPrincipal(ctx, ss.Subject, ss.ID)
+	return &Principal{Role: h.Role, AgentID: h.AgentID, AccountID: h.AccountID, Email: h.Email, Name: h.Name, sessionID: h.SessionID}, nil
 }
 
 func (s *Server) subjectPrincipal(ctx context.Context, subject, sessionID string) (*Principal, error) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -46,12 +47,16 @@ func (c caseJSON) MarshalJSON() ([]byte, error) {
 		return b, nil
 	}
 	slices.Sort(keys)
-	out := b[:len(b)-1] // without the closing brace
+	out := bytes.NewBuffer(b[:len(b)-1]) // without the closing brace
 	for _, k := range keys {
 		name, _ := json.Marshal(k)
-		out = append(append(append(append(out, ','), name...), ':'), details[k]...)
+		out.WriteByte(',')
+		out.Write(name)
+		out.WriteByte(':')
+		json.HTMLEscape(out, details[k]) // as json.Marshal escapes the rest
 	}
-	return append(out, '}'), nil
+	out.WriteByte('}')
+	return out.Bytes(), nil
 }
 
 // caseFields are the JSON names of a case's own fields, present or
@@ -93,11 +98,35 @@ func (s *Server) listCases(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	out := listJSON[caseJSON]{Items: make([]caseJSON, len(page.Items)), NextCursor: page.NextCursor}
-	for i, cs := range page.Items {
-		out.Items[i] = toCaseJSON(cs)
+	body, err := casePageJSON(page)
+	if err != nil {
+		fail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, out)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// casePageJSON writes a page of cases as listJSON[caseJSON] does, each case
+// encoded once (json.Marshal of the list would check and re-indent every
+// case's own encoding a second time).
+func casePageJSON(page store.Page) ([]byte, error) {
+	out := append(make([]byte, 0, 1024*len(page.Items)+64), `{"items":[`...)
+	for i, cs := range page.Items {
+		b, err := toCaseJSON(cs).MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
+	}
+	out = append(out, ']')
+	if page.NextCursor != "" {
+		cursor, _ := json.Marshal(page.NextCursor)
+		out = append(append(out, `,"next_cursor":`...), cursor...)
+	}
+	return append(out, '}'), nil
 }
 
 // caseFilter reads the list's query: kind, status (comma-separated),

@@ -35,3 +35,25 @@ func Baseline(ctx workflow.Context, in BaselineInput) error {
 
 // NoOp is the baseline's activity.
 func NoOp(context.Context) error { return nil }
+
+// BaselineDesk is the engine's own limit for a decision: a workflow that
+// waits for an Update, takes it in its handler, writes as many local no-op
+// activities as the case does when it records the decision, then runs the
+// no-op activities the case runs after it.
+func BaselineDesk(ctx workflow.Context, in BaselineInput) error {
+	decided := false
+	if err := workflow.SetUpdateHandler(ctx, updateDecide, func(ctx workflow.Context, _ map[string]string) error {
+		decided = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.Await(ctx, func() bool { return decided }); err != nil {
+		return err
+	}
+	return Baseline(ctx, in)
+}
+
+// updateDecide is the name of certdesk's decision update, which the
+// baseline takes too.
+const updateDecide = "decide"

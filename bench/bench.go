@@ -64,7 +64,9 @@ type Result struct {
 	FirstError  string             `json:"first_error,omitempty"`
 	PerSecond   float64            `json:"per_second"`
 	P50ms       float64            `json:"p50_ms"`
+	P90ms       float64            `json:"p90_ms"`
 	P99ms       float64            `json:"p99_ms"`
+	MaxMs       float64            `json:"max_ms"`
 	Ratio       *float64           `json:"ratio,omitempty"`
 	Goal        string             `json:"goal,omitempty"`
 	Met         *bool              `json:"met,omitempty"`
@@ -184,7 +186,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // WriteTable prints a report's results as a table.
 func (r *Report) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tname\tconc\tcount\terrors\tper s\tp50 ms\tp99 ms\tratio\tgoal\t")
+	fmt.Fprintln(tw, "scenario\tname\tconc\tcount\terrors\tper s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tratio\tgoal\t")
 	for _, res := range r.Results {
 		ratio, met := "", ""
 		if res.Ratio != nil {
@@ -193,8 +195,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		if res.Met != nil {
 			met = map[bool]string{true: " met", false: " MISSED"}[*res.Met]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%.2f\t%.2f\t%s\t%s\t\n", res.Scenario, res.Name, res.Concurrency,
-			res.Count, res.Errors, res.PerSecond, res.P50ms, res.P99ms, ratio, res.Goal+met)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", res.Scenario, res.Name, res.Concurrency,
+			res.Count, res.Errors, res.PerSecond, res.P50ms, res.P90ms, res.P99ms, res.MaxMs, ratio, res.Goal+met)
 	}
 	tw.Flush()
 	for _, res := range r.Results {

@@ -7,6 +7,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/certdesk/certdesk"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // The agents of the seeded demo world: Alice asks for the merges, Bob
@@ -33,13 +37,111 @@ func runDecision(ctx context.Context, o Options, progress func(string, ...any)) 
 	if err != nil {
 		return nil, err
 	}
-	sm, err := decide(ctx, s, bob, ids, o.Concurrency, o.Rate, o.Duration)
+	// A case decided in the warm-up says what the baseline runs once its
+	// update is taken: the activities the case runs after the decision.
+	warm := min(10, len(ids)/4)
+	if sm, err := decide(ctx, s, bob, ids[:warm], 1, 0, time.Minute); err != nil || sm.errors > 0 {
+		return nil, fmt.Errorf("warm-up decisions: %v (%s)", err, sm.firstErr)
+	}
+	ids = ids[warm:]
+	after, err := activitiesAfterDecision(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	r := sm.result("decision", "approve", o.Concurrency)
+	desks := make([]string, len(ids))
+	for i := range desks {
+		desks[i] = "baseline-desk-" + certdesk.NewID()
+		if _, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: desks[i], TaskQueue: s.cfg.TaskQueue}, BaselineDesk, after); err != nil {
+			return nil, err
+		}
+	}
+	progress("%d baseline workflows waiting for their update; after it each runs %d local and %d regular no-ops", len(desks), after.Local, after.Regular)
+
+	// The API's decisions and the engine's bare updates take turns.
+	const turns = 4
+	var api, engine samples
+	var ni, nd int
+	for range turns {
+		ni += turn(ctx, &api, o, ids[ni:], func(ctx context.Context, id string) error {
+			return s.web.do(ctx, "POST", "/api/v1/cases/"+id+"/decision", bob,
+				map[string]string{"decision": "approve", "note": "same person: same name and address"}, http.StatusOK, nil)
+		})
+		nd += turn(ctx, &engine, o, desks[nd:], func(ctx context.Context, id string) error {
+			h, err := s.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: updateDecide,
+				Args: []any{map[string]string{"decision": "approve"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return err
+			}
+			return h.Get(ctx, nil)
+		})
+	}
+	r := api.result("decision", "approve (API)", o.Concurrency)
+	b := engine.result("decision", "bare update (engine)", o.Concurrency)
+	r.Ratio = ratio(r.P99ms, b.P99ms)
 	goal(&r, "p99 ≤ 25 ms", r.P99ms <= 25)
-	return []Result{r}, nil
+	return []Result{b, r}, nil
+}
+
+// turn runs one slice of a scenario's measurement on the next items and
+// says how many it used.
+func turn(ctx context.Context, sm *samples, o Options, items []string, op func(ctx context.Context, id string) error) int {
+	var used atomic.Int64
+	began := time.Now()
+	defer func() { sm.active += time.Since(began) }()
+	_ = drive(ctx, o.Concurrency, o.Rate, o.Duration/4, len(items), func(ctx context.Context, i int) error {
+		if i >= len(items) {
+			return errDone
+		}
+		used.Add(1)
+		start := time.Now()
+		err := op(ctx, items[i])
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		sm.add(start, err)
+		return nil
+	})
+	return int(used.Load())
+}
+
+// activitiesAfterDecision counts the activities a decided merge case ran
+// after its decision was taken.
+func activitiesAfterDecision(ctx context.Context, s *stack) (BaselineInput, error) {
+	var in BaselineInput
+	var wf string
+	if err := awaitCount(ctx, s, "SELECT count(*) FROM cases WHERE kind = 'merge' AND status = 'completed'", 1, time.Minute); err != nil {
+		return in, err
+	}
+	if err := s.pg.QueryRow(ctx, "SELECT workflow_id FROM cases WHERE kind = 'merge' AND status = 'completed' LIMIT 1").Scan(&wf); err != nil {
+		return in, err
+	}
+	if err := s.tc.GetWorkflow(ctx, wf, "").Get(ctx, nil); err != nil {
+		return in, err
+	}
+	it := s.tc.GetWorkflowHistory(ctx, wf, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	decided := false
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return in, err
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			decided = true
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			if decided {
+				in.Regular++
+			}
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if decided && ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+				in.Local++
+			}
+		}
+	}
+	if !decided {
+		return in, fmt.Errorf("merge case %s: no update in its history", wf)
+	}
+	return in, nil
 }
 
 // decide approves the cases, for at most d or until they run out, timing

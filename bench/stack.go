@@ -141,6 +141,7 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 func (s *stack) startWorker() error {
 	w := worker.New(s.tc, s.cfg, s.acts)
 	w.RegisterWorkflow(Baseline)
+	w.RegisterWorkflow(BaselineDesk)
 	w.RegisterActivity(NoOp)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)

@@ -21,6 +21,10 @@ type samples struct {
 	firstErr string
 	first    time.Time
 	last     time.Time
+	// active, when set, is the time the operation was being measured (the
+	// sum of its slices when two operations took turns); the rate is over
+	// it instead of first start to last end.
+	active time.Duration
 }
 
 func (s *samples) add(start time.Time, err error) {
@@ -54,8 +58,12 @@ func (s *samples) result(scenarioName, name string, conc int) Result {
 	}
 	d := slices.Clone(s.d)
 	slices.Sort(d)
-	r.P50ms, r.P99ms = ms(percentile(d, 0.50)), ms(percentile(d, 0.99))
-	if span := s.last.Sub(s.first); span > 0 {
+	r.P50ms, r.P90ms, r.P99ms, r.MaxMs = ms(percentile(d, 0.50)), ms(percentile(d, 0.90)), ms(percentile(d, 0.99)), ms(d[len(d)-1])
+	span := s.last.Sub(s.first)
+	if s.active > 0 {
+		span = s.active
+	}
+	if span > 0 {
 		r.PerSecond = float64(len(d)) / span.Seconds()
 	}
 	return r

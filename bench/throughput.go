@@ -26,7 +26,7 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 	defer s.close()
 
 	// Enough learners for the busiest run this machine could do.
-	n := 100 + int(o.Duration.Seconds())*60
+	n := 100 + int(o.Duration.Seconds())*80
 	people, err := makePeople(ctx, s.pg, shapeAna, 0, n)
 	if err != nil {
 		return nil, err
@@ -97,9 +97,14 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 	}
 	progress("history: a connect case %d events in %d workflow tasks, the baseline %d events in %d", ch.events, ch.tasks, bh.events, bh.tasks)
 
-	measure := func(name string, op func(context.Context) error) (Result, error) {
-		var sm samples
-		err := closedLoop(ctx, o.Concurrency, o.Duration, func(ctx context.Context, _ int) error {
+	// The two take turns, a slice each, so that a machine getting slower or
+	// faster during the run weighs on both alike.
+	const turns = 4
+	slice := o.Duration / turns
+	var caseSm, baseSm samples
+	measure := func(sm *samples, op func(context.Context) error) error {
+		began := time.Now()
+		err := closedLoop(ctx, o.Concurrency, slice, func(ctx context.Context, _ int) error {
 			start := time.Now()
 			err := op(ctx)
 			if err == errDone || ctx.Err() != nil {
@@ -108,22 +113,25 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 			sm.add(start, err)
 			return nil
 		})
-		r := sm.result("throughput", name, o.Concurrency)
-		progress("%s: %d in %v, %.1f/s, p50 %.1f ms, p99 %.1f ms, %d errors", name, r.Count, o.Duration, r.PerSecond, r.P50ms, r.P99ms, r.Errors)
-		return r, err
+		sm.active += time.Since(began)
+		// What the cut-off left running drains before the other's turn.
+		time.Sleep(time.Second)
+		return err
 	}
-	cases, err := measure("connect", connect)
-	if err != nil {
-		return nil, err
+	for range turns {
+		if err := measure(&caseSm, connect); err != nil {
+			return nil, err
+		}
+		if err := measure(&baseSm, baseline); err != nil {
+			return nil, err
+		}
 	}
 	if next.Load() >= int64(len(tokens)) {
 		progress("the learners ran out before the duration: the rate is still what it was while they lasted")
 	}
-	// The queue drains before the baseline's turn.
-	time.Sleep(2 * time.Second)
-	base, err := measure("baseline", baseline)
-	if err != nil {
-		return nil, err
+	cases, base := caseSm.result("throughput", "connect", o.Concurrency), baseSm.result("throughput", "baseline", o.Concurrency)
+	for _, r := range []Result{base, cases} {
+		progress("%s: %d in %v, %.1f/s, p50 %.1f ms, p99 %.1f ms, %d errors", r.Name, r.Count, o.Duration, r.PerSecond, r.P50ms, r.P99ms, r.Errors)
 	}
 	cases.Ratio = ratio(cases.PerSecond, base.PerSecond)
 	if cases.Ratio != nil {

@@ -33,15 +33,49 @@ func (s *Store) CreateSession(ctx context.Context, ss *Session) error {
 	return nil
 }
 
-// LiveSession returns a session that is neither revoked nor expired;
-// ENOTFOUND otherwise.
-func (s *Store) LiveSession(ctx context.Context, id string) (Session, error) {
-	var ss Session
-	err := s.db.WithContext(ctx).Where("id = ? AND revoked_at IS NULL AND expires_at > ?", id, s.now()).Take(&ss).Error
-	if err != nil {
-		return ss, fmt.Errorf("store: session: %w", translate(err))
+// Holder is who a live session belongs to: an agent (Role agent or
+// supervisor, AgentID) or a learner's account (AccountID).
+type Holder struct {
+	SessionID string
+	Subject   string
+	Role      certdesk.Role
+	AgentID   string
+	AccountID string
+	Email     string
+	Name      string
+}
+
+// SessionHolder finds a live session and who holds it in one query: it runs
+// on every signed-in request. ENOTFOUND when the session is revoked,
+// expired or unknown, or its holder is gone.
+func (s *Store) SessionHolder(ctx context.Context, id string) (Holder, error) {
+	var row struct {
+		Subject                 string
+		AgentID, AgentEmail     *string
+		AgentName, AgentRole    *string
+		AccountID, AccountEmail *string
+		AccountName             *string
 	}
-	return ss, nil
+	err := s.db.WithContext(ctx).Raw(`SELECT s.subject,
+		ag.id AS agent_id, ag.email AS agent_email, ag.name AS agent_name, ag.role AS agent_role,
+		ac.id AS account_id, ac.email AS account_email, ac.display_name AS account_name
+		FROM sessions s
+		LEFT JOIN agents ag ON s.subject LIKE 'agent:%' AND ag.id = substr(s.subject, 7)
+		LEFT JOIN accounts ac ON s.subject LIKE 'account:%' AND ac.id = substr(s.subject, 9)
+		WHERE s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`, id, s.now()).Take(&row).Error
+	if err != nil {
+		return Holder{}, fmt.Errorf("store: session: %w", translate(err))
+	}
+	h := Holder{SessionID: id, Subject: row.Subject}
+	switch {
+	case row.AgentID != nil:
+		h.Role, h.AgentID, h.Email, h.Name = certdesk.Role(*row.AgentRole), *row.AgentID, *row.AgentEmail, *row.AgentName
+	case row.AccountID != nil:
+		h.Role, h.AccountID, h.Email, h.Name = certdesk.RoleLearner, *row.AccountID, *row.AccountEmail, *row.AccountName
+	default:
+		return Holder{}, fmt.Errorf("store: session %q: its holder is gone: %w", id, certdesk.Errorf(certdesk.ENOTFOUND, "no such session"))
+	}
+	return h, nil
 }
 
 // RevokeSession ends a session.
