@@ -29,7 +29,7 @@ func listSQL(tb testing.TB, s *Store, f CaseFilter) string {
 		tb.Fatal(err)
 	}
 	var rows []certdesk.Case
-	return q.Find(&rows).Statement.SQL.String()
+	return q.Select(caseColumns).Find(&rows).Statement.SQL.String()
 }
 
 // Every list the queue and the API can ask for is one keyset query: no

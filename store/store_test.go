@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -308,4 +309,27 @@ func TestDroppedDatabaseIsUnavailable(t *testing.T) {
 	if code := certdesk.ErrorCode(err); code != certdesk.EUNAVAILABLE {
 		t.Fatalf("a query with the database gone: %v (code %q), want unavailable", err, code)
 	}
+}
+
+// The list reads a case field by field: what it reads is what Case reads.
+func TestListCasesReadsEveryField(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		s := storetest.Seeded(t, dialect)
+		ctx := context.Background()
+		c := openCase(t, s)
+		page, err := s.ListCases(ctx, store.CaseFilter{Q: c.ID})
+		if err != nil || len(page.Items) != 1 {
+			t.Fatalf("list: %v %v", page.Items, err)
+		}
+		want, err := s.Case(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(page.Items[0])
+		exp, _ := json.Marshal(want)
+		if string(got) != string(exp) || page.Items[0].ProfileIDs != want.ProfileIDs || page.Items[0].MCIDs != want.MCIDs ||
+			page.Items[0].WorkflowStep != want.WorkflowStep {
+			t.Fatalf("listed\n%s\nwant\n%s", got, exp)
+		}
+	})
 }
