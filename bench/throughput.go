@@ -10,6 +10,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/certdesk/certdesk"
 )
@@ -50,7 +52,7 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 		if err := s.web.do(ctx, "POST", "/api/v1/connect-requests", tokens[i], nil, http.StatusAccepted, &cv); err != nil {
 			return err
 		}
-		return s.tc.GetWorkflow(ctx, cv.WorkflowID, "").Get(ctx, nil)
+		return awaitWorkflow(ctx, s, cv.WorkflowID)
 	}
 
 	// Warm up, and read from a finished case what the baseline must run.
@@ -79,7 +81,7 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 		if err != nil {
 			return err
 		}
-		return run.Get(ctx, nil)
+		return awaitWorkflow(ctx, s, run.GetID())
 	}
 	var bh history
 	for i := range 10 {
@@ -172,6 +174,18 @@ func loginAll(ctx context.Context, c *httpClient, people []person, conc int) ([]
 	}
 	wg.Wait()
 	return tokens, first
+}
+
+// awaitWorkflow waits for a workflow to complete. The wait is a long poll
+// that the server may end early under load (the stream is cancelled): that
+// is not the workflow failing, and the wait goes on.
+func awaitWorkflow(ctx context.Context, s *stack, id string) error {
+	for {
+		err := s.tc.GetWorkflow(ctx, id, "").Get(ctx, nil)
+		if err == nil || ctx.Err() != nil || status.Code(err) != codes.Canceled {
+			return err
+		}
+	}
 }
 
 // history summarizes a workflow's history: its activities, its events and
