@@ -1,5 +1,5 @@
 # Shortcuts; each target is one plain command you can also type.
-.PHONY: dev test test-short build vet chaos
+.PHONY: dev test test-short build vet chaos bench
 
 dev:            ## run everything in one process, with the demo world
 	go run ./cmd/certdesk dev
@@ -15,6 +15,9 @@ build:
 
 chaos: build    ## a few hundred cases through worker kills, database drops and SendGrid errors (needs PostgreSQL)
 	bin/certdesk chaos --cases 300 --out bin/chaos.json
+
+bench: build    ## every benchmark scenario at full size (about 15 minutes; needs PostgreSQL)
+	for s in throughput decision link list memory; do bin/certdesk bench --scenario $$s --out bin/bench-$$s.json || exit 1; done
 
 vet:
 	go vet ./...

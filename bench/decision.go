@@ -95,7 +95,7 @@ func turn(ctx context.Context, sm *samples, o Options, items []string, op func(c
 		used.Add(1)
 		start := time.Now()
 		err := op(ctx, items[i])
-		if ctx.Err() != nil {
+		if cutOff(ctx) {
 			return ctx.Err()
 		}
 		sm.add(start, err)
@@ -156,7 +156,7 @@ func decide(ctx context.Context, s *stack, token string, ids []string, conc, rat
 		start := time.Now()
 		err := s.web.do(ctx, "POST", "/api/v1/cases/"+ids[i]+"/decision", token,
 			map[string]string{"decision": "approve", "note": "same person: same name and address"}, http.StatusOK, nil)
-		if ctx.Err() != nil {
+		if cutOff(ctx) {
 			return ctx.Err()
 		}
 		sm.add(start, err)

@@ -82,7 +82,7 @@ func runLink(ctx context.Context, o Options, progress func(string, ...any)) ([]R
 		if err == nil && bytes.Contains(page, []byte("being updated")) {
 			err = errors.New("the case had not moved on within the page's wait")
 		}
-		if ctx.Err() != nil {
+		if cutOff(ctx) {
 			return ctx.Err()
 		}
 		sm.add(start, err)

@@ -9,18 +9,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/api"
-	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/mail"
@@ -99,27 +95,8 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 	}
 	s.closers = append(s.closers, func() { _ = srv.Stop() })
 
-	if s.cfg, err = config.Load(config.ModeDev, config.MapEnv{}); err != nil {
-		return s, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return s, err
-	}
-	cfg := &s.cfg
-	cfg.DatabaseURL, cfg.HTTPAddr, cfg.PublicURL = s.dbURL, ln.Addr().String(), "http://"+ln.Addr().String()
-	cfg.Secret, cfg.PayloadKeys, cfg.TaskQueue = certdesk.NewID()+certdesk.NewID(), codec.NewKey("bench1"), "bench-"+strings.ToLower(certdesk.NewID())
-	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.HostPort(), devserver.Namespace
-	// The bench is many clients: each request says its own address, so the
-	// per-client limits of sign-in and links see them apart.
-	cfg.TrustedProxies = []string{"127.0.0.1"}
-	cd, err := cfg.Codec()
-	if err != nil {
-		return s, err
-	}
-	s.tc, err = client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: devserver.Namespace,
-		DataConverter: cd.DataConverter(), Logger: sdklog.NewStructuredLogger(quiet)})
-	if err != nil {
+	var ln net.Listener
+	if s.cfg, ln, s.tc, err = srv.Scratch(s.dbURL, "bench"); err != nil {
 		return s, err
 	}
 	s.closers = append(s.closers, s.tc.Close)

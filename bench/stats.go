@@ -94,12 +94,12 @@ func closedLoop(ctx context.Context, conc int, d time.Duration, op func(ctx cont
 	)
 	for range conc {
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			for !cutOff(ctx) {
 				err := op(ctx, int(n.Add(1)-1))
 				if err == errDone {
 					return
 				}
-				if err != nil && ctx.Err() == nil {
+				if err != nil && !cutOff(ctx) {
 					once.Do(func() { first = err; cancel() })
 					return
 				}
@@ -187,4 +187,16 @@ func (s *samples) span() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last.Sub(s.first)
+}
+
+// cutOff reports whether an operation's time is up: its context is done,
+// or its deadline has passed (a gRPC call's own timer can end the call with
+// DeadlineExceeded a moment before the context says so). What was cut off
+// is neither a sample nor an error.
+func cutOff(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }

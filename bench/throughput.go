@@ -109,7 +109,7 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 		err := closedLoop(ctx, o.Concurrency, slice, func(ctx context.Context, _ int) error {
 			start := time.Now()
 			err := op(ctx)
-			if err == errDone || ctx.Err() != nil {
+			if err == errDone || cutOff(ctx) {
 				return err
 			}
 			sm.add(start, err)

@@ -3,8 +3,6 @@ package chaos
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,11 +12,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver: drops, checks
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/api"
-	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/mail"
@@ -103,29 +98,12 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	s.prov = newProvider(o.Seed)
 	s.closers = append(s.closers, s.prov.close)
 
-	if s.cfg, err = config.Load(config.ModeDev, config.MapEnv{}); err != nil {
-		return s, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	var ln net.Listener
+	if s.cfg, ln, s.tc, err = srv.Scratch(s.dbURL, "chaos"); err != nil {
 		return s, err
 	}
 	cfg := &s.cfg
-	cfg.DatabaseURL, cfg.HTTPAddr, cfg.PublicURL = s.dbURL, ln.Addr().String(), "http://"+ln.Addr().String()
-	cfg.Secret, cfg.PayloadKeys, cfg.TaskQueue = certdesk.NewID()+certdesk.NewID(), codec.NewKey("chaos1"), "chaos-"+strings.ToLower(certdesk.NewID())
-	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.HostPort(), devserver.Namespace
 	cfg.CoolingOff, cfg.VerifyTTL, cfg.LearnerWait = o.CoolingOff, time.Hour, time.Hour
-	// Every scripted person asks from an address of their own.
-	cfg.TrustedProxies = []string{"127.0.0.1"}
-	cd, err := cfg.Codec()
-	if err != nil {
-		return s, err
-	}
-	s.tc, err = client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(),
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	if err != nil {
-		return s, err
-	}
 	s.closers = append(s.closers, s.tc.Close)
 	// The API runs in dev mode for its sign-in; it sends no mail.
 	hs := &http.Server{Handler: api.New(api.Deps{Config: s.cfg, Store: s.st, Temporal: s.tc}), ReadHeaderTimeout: 10 * time.Second}
