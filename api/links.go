@@ -161,6 +161,9 @@ func (s *Server) useLink(c *gin.Context) {
 		return
 	}
 	after, moved := s.awaitCase(ctx, before.ID, before.Version, 2*time.Second)
+	if moved && after.Status == before.Status {
+		after = s.settleCase(ctx, after, time.Second)
+	}
 	v := linkView{State: "done", Title: "Thank you", Outcome: outcomeText(after)}
 	if !moved {
 		v.State, v.Outcome = "processing", "We have it, and your case is being updated. Your learning profile will show the result in a moment."
@@ -200,6 +203,30 @@ func (s *Server) awaitCase(ctx context.Context, id string, after int64, wait tim
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// settleCase follows a case that moved but kept its status (the link's
+// use is on its timeline; what it leads to may be a step behind) until
+// its status changes or its version stops moving for a few looks, so the
+// page tells where the link led, not the step on the way.
+func (s *Server) settleCase(ctx context.Context, cs certdesk.Case, wait time.Duration) certdesk.Case {
+	const stillLooks = 4 // 20 ms without a change
+	deadline := time.Now().Add(wait)
+	for still := 0; still < stillLooks && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(5 * time.Millisecond)
+		now, err := s.store.Case(ctx, cs.ID)
+		switch {
+		case err != nil:
+			return cs
+		case now.Version == cs.Version:
+			still++
+		case now.Status != cs.Status:
+			return now
+		default:
+			cs, still = now, 0
+		}
+	}
+	return cs
 }
 
 // outcomeText says where a case is now, in plain words.
