@@ -121,6 +121,9 @@ var scenarios = map[string]scenario{
 	}},
 }
 
+// minCases is the fewest waiting cases a scenario can measure with.
+const minCases = 20
+
 // Scenarios names the scenarios, sorted.
 func Scenarios() []string {
 	names := make([]string, 0, len(scenarios))
@@ -157,6 +160,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench: list runs at a fixed --rate (per second)")
 	}
 	sc.defaults(&o)
+	if o.Cases < minCases && (o.Scenario == "decision" || o.Scenario == "link" || o.Scenario == "memory") {
+		return nil, fmt.Errorf("bench: the %s scenario needs --cases %d or more (some are used to warm up or to compare)", o.Scenario, minCases)
+	}
 	if o.PostgresURL == "" {
 		o.PostgresURL = os.Getenv("CERTDESK_TEST_POSTGRES_URL")
 	}

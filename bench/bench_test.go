@@ -90,6 +90,7 @@ func TestOptionsRefused(t *testing.T) {
 		{bench.Options{Scenario: "list", Target: "http://certdesk.example"}, "--target needs --token"},
 		{bench.Options{Scenario: "list", Rate: -1}, "fixed --rate"},
 		{bench.Options{Scenario: "decision", Cases: -5}, "must not be negative"},
+		{bench.Options{Scenario: "memory", Cases: 3}, "needs --cases 20 or more"},
 	} {
 		_, err := bench.Run(context.Background(), c.o)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -16,7 +16,7 @@ import (
 // runBench measures certdesk against the engine beneath it (package bench):
 //
 //	certdesk bench --scenario throughput|decision|link|list|memory
-//	    [--duration 20s] [--concurrency 10] [--cases N] [--rate 50] [--out FILE]
+//	    [--duration 20s] [--concurrency 10] [--cases N] [--rate 10] [--out FILE] [--cpuprofile FILE]
 //	    [--target URL --token PAT [--target-database URL]]   (list only)
 //
 // Without --target it builds its own stack: a PostgreSQL database of its
@@ -29,7 +29,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.Duration, "duration", 0, "how long to measure (default: the scenario's)")
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "requests or cases at once (default: the scenario's)")
 	fs.IntVar(&o.Cases, "cases", 0, "cases to prepare: waiting (decision, link, memory) or in the table (list)")
-	fs.IntVar(&o.Rate, "rate", 0, "list: requests per second (default 50)")
+	fs.IntVar(&o.Rate, "rate", 0, "list, decision, link: requests per second (default 50 for list, 10 for the others; negative: decision and link back to back at --concurrency)")
 	fs.StringVar(&o.PostgresURL, "postgres", "", "PostgreSQL admin URL where the run's database is created")
 	fs.StringVar(&o.Target, "target", "", "list: the URL of a running certdesk instead of the embedded stack")
 	fs.StringVar(&o.Token, "token", "", "list with --target: an agent's access token there")
