@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/testsuite"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
@@ -30,6 +31,10 @@ func newEnv(t *testing.T, dialect string) *env {
 	st := storetest.Seeded(t, dialect)
 	var s testsuite.WorkflowTestSuite
 	e := &env{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), t: t, store: st}
+	// The SDK calls a workflow task that runs over a second a deadlock; on
+	// two loaded cores (go test runs packages side by side) a real store
+	// activity inside the test environment can take that long.
+	e.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
 	e.acts = &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: "https://certdesk.test"},
 		Clock: func() time.Time { return e.Now() }}
 	worker.Register(e, e.acts)
