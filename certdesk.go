@@ -134,10 +134,6 @@ const (
 	DefaultLearnerWait = 14 * 24 * time.Hour
 )
 
-// NormalizeEmail lower-cases and trims an address; emails are compared in
-// this form everywhere.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // NormalizeName puts a legal name in the form names are compared in: lower
 // case, accents removed, runs of spaces (and hyphens, dots, commas) as one
 // space. "José  Álvarez-Núñez" and "jose alvarez nunez" compare equal.

@@ -37,6 +37,9 @@ type RecoveryClaim struct {
 	// NewAccountEmail is the personal account to bind the profile to.
 	NewAccountEmail string `json:"new_account_email"`
 	Description     string `json:"description"`
+	// Exam is the code of an exam the learner says they passed on the
+	// lost profile.
+	Exam string `json:"exam,omitempty"`
 }
 
 // RecoveryCandidate is a certification profile a recovery claim points at.

@@ -141,7 +141,10 @@ func (s *Server) identify(c *gin.Context) {
 	}
 	p, err := s.principal(c.Request.Context(), token)
 	if err != nil {
-		if !viaCookie || certdesk.ErrorCode(err) != certdesk.EUNAUTHENTICATED {
+		// A browser whose session ended (or whose account became
+		// inactive) continues signed out: signing in again says why.
+		var inactive inactiveAccount
+		if !viaCookie || certdesk.ErrorCode(err) != certdesk.EUNAUTHENTICATED && !errors.As(err, &inactive) {
 			fail(c, err)
 			return
 		}
@@ -187,6 +190,9 @@ func (s *Server) principal(ctx context.Context, token string) (*Principal, error
 	if h.Subject != cl.Subject {
 		return nil, errBadSession
 	}
+	if h.Inactive {
+		return nil, errInactive(h.Email)
+	}
 	return &Principal{Role: h.Role, AgentID: h.AgentID, AccountID: h.AccountID, Email: h.Email, Name: h.Name, sessionID: h.SessionID}, nil
 }
 
@@ -203,6 +209,9 @@ func (s *Server) subjectPrincipal(ctx context.Context, subject, sessionID string
 		a, err := s.store.Account(ctx, id)
 		if err != nil {
 			return nil, unauthenticatedIfMissing(err)
+		}
+		if err := signInRefusal(a); err != nil {
+			return nil, err
 		}
 		return &Principal{Role: certdesk.RoleLearner, AccountID: a.ID, Email: a.Email, Name: a.DisplayName, sessionID: sessionID}, nil
 	}

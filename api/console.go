@@ -386,7 +386,9 @@ func (s *Server) consoleAction(c *gin.Context) {
 func (s *Server) errorPage(c *gin.Context, err error) {
 	logIfInternal(c, err)
 	code := status(certdesk.ErrorCode(err))
-	s.pages.Render(c.Writer, code, "error", s.pageData(c, "Something went wrong", errorView{Code: code, Message: certdesk.ErrorMessage(err), RequestID: requestID(c)}))
+	v := errorView{Code: code, Message: certdesk.ErrorMessage(err), RequestID: requestID(c)}
+	v.Link, v.LinkText = errorLink(err)
+	s.pages.Render(c.Writer, code, "error", s.pageData(c, "Something went wrong", v))
 	c.Abort()
 }
 
@@ -394,4 +396,7 @@ type errorView struct {
 	Code      int
 	Message   string
 	RequestID string
+	// Link and LinkText are the way on, when the error has one (an
+	// inactive account's sign-in links the recovery form).
+	Link, LinkText string
 }

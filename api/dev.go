@@ -46,15 +46,26 @@ func (s *Server) devLogin(c *gin.Context) {
 		subject string
 		role    certdesk.Role
 	)
+	refuse := func(err error) {
+		if wantsJSON {
+			fail(c, err)
+		} else {
+			s.errorPage(c, err)
+		}
+	}
 	if a, err := s.store.AgentByEmail(ctx, email); err == nil {
 		subject, role = "agent:"+a.ID, a.Role
 	} else if !errors.Is(err, certdesk.ErrNotFound) {
-		fail(c, err)
+		refuse(err)
 		return
 	} else if acct, err := s.store.AccountByEmail(ctx, email); err == nil {
+		if err := signInRefusal(acct); err != nil {
+			refuse(err)
+			return
+		}
 		subject, role = "account:"+acct.ID, certdesk.RoleLearner
 	} else if !errors.Is(err, certdesk.ErrNotFound) {
-		fail(c, err)
+		refuse(err)
 		return
 	}
 	if subject == "" {

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/mail"
-	"strings"
 
 	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
@@ -121,7 +121,7 @@ func (s *Server) addAccount(c *gin.Context) {
 		fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "add an account by signing in with it: open /auth/login?add_account=1"))
 		return
 	}
-	added, created, err := s.addAccountTo(ctx, p, c.Param("id"), req.Email, req.Kind)
+	added, created, err := s.addAccountTo(ctx, p, c.Param("id"), req.Email, req.Kind, "")
 	if err != nil {
 		fail(c, err)
 		return
@@ -138,13 +138,15 @@ func (s *Server) addAccount(c *gin.Context) {
 	c.JSON(code, gin.H{"account": toAccountJSON([]certdesk.Account{added})[0], "learning_profile": learnerJSON(l).LearningProfile})
 }
 
-// addAccountTo adds an account to the learner's own learning profile and
-// tells its open connect case.
-func (s *Server) addAccountTo(ctx context.Context, p *Principal, lpID, email, kind string) (certdesk.Account, bool, error) {
+// addAccountTo adds an account to the learner's own learning profile, tells
+// its open connect case, and emails the account's owner that it was added.
+// subject is the identity provider's subject that proved the account (""
+// in dev mode, where naming the address is enough).
+func (s *Server) addAccountTo(ctx context.Context, p *Principal, lpID, email, kind, subject string) (certdesk.Account, bool, error) {
 	fields := map[string]string{}
-	email = certdesk.NormalizeEmail(email)
-	if !validEmail(email) {
-		fields["email"] = "must be an email address, such as name@outlook.com"
+	email, err := certdesk.ParseEmail(email)
+	if err != nil {
+		fields["email"] = certdesk.ErrorMessage(err)
 	}
 	if kind == "" {
 		kind = certdesk.AccountPersonal
@@ -164,32 +166,33 @@ func (s *Server) addAccountTo(ctx context.Context, p *Principal, lpID, email, ki
 	if acct.LearningProfileID == nil || *acct.LearningProfileID != lpID {
 		return certdesk.Account{}, false, certdesk.Errorf(certdesk.ENOTFOUND, "you have no learning profile %q", lpID)
 	}
-	added, created, err := s.store.AddAccount(ctx, lpID, email, kind)
+	added, created, err := s.store.AddAccount(ctx, lpID, email, kind, subject)
 	if err != nil {
 		return added, false, err
 	}
 	if created {
-		s.accountAdded(ctx, lpID, added)
+		s.accountAdded(ctx, lpID, added, acct)
 	}
 	return added, created, nil
 }
 
-// validEmail accepts a plain address (no display name), at most 254 bytes.
-func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " <>") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
-}
-
 // accountAdded tells the learning profile's open connect case, if any, that
-// an account was added: a case waiting for the personal account resumes.
-func (s *Server) accountAdded(ctx context.Context, lpID string, a certdesk.Account) {
+// an account was added (a case waiting for the personal account resumes),
+// and starts the email that tells the account's owner where it was added.
+func (s *Server) accountAdded(ctx context.Context, lpID string, a, by certdesk.Account) {
 	if s.temporal == nil {
 		return
 	}
-	err := s.temporal.SignalWorkflow(ctx, workflows.ConnectWorkflowID(lpID), "", workflows.SignalAccountAdded, a.ID)
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.AccountAddedWorkflowID(a.ID, lpID), TaskQueue: s.cfg.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.AccountAdded, workflows.AccountAddedInput{AccountID: a.ID, Email: a.Email, Name: a.DisplayName,
+		LearningProfileID: lpID, AddedBy: by.Email, AddedAt: s.now()})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		slog.ErrorContext(ctx, "account added, its owner not emailed", "account", a.ID, "learning_profile", lpID, "err", err)
+	}
+	err = s.temporal.SignalWorkflow(ctx, workflows.ConnectWorkflowID(lpID), "", workflows.SignalAccountAdded, a.ID)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		// The account is added; a waiting case also re-checks when the

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -109,7 +110,9 @@ func (s *Server) signInCallback(c *gin.Context) {
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: "", Path: "/auth", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies})
 	if e := c.Query("error"); e != "" {
-		s.errorPage(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "The sign-in provider did not sign you in (%s).", clipText(e, 80)))
+		// The provider's words stay in the log: the page says one thing.
+		s.errorPage(c, &certdesk.Error{Code: certdesk.EUNAUTHENTICATED, Message: "The sign-in provider did not sign you in. Please try again.",
+			Err: fmt.Errorf("oidc: provider error %q", clipText(e, 80))})
 		return
 	}
 	if !subtleEq(c.Query("state"), f.State) {
@@ -142,18 +145,25 @@ func (s *Server) signInCallback(c *gin.Context) {
 	_ = idt.Claims(&claims)
 	email := ""
 	if claims.EmailVerified != nil && *claims.EmailVerified || s.cfg.OIDC.TrustEmail {
-		email = claims.Email
+		// Matched only in its canonical form, and never when Unicode
+		// would read it as another address.
+		if email, err = certdesk.ParseEmail(claims.Email); err != nil {
+			s.errorPage(c, &certdesk.Error{Code: certdesk.EFORBIDDEN, Err: err,
+				Message: "The email address of this sign-in cannot be used with certdesk: it contains characters that can stand for others. Sign in with another account, or contact support."})
+			return
+		}
 	}
+	subject := idt.Issuer + "|" + idt.Subject
 	if f.AddFor != "" {
-		s.addProvenAccount(c, f, email, claims.TenantID)
+		s.addProvenAccount(c, f, email, claims.TenantID, subject)
 		return
 	}
-	subject, err := s.matchPerson(ctx, idt.Issuer+"|"+idt.Subject, email)
+	holder, err := s.matchPerson(ctx, subject, email)
 	if err != nil {
 		s.errorPage(c, err)
 		return
 	}
-	if _, err := s.signIn(c, subject, "oidc"); err != nil {
+	if _, err := s.signIn(c, holder, "oidc"); err != nil {
 		s.errorPage(c, err)
 		return
 	}
@@ -166,7 +176,7 @@ const msaTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
 // addProvenAccount adds the account the learner just proved they own (by
 // signing in with it) to their learning profile, and tells their open
 // connect case. The learner stays signed in as before.
-func (s *Server) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant string) {
+func (s *Server) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant, subject string) {
 	p := caller(c)
 	if p == nil || p.AccountID != f.AddFor {
 		s.errorPage(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "Your learning profile's session ended meanwhile. Sign in again, then add the account."))
@@ -186,7 +196,7 @@ func (s *Server) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant stri
 		err = certdesk.Errorf(certdesk.ECONFLICT, "you have no learning profile to add the account to")
 	}
 	if err == nil {
-		_, _, err = s.addAccountTo(ctx, p, *acct.LearningProfileID, email, kind)
+		_, _, err = s.addAccountTo(ctx, p, *acct.LearningProfileID, email, kind, subject)
 	}
 	if err != nil {
 		s.errorPage(c, err)
@@ -197,7 +207,8 @@ func (s *Server) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant stri
 }
 
 // matchPerson finds an agent, then a learner's account, for a signed-in
-// identity.
+// identity, and returns the session subject. An inactive account is
+// refused (see signInRefusal).
 func (s *Server) matchPerson(ctx context.Context, subject, email string) (string, error) {
 	if a, err := s.store.SignInAgent(ctx, subject, email); err == nil {
 		return "agent:" + a.ID, nil
@@ -205,6 +216,9 @@ func (s *Server) matchPerson(ctx context.Context, subject, email string) (string
 		return "", err
 	}
 	if a, err := s.store.SignInAccount(ctx, subject, email); err == nil {
+		if err := signInRefusal(a); err != nil {
+			return "", err
+		}
 		return "account:" + a.ID, nil
 	} else if !errors.Is(err, certdesk.ErrNotFound) {
 		return "", err

@@ -104,7 +104,7 @@ func (s *Server) portalAddAccount(c *gin.Context) {
 		err = certdesk.Errorf(certdesk.ECONFLICT, "you have no learning profile")
 	}
 	if err == nil {
-		_, _, err = s.addAccountTo(c.Request.Context(), p, l.LearningProfile.ID, c.PostForm("email"), c.PostForm("kind"))
+		_, _, err = s.addAccountTo(c.Request.Context(), p, l.LearningProfile.ID, c.PostForm("email"), c.PostForm("kind"), "")
 	}
 	if err != nil {
 		s.renderPortal(c, status(certdesk.ErrorCode(err)), "", err)

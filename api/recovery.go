@@ -24,7 +24,10 @@ type recoveryRequest struct {
 	MCID            string `json:"mcid" form:"mcid"`
 	PreviousEmail   string `json:"previous_email" form:"previous_email"`
 	NewAccountEmail string `json:"new_account_email" form:"new_account_email"`
-	Description     string `json:"description" form:"description"`
+	// Exam is the code of an exam the learner passed on the lost profile:
+	// something a stranger who saw a certificate rarely knows.
+	Exam        string `json:"exam" form:"exam"`
+	Description string `json:"description" form:"description"`
 }
 
 // Limits of the public form: per client address, and per contact address
@@ -36,33 +39,44 @@ var (
 
 const maxDescription = 4000
 
-var validMCID = regexp.MustCompile(`^[0-9]{4,16}$`)
+var (
+	validMCID = regexp.MustCompile(`^[0-9]{4,16}$`)
+	validExam = regexp.MustCompile(`^[A-Z0-9]{1,8}(-[A-Z0-9]{1,8}){0,2}$`)
+)
 
 // claim checks the form and returns it normalized. Only the form is
 // checked: nothing is looked up before the contact address is verified.
 func (r recoveryRequest) claim() (workflows.RecoveryClaim, error) {
 	c := workflows.RecoveryClaim{
-		LegalName: strings.Join(strings.Fields(r.LegalName), " "), ContactEmail: certdesk.NormalizeEmail(r.ContactEmail),
-		MCID: strings.TrimSpace(r.MCID), PreviousEmail: certdesk.NormalizeEmail(r.PreviousEmail),
-		NewAccountEmail: certdesk.NormalizeEmail(r.NewAccountEmail), Description: strings.TrimSpace(r.Description),
+		LegalName: strings.Join(strings.Fields(r.LegalName), " "), MCID: strings.TrimSpace(r.MCID),
+		Exam: strings.ToUpper(strings.TrimSpace(r.Exam)), Description: strings.TrimSpace(r.Description),
 	}
 	fields := map[string]string{}
 	if certdesk.NormalizeName(c.LegalName) == "" || len(c.LegalName) > 200 {
 		fields["legal_name"] = "write your legal name as on your certification profile (at most 200 characters)"
 	}
-	if !validEmail(c.ContactEmail) {
-		fields["contact_email"] = "must be an email address you can read now, such as name@outlook.com"
+	// Each address in its canonical form, or the reason it cannot be used.
+	email := func(field, value string, optional bool, hint string) string {
+		if optional && strings.TrimSpace(value) == "" {
+			return ""
+		}
+		e, err := certdesk.ParseEmail(value)
+		if err != nil {
+			fields[field] = hint + " (" + certdesk.ErrorMessage(err) + ")"
+		}
+		return e
 	}
+	c.ContactEmail = email("contact_email", r.ContactEmail, false, "must be an email address you can read now, such as name@outlook.com")
+	c.PreviousEmail = email("previous_email", r.PreviousEmail, true, "must be the email address you signed in with, or left out")
+	c.NewAccountEmail = email("new_account_email", r.NewAccountEmail, false,
+		"must be the email address of a personal Microsoft account you can sign in with now, such as name@outlook.com")
 	if c.MCID != "" && !validMCID.MatchString(c.MCID) {
 		fields["mcid"] = "must be your MCID (digits only), or left out"
 	}
-	if c.PreviousEmail != "" && !validEmail(c.PreviousEmail) {
-		fields["previous_email"] = "must be the email address you signed in with, or left out"
+	if c.Exam != "" && !validExam.MatchString(c.Exam) {
+		fields["exam"] = "must be the code of an exam you passed, such as AZ-900, or left out"
 	}
-	switch {
-	case !validEmail(c.NewAccountEmail):
-		fields["new_account_email"] = "must be the email address of the personal account to use from now on"
-	case c.NewAccountEmail == c.PreviousEmail:
+	if fields["new_account_email"] == "" && c.NewAccountEmail == c.PreviousEmail {
 		fields["new_account_email"] = "must be another account than the one you lost (previous_email)"
 	}
 	if c.Description == "" || len(c.Description) > maxDescription {
@@ -108,7 +122,8 @@ func (s *Server) submitRecovery(c *gin.Context, req recoveryRequest) error {
 	if err != nil {
 		return err
 	}
-	if err := s.limited(c, recoveryPerEmail, claim.ContactEmail); err != nil {
+	// Counted per mailbox: name+1@… and name+2@… fill one inbox.
+	if err := s.limited(c, recoveryPerEmail, certdesk.MailboxKey(claim.ContactEmail)); err != nil {
 		return err
 	}
 	return s.startRecovery(c.Request.Context(), claim)
@@ -163,9 +178,9 @@ func (s *Server) recordSignIn(c *gin.Context) {
 		return
 	}
 	fields := map[string]string{}
-	email := certdesk.NormalizeEmail(req.Email)
-	if !validEmail(email) {
-		fields["email"] = "must be the email address of the account"
+	email, err := certdesk.ParseEmail(req.Email)
+	if err != nil {
+		fields["email"] = "must be the email address of the account (" + certdesk.ErrorMessage(err) + ")"
 	}
 	at := s.now().UTC()
 	if req.At != "" {

@@ -275,7 +275,7 @@ func TestConnectBenUsesTheEmailLink(t *testing.T) {
 		t.Fatalf("using the first link again = %d, want 410", r.Code)
 	}
 
-	if _, _, err := s.Store.AddAccount(context.Background(), lp, benPersonal, certdesk.AccountPersonal); err != nil {
+	if _, _, err := s.Store.AddAccount(context.Background(), lp, benPersonal, certdesk.AccountPersonal, ""); err != nil {
 		t.Fatal(err)
 	}
 	if r := s.Do("POST", second.Link(t), "", stacktest.Form{}); r.Code != http.StatusOK {

@@ -19,11 +19,14 @@ const (
 	RecoveryCoolingOff  = "recovery_cooling_off"
 	RecoveryCompleted   = "recovery_completed"
 	RecoveryCancelled   = "recovery_cancelled"
+	RecoveryApproved    = "recovery_approved"
 
-	CaseEscalated = "case_escalated"
+	CaseEscalated      = "case_escalated"
+	CaseSecurityReview = "case_security_review"
 
 	InactivityReminder = "inactivity_reminder"
 	AccountInactive    = "account_inactive"
+	AccountAdded       = "account_added"
 )
 
 // KindInfo documents a message kind: what it says and its data.
@@ -47,10 +50,13 @@ var Kinds = []KindInfo{
 	{RecoveryRejected, "recovery: the request was rejected", []string{"note"}, false},
 	{RecoveryCoolingOff, "recovery: notice to every address on file, with a \"this wasn't me\" link", []string{"mcid", "new_account", "effective_at", "link"}, true},
 	{RecoveryCompleted, "recovery: the profile is bound to the new account (to the old and the new address)", []string{"mcid", "new_account"}, false},
-	{RecoveryCancelled, "recovery: cancelled from the \"this wasn't me\" link; nothing changed", []string{"mcid"}, false},
+	{RecoveryCancelled, "recovery: to the requester, the owner stopped it with the \"this wasn't me\" link; nothing changed", []string{"mcid"}, false},
+	{RecoveryApproved, "recovery: to the requester, an agent approved; the date the profile moves unless an address on file stops it", []string{"new_account", "effective_at"}, false},
 	{CaseEscalated, "to supervisors: a case waited past its SLA", []string{"kind", "subject", "waiting_since", "case_url"}, false},
+	{CaseSecurityReview, "to supervisors: an owner stopped a recovery (\"this wasn't me\"); the case awaits security review", []string{"subject", "case_url"}, false},
 	{InactivityReminder, "an account unused for 23 months: sign in to keep it", []string{"email", "inactive_on"}, false},
 	{AccountInactive, "an account unused for 24 months is inactive: how to recover", []string{"email", "recovery_url"}, false},
+	{AccountAdded, "an account was added to a learning profile: where, when, and what to do if it was not you", []string{"email", "added_by", "added_at", "recovery_url"}, false},
 }
 
 // Known reports whether kind is a message kind.

@@ -84,9 +84,15 @@ func (s *Store) LearningProfileAccounts(ctx context.Context, lpID string) ([]cer
 
 // AddAccount adds an account to a learning profile, as the learning site's
 // "Add account" does: the account is created when certdesk does not know it
-// yet. Adding an account that is already on this learning profile changes
-// nothing; one that belongs to another learning profile is ECONFLICT.
-func (s *Store) AddAccount(ctx context.Context, lpID, email, kind string) (certdesk.Account, bool, error) {
+// yet. subject is the identity provider's subject that proved the account
+// ("" when nothing was proved: dev mode's add-by-email); a new account is
+// bound to it. Adding an account that is already on this learning profile
+// changes nothing. It is refused (ECONFLICT, nothing changed) when the
+// account belongs to another learning profile (an account never moves by
+// being added), is bound to another subject (only that sign-in may add
+// it), is inactive (only a recovery makes it usable again), or is of
+// another kind.
+func (s *Store) AddAccount(ctx context.Context, lpID, email, kind, subject string) (certdesk.Account, bool, error) {
 	email = certdesk.NormalizeEmail(email)
 	var (
 		acct  certdesk.Account
@@ -103,23 +109,35 @@ func (s *Store) AddAccount(ctx context.Context, lpID, email, kind string) (certd
 				ID: certdesk.NewID(), Email: email, Kind: kind, Status: certdesk.AccountActive,
 				LearningProfileID: &lpID, CreatedAt: s.now(),
 			}
+			if subject != "" {
+				acct.OIDCSubject = &subject
+			}
 			added = true
 			return tx.Create(&acct).Error
 		case err != nil:
 			return err
 		case acct.LearningProfileID != nil && *acct.LearningProfileID == lpID:
 			return nil
+		case acct.OIDCSubject != nil && *acct.OIDCSubject != subject:
+			return certdesk.Errorf(certdesk.ECONFLICT, "%s is bound to another sign-in: only that sign-in can add it", email)
 		case acct.LearningProfileID != nil:
 			return certdesk.Errorf(certdesk.ECONFLICT, "this account already belongs to another learning profile")
+		case acct.Status == certdesk.AccountInactive:
+			return certdesk.Errorf(certdesk.ECONFLICT, "%s is inactive: it can be used again only after a recovery of its certification profile", email)
 		case acct.Kind != kind:
 			return certdesk.Errorf(certdesk.ECONFLICT, "%s is a %s account, not %s", email, acct.Kind, kind)
 		}
+		set := map[string]any{"learning_profile_id": lpID}
+		if subject != "" && acct.OIDCSubject == nil {
+			set["oidc_subject"] = subject
+			acct.OIDCSubject = &subject
+		}
 		acct.LearningProfileID = &lpID
 		added = true
-		return tx.Model(&acct).Update("learning_profile_id", lpID).Error
+		return tx.Model(&acct).Updates(set).Error
 	})
 	if err != nil {
-		return acct, false, fmt.Errorf("store: add account to learning profile %q: %w", lpID, err)
+		return acct, false, fmt.Errorf("store: add account to learning profile %q: %w", lpID, translate(err))
 	}
 	return acct, added, nil
 }

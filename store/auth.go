@@ -43,6 +43,9 @@ type Holder struct {
 	AccountID string
 	Email     string
 	Name      string
+	// Inactive is true for a learner's account that the inactivity sweep
+	// made inactive: it may not use certdesk until a recovery completes.
+	Inactive bool
 }
 
 // SessionHolder finds a live session and who holds it in one query: it runs
@@ -55,10 +58,12 @@ func (s *Store) SessionHolder(ctx context.Context, id string) (Holder, error) {
 		AgentName, AgentRole    *string
 		AccountID, AccountEmail *string
 		AccountName             *string
+		AccountStatus           *string
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT s.subject,
 		ag.id AS agent_id, ag.email AS agent_email, ag.name AS agent_name, ag.role AS agent_role,
-		ac.id AS account_id, ac.email AS account_email, ac.display_name AS account_name
+		ac.id AS account_id, ac.email AS account_email, ac.display_name AS account_name,
+		ac.status AS account_status
 		FROM sessions s
 		LEFT JOIN agents ag ON s.subject LIKE 'agent:%' AND ag.id = substr(s.subject, 7)
 		LEFT JOIN accounts ac ON s.subject LIKE 'account:%' AND ac.id = substr(s.subject, 9)
@@ -72,6 +77,7 @@ func (s *Store) SessionHolder(ctx context.Context, id string) (Holder, error) {
 		h.Role, h.AgentID, h.Email, h.Name = certdesk.Role(*row.AgentRole), *row.AgentID, *row.AgentEmail, *row.AgentName
 	case row.AccountID != nil:
 		h.Role, h.AccountID, h.Email, h.Name = certdesk.RoleLearner, *row.AccountID, *row.AccountEmail, *row.AccountName
+		h.Inactive = row.AccountStatus != nil && *row.AccountStatus == certdesk.AccountInactive
 	default:
 		return Holder{}, fmt.Errorf("store: session %q: its holder is gone: %w", id, certdesk.Errorf(certdesk.ENOTFOUND, "no such session"))
 	}

@@ -33,7 +33,7 @@ func mcids(ps []certdesk.CertificationProfile) string {
 
 func addAccount(t *testing.T, s *store.Store, lp, email string) {
 	t.Helper()
-	if _, _, err := s.AddAccount(context.Background(), store.DemoID("lp:"+lp), email, certdesk.AccountPersonal); err != nil {
+	if _, _, err := s.AddAccount(context.Background(), store.DemoID("lp:"+lp), email, certdesk.AccountPersonal, ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -199,7 +199,7 @@ func claimants(t *testing.T, s *store.Store, round int) (lpA, lpB, target string
 			t.Fatal(err)
 		}
 		email := fmt.Sprintf("racer-%s-%d@outlook.example", who, round)
-		acct, _, err := s.AddAccount(ctx, lp.ID, email, certdesk.AccountPersonal)
+		acct, _, err := s.AddAccount(ctx, lp.ID, email, certdesk.AccountPersonal, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -122,7 +122,7 @@ func TestAddressesOnFile(t *testing.T) {
 		}
 		// Once Ben adds the personal account to his learning profile, his
 		// work account is on file for the profile too.
-		if _, _, err := s.AddAccount(ctx, store.DemoID("lp:ben"), "ben.okafor@hotmail.example", certdesk.AccountPersonal); err != nil {
+		if _, _, err := s.AddAccount(ctx, store.DemoID("lp:ben"), "ben.okafor@hotmail.example", certdesk.AccountPersonal, ""); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.AddressesOnFile(ctx, store.DemoID("profile:100002"), "")

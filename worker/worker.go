@@ -38,6 +38,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.Merge)
 	r.RegisterWorkflow(workflows.Recovery)
 	r.RegisterWorkflow(workflows.InactivitySweep)
+	r.RegisterWorkflow(workflows.AccountAdded)
 	r.RegisterActivity(acts)
 }
 

@@ -212,7 +212,7 @@ func TestConnectLosesTheRaceBetweenCheckAndConnection(t *testing.T) {
 // addBensAccount adds Ben's personal account, as the API does.
 func (e *env) addBensAccount() string {
 	e.t.Helper()
-	a, _, err := e.store.AddAccount(context.Background(), ben.lp, "ben.okafor@hotmail.example", certdesk.AccountPersonal)
+	a, _, err := e.store.AddAccount(context.Background(), ben.lp, "ben.okafor@hotmail.example", certdesk.AccountPersonal, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ type RecoveryClaim struct {
 	PreviousEmail   string
 	NewAccountEmail string
 	Description     string
+	Exam            string
 }
 
 // RecoveryInput starts a recovery case.

@@ -5,7 +5,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
-
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,4 +93,15 @@ func Each(t *testing.T, f func(t *testing.T, dialect string)) {
 	for _, d := range Dialects {
 		t.Run(d, func(t *testing.T) { f(t, d) })
 	}
+}
+
+// SetAccountStatus puts an account in a status directly, as if the
+// inactivity sweep (or a recovery) had run: tests of what an inactive
+// account may do use it.
+func SetAccountStatus(ctx context.Context, s *store.Store, accountID, status string) error {
+	if !certdesk.ValidID(accountID) || (status != certdesk.AccountActive && status != certdesk.AccountInactive) {
+		return fmt.Errorf("storetest: bad account %q or status %q", accountID, status)
+	}
+	_, err := s.SQL().ExecContext(ctx, fmt.Sprintf("UPDATE accounts SET status = '%s' WHERE id = '%s'", status, accountID))
+	return err
 }
