@@ -85,7 +85,8 @@ const (
 func (r Role) Staff() bool { return r == RoleAgent || r == RoleSupervisor }
 
 // Actor names who did something on a case: "system", "agent:<id>",
-// "learner:<id>" (an account id) or "public" (an anonymous requester).
+// "learner:<id>" (an account id), "owner:<profile id>" (an address on file
+// of a certification profile) or "public" (an anonymous requester).
 type Actor string
 
 const (
@@ -95,6 +96,14 @@ const (
 
 func AgentActor(agentID string) Actor     { return Actor("agent:" + agentID) }
 func LearnerActor(accountID string) Actor { return Actor("learner:" + accountID) }
+
+// OwnerActor is whoever reads an address on file of a certification
+// profile (its owner, as far as anyone can tell): who uses a recovery's
+// "this wasn't me" link.
+func OwnerActor(profileID string) Actor { return Actor("owner:" + profileID) }
+
+// Owner returns the profile id of an owner actor.
+func (a Actor) Owner() (string, bool) { return strings.CutPrefix(string(a), "owner:") }
 
 // Agent returns the agent id of an agent actor.
 func (a Actor) Agent() (string, bool) { return strings.CutPrefix(string(a), "agent:") }

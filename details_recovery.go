@@ -1,6 +1,9 @@
 package certdesk
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // RecoveryDetails is what a recovery case adds to its projection (the
 // case's Details): the public request, whether its contact address was
@@ -54,7 +57,32 @@ type RecoveryCandidate struct {
 	// OwnerStatus is the status of the account that owns the profile
 	// (inactive is the usual reason for a recovery).
 	OwnerStatus string `json:"owner_status,omitempty"`
+	// Recent lists the cases about the profile in the last RecentWindow,
+	// newest first; Flags what they did to it (Flag* values): a profile
+	// recovered, merged or connected lately is a warning sign.
+	Recent []RecentCase `json:"recent,omitempty"`
+	Flags  []string     `json:"flags,omitempty"`
 }
+
+// RecentCase is a case about a recovery candidate in the last days.
+type RecentCase struct {
+	ID         string    `json:"id"`
+	Kind       Kind      `json:"kind"`
+	Status     Status    `json:"status"`
+	Resolution string    `json:"resolution,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// RecentWindow is how far back a recovery's agent is shown a candidate's
+// cases.
+const RecentWindow = 90 * 24 * time.Hour
+
+// Flags on a recovery candidate.
+const (
+	FlagRecentlyRecovered = "recently_recovered" // a recovery of it completed, or is in its cooling-off
+	FlagRecentlyMerged    = "recently_merged"    // a merge into or from it completed
+	FlagRecentlyConnected = "recently_connected" // it was connected to a learning profile
+)
 
 // RecoveryNewAccount is what certdesk knows of the account a recovery asks
 // to bind the profile to: unknown (it is created at completion), or an
@@ -76,6 +104,8 @@ type Evidence struct {
 // Evidence kinds.
 const (
 	// EvidenceMCID: the MCID given is the profile's (or one merged into it).
+	// MCIDs are printed on certificates and transcripts people share: on
+	// its own it proves little.
 	EvidenceMCID = "mcid"
 	// EvidenceLegalName: the legal names are equal after NormalizeName.
 	EvidenceLegalName = "legal_name"
@@ -85,6 +115,8 @@ const (
 	// EvidenceContactEmail: the contact address, which the requester
 	// proved they read, is the profile's email or its owner's.
 	EvidenceContactEmail = "contact_email"
+	// EvidenceExam: an exam the requester names was passed on the profile.
+	EvidenceExam = "exam"
 )
 
 // Strengths of a candidate, strongest first.
@@ -94,25 +126,35 @@ const (
 	StrengthWeak   = "weak"
 )
 
-// RecoveryStrength sums up the evidence for a candidate:
+// RecoveryStrength sums up the evidence for a candidate by what only the
+// profile's owner knows or controls, never by what anyone can read off a
+// shared certificate (the MCID and the name):
 //
-//   - strong: the legal name matches, and so does the MCID or the verified
-//     contact address (something a stranger rarely has);
-//   - medium: the legal name and the lost sign-in match, or the MCID and
-//     the lost sign-in do;
-//   - weak: anything less (a single fact, or facts with a different name).
-func RecoveryStrength(ev []Evidence) string {
+//   - strong: the requester proved they read an address on file (the
+//     verified contact address is the profile's or its owner's, with the
+//     legal name), or knows both the lost sign-in and an exam they passed;
+//   - medium: the legal name with the lost sign-in, or with an exam passed;
+//   - weak: anything less — the MCID and the legal name alone are weak.
+//
+// A profile recovered lately (flags) is never strong: the last recovery
+// may have been the attack this one undoes, or the other way round.
+func RecoveryStrength(ev []Evidence, flags []string) string {
 	has := map[string]bool{}
 	for _, e := range ev {
 		has[e.Kind] = true
 	}
+	s := StrengthWeak
 	switch {
-	case has[EvidenceLegalName] && (has[EvidenceMCID] || has[EvidenceContactEmail]):
-		return StrengthStrong
-	case has[EvidencePreviousEmail] && (has[EvidenceLegalName] || has[EvidenceMCID]):
-		return StrengthMedium
+	case has[EvidenceContactEmail] && has[EvidenceLegalName],
+		has[EvidencePreviousEmail] && has[EvidenceExam] && has[EvidenceLegalName]:
+		s = StrengthStrong
+	case has[EvidenceLegalName] && (has[EvidencePreviousEmail] || has[EvidenceExam]):
+		s = StrengthMedium
 	}
-	return StrengthWeak
+	if s == StrengthStrong && slices.Contains(flags, FlagRecentlyRecovered) {
+		s = StrengthMedium
+	}
+	return s
 }
 
 // StrengthRank orders strengths: 0 for strong, 1 medium, 2 weak.

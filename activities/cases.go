@@ -67,3 +67,31 @@ func (a *Activities) ChangeCase(ctx context.Context, in ChangeCaseInput) (certde
 func (a *Activities) Supervisors(ctx context.Context) ([]certdesk.Agent, error) {
 	return a.Store.Agents(ctx, certdesk.RoleSupervisor)
 }
+
+// EmailsReachedInput names emails of a case by step.
+type EmailsReachedInput struct {
+	CaseID string
+	Steps  []string
+}
+
+// EmailsReached says which of a case's emails reached their recipient as
+// far as certdesk knows: accepted by the provider and neither refused nor
+// reported bounced or dropped since.
+// Retry: it only reads.
+func (a *Activities) EmailsReached(ctx context.Context, in EmailsReachedInput) ([]string, error) {
+	emails, err := a.Store.EmailsOfCase(ctx, in.CaseID)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, s := range in.Steps {
+		want[s] = true
+	}
+	reached := []string{}
+	for _, e := range emails {
+		if want[e.Step] && (e.Status == store.EmailSent || e.Status == store.EmailDelivered) {
+			reached = append(reached, e.Step)
+		}
+	}
+	return reached, nil
+}

@@ -3,6 +3,9 @@ package activities
 import (
 	"context"
 	"errors"
+	"strings"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
@@ -23,6 +26,7 @@ func (a *Activities) RecoveryCandidates(ctx context.Context, claim certdesk.Reco
 	var ev RecoveryEvidence
 	cs, err := a.Store.MatchRecovery(ctx, store.RecoveryQuery{
 		LegalName: claim.LegalName, ContactEmail: claim.ContactEmail, MCID: claim.MCID, PreviousEmail: claim.PreviousEmail,
+		Exam: claim.Exam, CaseID: activityCaseID(ctx),
 	})
 	if err != nil {
 		return ev, nonRetryable(err)
@@ -70,4 +74,17 @@ type RebindInput struct {
 func (a *Activities) RebindRecoveredProfile(ctx context.Context, in RebindInput) (store.Rebinding, error) {
 	r, err := a.Store.RebindProfile(ctx, in.ProfileID, in.NewAccountEmail, in.DisplayName, a.now())
 	return r, nonRetryable(err)
+}
+
+// activityCaseID is the case of the workflow running an activity, read off
+// its workflow id ("<kind>-<case id>"); "" outside an activity.
+func activityCaseID(ctx context.Context) string {
+	if !activity.IsActivity(ctx) {
+		return ""
+	}
+	id := activity.GetInfo(ctx).WorkflowExecution.ID
+	if i := strings.LastIndexByte(id, '-'); i >= 0 && certdesk.ValidID(id[i+1:]) {
+		return id[i+1:]
+	}
+	return ""
 }

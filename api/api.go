@@ -123,6 +123,7 @@ func (s *Server) routes() http.Handler {
 	v1.POST("/cases/:id/claim", s.require(staff...), s.claim)
 	v1.POST("/cases/:id/decision", s.require(staff...), s.decide)
 	v1.POST("/cases/:id/notes", s.require(staff...), s.addNote)
+	v1.POST("/cases/:id/security-review", s.require(certdesk.RoleSupervisor), s.reviewCase)
 	v1.POST("/connect-requests", s.require(certdesk.RoleLearner), s.requestConnect)
 	v1.POST("/merge-requests", s.require(), s.requestMerge)
 	v1.POST("/recovery-requests", s.requestRecovery)

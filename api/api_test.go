@@ -141,9 +141,12 @@ func TestMeForEachDemoPerson(t *testing.T) {
 			{"ana.silva@outlook.example", "learner", 1, 1},
 			{"ben.okafor@contoso.example", "learner", 0, 1},
 			{"chen.wei@outlook.example", "learner", 2, 1}, // 100003 owned, 100004 registered with his address
-			{"dara.murphy@outlook.example", "learner", 1, 1},
 			{"alice.agent@certdesk.example", "agent", 0, 0},
 			{"sam.supervisor@certdesk.example", "supervisor", 0, 0},
+		}
+		// Dara's account is inactive: she cannot sign in until a recovery.
+		if r := h.do("POST", "/dev/login", "", map[string]string{"email": "dara.murphy@outlook.example"}); r.Code != http.StatusForbidden {
+			t.Errorf("inactive Dara signs in: %d", r.Code)
 		}
 		for _, tc := range tests {
 			me := h.do("GET", "/api/v1/me", h.login(tc.email), nil).json(t)

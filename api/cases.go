@@ -154,12 +154,14 @@ func (s *Server) caseFilter(c *gin.Context) (store.CaseFilter, error) {
 			f.Assignee = p.AgentID
 		}
 	}
-	if esc := c.Query("escalated"); esc != "" {
-		b, err := strconv.ParseBool(esc)
-		if err != nil {
-			fields["escalated"] = "must be true or false"
+	for name, dst := range map[string]**bool{"escalated": &f.Escalated, "security_review": &f.SecurityReview} {
+		if v := c.Query(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				fields[name] = "must be true or false"
+			}
+			*dst = &b
 		}
-		f.Escalated = &b
 	}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)

@@ -25,7 +25,8 @@ var openStatuses = []certdesk.Status{certdesk.StatusOpen, certdesk.StatusAwaitin
 
 // queueViews are the console's tabs.
 var queueViews = []struct{ Key, Label string }{
-	{"mine", "My cases"}, {"unassigned", "Unassigned"}, {"awaiting", "Awaiting agent"}, {"escalated", "Escalated"}, {"all", "All"},
+	{"mine", "My cases"}, {"unassigned", "Unassigned"}, {"awaiting", "Awaiting agent"}, {"escalated", "Escalated"},
+	{"security", "Security review"}, {"all", "All"},
 }
 
 type queueTab struct {
@@ -113,6 +114,10 @@ func applyView(f *store.CaseFilter, view string, p *Principal) {
 		t := true
 		f.Escalated = &t
 		open()
+	case "security":
+		// Cases a "this wasn't me" stopped: closed, but not done with.
+		t := true
+		f.SecurityReview = &t
 	}
 }
 
@@ -187,7 +192,9 @@ type casePage struct {
 	// Actions offered now.
 	CanClaim    bool
 	CanReassign bool
-	Decisions   []certdesk.Decision
+	// CanClearReview offers a supervisor the end of a security review.
+	CanClearReview bool
+	Decisions      []certdesk.Decision
 	// WhyNoApprove says why approve is not offered (four-eyes).
 	WhyNoApprove string
 	Agents       []certdesk.Agent
@@ -261,6 +268,7 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 	open := !cs.Status.Terminal()
 	v.CanClaim = open && (cs.AssigneeID == nil || *cs.AssigneeID != p.AgentID) && (cs.AssigneeID == nil || p.Role == certdesk.RoleSupervisor)
 	v.CanReassign = open && p.Role == certdesk.RoleSupervisor
+	v.CanClearReview = cs.SecurityReview && p.Role == certdesk.RoleSupervisor
 	if cs.Status == certdesk.StatusAwaitingAgent {
 		switch cs.Kind {
 		case certdesk.KindMerge:
@@ -292,6 +300,9 @@ func (s *Server) actorName(ctx context.Context, a certdesk.Actor, agents map[str
 			return acct.DisplayName + " <" + acct.Email + "> (learner)"
 		}
 		return "the learner"
+	}
+	if _, ok := a.Owner(); ok {
+		return "the profile's owner (an address on file)"
 	}
 	switch a {
 	case certdesk.ActorSystem:
@@ -333,6 +344,8 @@ func noticeOf(done string) string {
 		return "The case is reassigned."
 	case "noted":
 		return "Note added."
+	case "reviewed":
+		return "Security review closed."
 	case "approve", "reject", "request_info":
 		return "Decision recorded: " + strings.ReplaceAll(done, "_", " ") + "."
 	}
@@ -366,6 +379,9 @@ func (s *Server) consoleAction(c *gin.Context) {
 	case "notes":
 		_, err = s.noteCase(ctx, p, cs, noteRequest{Note: form.Note})
 		done, form = "noted", decisionRequest{}
+	case "security-review":
+		_, err = s.clearReview(ctx, p, cs, noteRequest{Note: form.Note})
+		done, form = "reviewed", decisionRequest{}
 	default:
 		s.errorPage(c, certdesk.Errorf(certdesk.ENOTFOUND, "no such action"))
 		return

@@ -169,6 +169,39 @@ func (s *Server) noteCase(ctx context.Context, p *Principal, cs certdesk.Case, r
 	return after, err
 }
 
+// clearReview ends the security review of a case (a recovery its owner
+// stopped), with a supervisor's note on the timeline. The case has ended,
+// so this is one of the few changes the API makes to a case itself.
+func (s *Server) clearReview(ctx context.Context, p *Principal, cs certdesk.Case, req noteRequest) (after certdesk.Case, err error) {
+	defer func() { s.auditAction(ctx, p, "clear_security_review", cs, nil, err) }()
+	if p.Role != certdesk.RoleSupervisor {
+		return cs, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor closes a security review")
+	}
+	if !cs.SecurityReview {
+		return cs, certdesk.Errorf(certdesk.ECONFLICT, "this case is not under security review")
+	}
+	note := strings.TrimSpace(req.Note)
+	if note == "" || len(note) > 4000 {
+		return cs, certdesk.Invalid(map[string]string{"note": "say what the review found (at most 4000 characters)"})
+	}
+	off := false
+	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, SecurityReview: &off,
+		Event: store.Event{Actor: p.Actor(), Type: "security_review_cleared", Data: map[string]string{"note": note}}})
+	return after, err
+}
+
+// reviewCase: POST /api/v1/cases/{id}/security-review.
+func (s *Server) reviewCase(c *gin.Context) {
+	var req noteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if cs, ok := s.visibleCase(c); ok {
+		s.answerCase(c, http.StatusOK)(s.clearReview(c.Request.Context(), caller(c), cs, req))
+	}
+}
+
 // openAt refuses a change to a closed case, or to one that changed since the
 // caller loaded it (version 0: the caller did not say).
 func openAt(cs certdesk.Case, version int64) error {

@@ -39,6 +39,10 @@ func TestMergeRequestRefusals(t *testing.T) {
 		if err := h.store.SetConnectedLearningProfile(ctx, p3, store.DemoID("lp:chen")); err != nil {
 			t.Fatal(err)
 		}
+		// Dara's account is active again (recovered), so she can sign in.
+		if err := storetest.SetAccountStatus(ctx, h.store, owner, certdesk.AccountActive); err != nil {
+			t.Fatal(err)
+		}
 		chen, dara, alice := h.login("chen.wei@outlook.example"), h.login("dara.murphy@outlook.example"), h.login("alice.agent@certdesk.example")
 
 		tests := []struct {

@@ -198,6 +198,10 @@ func expected(access, role string) int {
 		if learner {
 			return http.StatusForbidden
 		}
+	case "supervisor":
+		if role != "supervisor" {
+			return http.StatusForbidden
+		}
 	case "owner-or-staff":
 		if role == "other learner" {
 			return http.StatusNotFound

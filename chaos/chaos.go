@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -136,6 +137,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		r.agents = append(r.agents, tok)
+	}
+
+	sups, err := s.st.Agents(ctx, certdesk.RoleSupervisor)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range sups {
+		r.supervisors = append(r.supervisors, a.ID)
 	}
 
 	drops := &dropper{admin: s.admin, dbname: store.DatabaseName(s.dbURL)}

@@ -95,6 +95,9 @@ type runner struct {
 	c      *apiClient
 	mail   *provider
 	agents []string // agents' tokens
+	// supervisors are the supervisors' ids: a recovery stopped by its
+	// owner emails each of them.
+	supervisors []string
 
 	mu   sync.Mutex
 	exps map[string]*expected

@@ -46,17 +46,20 @@ func recovery(path recoveryPath) func(context.Context, *runner, *person) error {
 		}
 		id := verify.CaseID
 		e := expected{Kind: certdesk.KindRecovery, Status: certdesk.StatusCompleted, Resolution: workflows.ResolutionRecovered,
-			Emails:   []string{"verify", "cooling-off-1", "completed-1", "completed-new"},
+			Emails:   []string{"verify", "cooling-off-1", "approved", "completed-1", "completed-new"},
 			Timeline: append(append([]string{}, recoveryStart...), "cooling_off", "notices_sent", "completed")}
 		switch path {
 		case recoverAfterInfo:
-			e.Emails = []string{"verify", "request-info-1", "cooling-off-1", "completed-1", "completed-new"}
+			e.Emails = []string{"verify", "request-info-1", "cooling-off-1", "approved", "completed-1", "completed-new"}
 			e.Timeline = append(append([]string{}, recoveryStart...), "info_requested", "replied", "awaiting_agent", "decided", "cooling_off", "notices_sent", "completed")
 		case recoverRejected:
 			e.Status, e.Resolution, e.Emails = certdesk.StatusRejected, workflows.ResolutionRejected, []string{"verify", "rejected"}
 			e.Timeline = append(append([]string{}, recoveryStart...), "rejected")
 		case recoverCancelled:
-			e.Status, e.Resolution, e.Emails = certdesk.StatusCancelled, workflows.ResolutionCancelledByOwner, []string{"verify", "cooling-off-1", "cancelled"}
+			e.Status, e.Resolution, e.Emails = certdesk.StatusCancelled, workflows.ResolutionCancelledByOwner, []string{"verify", "cooling-off-1", "approved", "cancelled"}
+			for _, sup := range r.supervisors {
+				e.Emails = append(e.Emails, "security-review-"+sup)
+			}
 			e.Timeline = append(append([]string{}, recoveryStart...), "cooling_off", "notices_sent", "cancelled")
 		}
 		r.expect(id, p, e)

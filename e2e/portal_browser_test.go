@@ -40,6 +40,7 @@ func TestBrowserRecoveryRequestThroughTheForm(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#contact_email"), "dara.m at proton"),
 		chromedp.SendKeys(chromedp.CSS("#mcid"), "100005"),
 		chromedp.SendKeys(chromedp.CSS("#previous_email"), "dara.murphy@outlook.example"),
+		chromedp.SendKeys(chromedp.CSS("#exam"), "MS-900"),
 		chromedp.SendKeys(chromedp.CSS("#new_account_email"), "dara.m@proton.example"),
 		chromedp.SendKeys(chromedp.CSS("#description"), "My old Outlook account was closed."),
 	)

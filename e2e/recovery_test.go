@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ import (
 func daraRequest() map[string]string {
 	return map[string]string{
 		"legal_name": "Dara Murphy", "contact_email": "dara.m@proton.example", "mcid": "100005",
-		"previous_email": "dara.murphy@outlook.example", "new_account_email": "dara.m@proton.example",
+		"previous_email": "dara.murphy@outlook.example", "new_account_email": "dara.m@proton.example", "exam": "MS-900",
 		"description": "My old Outlook account was closed; I can't sign in to my certification profile.",
 	}
 }
@@ -103,8 +104,8 @@ func TestDaraRecoversHerProfile(t *testing.T) {
 	if cs.Status != certdesk.StatusAwaitingAgent || cs.Requester != certdesk.ActorPublic || len(cs.Candidates) != 1 {
 		t.Fatalf("case for the agent: %+v", cs)
 	}
-	if c := cs.Candidates[0]; c.ProfileID != profile || c.MCID != "100005" || c.Strength != certdesk.StrengthStrong || len(c.Evidence) != 3 {
-		t.Fatalf("candidate %+v, want Dara's profile, strong, with three pieces of evidence", c)
+	if c := cs.Candidates[0]; c.ProfileID != profile || c.MCID != "100005" || c.Strength != certdesk.StrengthStrong || len(c.Evidence) != 4 {
+		t.Fatalf("candidate %+v, want Dara's profile, strong, with four pieces of evidence", c)
 	}
 	if r := s.Do("POST", "/api/v1/cases/"+caseID+"/decision", alice, map[string]string{"decision": "approve"}); r.Code != http.StatusConflict {
 		t.Errorf("approve without a profile = %d %s, want 409", r.Code, r.Body)
@@ -205,7 +206,76 @@ func TestRecoveryCancelledFromTheNotice(t *testing.T) {
 	if *p.OwnerAccountID != store.DemoID("account:dara.murphy@outlook.example") {
 		t.Errorf("the cancelled recovery moved the profile")
 	}
-	s.RecordHistory(c.WorkflowID, c.RunID, "recovery-cancelled")
+	// The owner stopped it; supervisors are told and find it in the
+	// security review view, and one closes the review with a note.
+	sam := s.Login("sam.supervisor@certdesk.example")
+	s.AwaitMail("sam.supervisor@certdesk.example", mail.CaseSecurityReview)
+	evs := timeline(t, s, bob, id)
+	if last := evs[len(evs)-1]; last.Type != "cancelled" || last.Actor != certdesk.OwnerActor(store.DemoID("profile:100005")) {
+		t.Errorf("the cancellation is recorded as %s by %s, want the profile's owner", last.Type, last.Actor)
+	}
+	inReview := func() bool {
+		var list struct{ Items []certdesk.Case }
+		s.Do("GET", "/api/v1/cases?security_review=true", sam, nil).Decode(t, &list)
+		return len(list.Items) == 1 && list.Items[0].ID == id
+	}
+	if !inReview() {
+		t.Error("the case is not listed under security_review=true")
+	}
+	if r := s.Do("GET", "/console?view=security", sam, nil); r.Code != http.StatusOK || !strings.Contains(string(r.Body), id) {
+		t.Errorf("the console's security review view = %d, without the case", r.Code)
+	}
+	review := "/api/v1/cases/" + id + "/security-review"
+	if r := s.Do("POST", review, bob, map[string]string{"note": "looked at it"}); r.Code != http.StatusForbidden {
+		t.Errorf("an agent closed the review: %d", r.Code)
+	}
+	if r := s.Do("POST", review, sam, map[string]string{"note": "  "}); r.Code != http.StatusBadRequest {
+		t.Errorf("closing without a note = %d, want 400", r.Code)
+	}
+	if r := s.Do("POST", review, sam, map[string]string{"note": "the owner confirmed by phone the request was not theirs"}); r.Code != http.StatusOK {
+		t.Fatalf("closing the review = %d %s", r.Code, r.Body)
+	}
+	if after := s.AwaitStatus(id, certdesk.StatusCancelled); after.SecurityReview {
+		t.Error("the review is still open")
+	}
+	if types := eventTypes(t, s, sam, id); types[len(types)-1] != "security_review_cleared" {
+		t.Errorf("timeline ends %q", types)
+	}
+	if r := s.Do("POST", review, sam, map[string]string{"note": "again"}); r.Code != http.StatusConflict {
+		t.Errorf("closing it twice = %d, want 409", r.Code)
+	}
+	if inReview() {
+		t.Error("the case is still listed for review")
+	}
+	s.RecordHistory(c.WorkflowID, c.RunID, "recovery-cancelled-by-owner")
+}
+
+// When no cooling-off notice reaches an address on file (here SendGrid
+// reports it bounced), the profile does not move: the case goes back to the
+// agents, flagged unreachable, with the reason on its timeline.
+func TestRecoveryWhoseNoticesBounceGoesBackToAnAgent(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{Configure: func(c *config.Config) { c.CoolingOff = 3 * time.Second }})
+	ctx := context.Background()
+	id := verifiedRequest(t, s)
+	bob := s.Login("bob.agent@certdesk.example")
+	decide(t, s, bob, id, map[string]string{"decision": "approve", "profile_id": store.DemoID("profile:100005")}, http.StatusOK)
+	notice := s.AwaitMail("dara.murphy@outlook.example", mail.RecoveryCoolingOff)
+	if _, err := s.Store.EmailBounced(ctx, id, notice.Step, "bounce: 550 no such mailbox"); err != nil {
+		t.Fatal(err)
+	}
+	s.AwaitCase(id, "back with an agent, flagged unreachable", func(c certdesk.Case) bool {
+		return c.Unreachable && c.Status == certdesk.StatusAwaitingAgent
+	})
+	if types := eventTypes(t, s, bob, id); !slices.Contains(types, "notices_undelivered") {
+		t.Errorf("timeline %q lacks notices_undelivered", types)
+	}
+	p, _ := s.Store.CertificationProfile(ctx, store.DemoID("profile:100005"))
+	if *p.OwnerAccountID != store.DemoID("account:dara.murphy@outlook.example") {
+		t.Fatal("the profile moved though its owner was never warned")
+	}
+	decide(t, s, bob, id, map[string]string{"decision": "reject", "note": "We cannot reach the owner on file."}, http.StatusOK)
+	c := s.AwaitStatus(id, certdesk.StatusRejected)
+	s.RecordHistory(c.WorkflowID, c.RunID, "recovery-notices-undelivered")
 }
 
 func TestRecoveryInfoRequestedThenRejected(t *testing.T) {

@@ -25,6 +25,8 @@ type CaseFilter struct {
 	// Assignee: an agent id, "none" for unassigned, "" for anyone.
 	Assignee  string
 	Escalated *bool
+	// SecurityReview selects cases flagged (or not) for security review.
+	SecurityReview *bool
 	// Q searches learner name and email, MCID and case id.
 	Q      string
 	Order  string
@@ -97,6 +99,9 @@ func (s *Store) listQuery(db *gorm.DB, f CaseFilter) (*gorm.DB, error) {
 	}
 	if f.Escalated != nil {
 		q = q.Where("escalated = ?", *f.Escalated)
+	}
+	if f.SecurityReview != nil {
+		q = q.Where("security_review = ?", *f.SecurityReview)
 	}
 	if t := strings.ToLower(strings.TrimSpace(f.Q)); t != "" {
 		q = s.search(q, t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -19,6 +20,11 @@ type RecoveryQuery struct {
 	ContactEmail  string
 	MCID          string
 	PreviousEmail string
+	// Exam is the code of an exam the requester says they passed.
+	Exam string
+	// CaseID is the recovery case asking (left out of the candidates'
+	// recent cases).
+	CaseID string
 }
 
 // MatchRecovery finds the certification profiles a recovery claim may be
@@ -109,6 +115,14 @@ func (s *Store) matchRecovery(ctx context.Context, q RecoveryQuery) ([]certdesk.
 			if certdesk.NormalizeName(survivor.LegalName) == name {
 				c.Evidence = append(c.Evidence, certdesk.Evidence{Kind: certdesk.EvidenceLegalName, Detail: "the legal name matches the profile's"})
 			}
+			if passed, err := passedExam(db, survivor.ID, q.Exam); err != nil {
+				return nil, err
+			} else if passed {
+				c.Evidence = append(c.Evidence, certdesk.Evidence{Kind: certdesk.EvidenceExam, Detail: "exam " + q.Exam + " was passed on this profile"})
+			}
+			if c.Recent, c.Flags, err = s.recentCases(db, survivor, q.CaseID); err != nil {
+				return nil, err
+			}
 			byID[survivor.ID] = c
 			order = append(order, survivor.ID)
 		}
@@ -123,7 +137,7 @@ func (s *Store) matchRecovery(ctx context.Context, q RecoveryQuery) ([]certdesk.
 	for _, id := range order {
 		c := byID[id]
 		sort.SliceStable(c.Evidence, func(i, j int) bool { return evidenceRank(c.Evidence[i].Kind) < evidenceRank(c.Evidence[j].Kind) })
-		c.Strength = certdesk.RecoveryStrength(c.Evidence)
+		c.Strength = certdesk.RecoveryStrength(c.Evidence, c.Flags)
 		out = append(out, *c)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -136,7 +150,65 @@ func (s *Store) matchRecovery(ctx context.Context, q RecoveryQuery) ([]certdesk.
 }
 
 func evidenceRank(kind string) int {
-	return slices.Index([]string{certdesk.EvidenceMCID, certdesk.EvidenceLegalName, certdesk.EvidencePreviousEmail, certdesk.EvidenceContactEmail}, kind)
+	return slices.Index([]string{certdesk.EvidenceMCID, certdesk.EvidenceLegalName, certdesk.EvidencePreviousEmail,
+		certdesk.EvidenceExam, certdesk.EvidenceContactEmail}, kind)
+}
+
+// jsonText is the SQL of a JSON column's text field.
+func (s *Store) jsonText(column, field string) string {
+	if s.dialect == "postgres" {
+		return column + "->>'" + field + "'"
+	}
+	return "json_extract(" + column + ", '$." + field + "')"
+}
+
+// passedExam reports whether an exam of this code was passed on a profile.
+func passedExam(db *gorm.DB, profileID, code string) (bool, error) {
+	if code == "" {
+		return false, nil
+	}
+	var n int64
+	err := db.Model(&certdesk.TranscriptEntry{}).Where("profile_id = ? AND UPPER(exam_code) = ? AND passed", profileID, strings.ToUpper(code)).Count(&n).Error
+	return n > 0, err
+}
+
+// recentCases lists the cases about a profile in the last
+// certdesk.RecentWindow (a recovery's chosen profile, or a case's profiles),
+// newest first, and flags what they did to it.
+func (s *Store) recentCases(db *gorm.DB, p certdesk.CertificationProfile, exclude string) ([]certdesk.RecentCase, []string, error) {
+	since := s.now().Add(-certdesk.RecentWindow)
+	var cases []certdesk.Case
+	err := db.Select("id, kind, status, resolution, created_at, closed_at").
+		Where("created_at >= ? AND id <> ?", since, exclude).
+		Where("profile_ids LIKE ? OR "+s.jsonText("details", "chosen_profile_id")+" = ?", "%"+p.ID+"%", p.ID).
+		Order("id DESC").Limit(20).Find(&cases).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		recent []certdesk.RecentCase
+		flags  []string
+	)
+	flag := func(f string) {
+		if !slices.Contains(flags, f) {
+			flags = append(flags, f)
+		}
+	}
+	for _, c := range cases {
+		recent = append(recent, certdesk.RecentCase{ID: c.ID, Kind: c.Kind, Status: c.Status, Resolution: c.Resolution, CreatedAt: c.CreatedAt})
+		switch {
+		case c.Kind == certdesk.KindRecovery && (c.Status == certdesk.StatusCompleted || c.Status == certdesk.StatusCoolingOff):
+			flag(certdesk.FlagRecentlyRecovered)
+		case c.Kind == certdesk.KindMerge && c.Status == certdesk.StatusCompleted:
+			flag(certdesk.FlagRecentlyMerged)
+		case c.Kind == certdesk.KindConnect && c.Status == certdesk.StatusCompleted:
+			flag(certdesk.FlagRecentlyConnected)
+		}
+	}
+	if p.ConnectedAt != nil && p.ConnectedAt.After(since) {
+		flag(certdesk.FlagRecentlyConnected)
+	}
+	return recent, flags, nil
 }
 
 // ownerOf returns the email and status of the account that owns a profile

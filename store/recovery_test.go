@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -37,7 +38,19 @@ func TestMatchRecovery(t *testing.T) {
 		}{
 			{"Dara with her MCID and lost sign-in",
 				store.RecoveryQuery{LegalName: "Dara Murphy", ContactEmail: "dara.m@proton.example", MCID: "100005", PreviousEmail: "dara.murphy@outlook.example"},
-				[]string{"100005 strong mcid legal_name previous_email"}},
+				[]string{"100005 medium mcid legal_name previous_email"}},
+			{"Dara with her lost sign-in and an exam she passed",
+				store.RecoveryQuery{LegalName: "Dara Murphy", ContactEmail: "dara.m@proton.example", MCID: "100005", PreviousEmail: "dara.murphy@outlook.example", Exam: "ms-900"},
+				[]string{"100005 strong mcid legal_name previous_email exam"}},
+			{"an exam she did not pass is no evidence",
+				store.RecoveryQuery{LegalName: "Dara Murphy", ContactEmail: "dara.m@proton.example", MCID: "100005", Exam: "AZ-104"},
+				[]string{"100005 weak mcid legal_name"}},
+			{"MCID and name, typed from a new address: what a certificate shows",
+				store.RecoveryQuery{LegalName: "Dara Murphy", ContactEmail: "stranger@proton.example", MCID: "100005"},
+				[]string{"100005 weak mcid legal_name"}},
+			{"MCID, name and an exam",
+				store.RecoveryQuery{LegalName: "Dara Murphy", ContactEmail: "stranger@proton.example", MCID: "100005", Exam: "MS-900"},
+				[]string{"100005 medium mcid legal_name exam"}},
 			{"name written differently, contact address on file",
 				store.RecoveryQuery{LegalName: "  DARA   murphy ", ContactEmail: "Dara.Murphy@Outlook.example"},
 				[]string{"100005 strong legal_name contact_email"}},
@@ -85,7 +98,7 @@ func TestMatchRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{"100003 strong mcid legal_name"}; !slices.Equal(candidates(got), want) {
+		if want := []string{"100003 weak mcid legal_name"}; !slices.Equal(candidates(got), want) {
 			t.Fatalf("MCID of a merged profile: %q, want %q", candidates(got), want)
 		}
 		if d := got[0].Evidence[0].Detail; !strings.Contains(d, "merged into this profile") {
@@ -232,6 +245,52 @@ func TestRebindToOneNewAccountConcurrently(t *testing.T) {
 		owned, _ := s.ProfilesOwnedBy(ctx, []string{acct.ID})
 		if len(owned) != len(mcids) {
 			t.Errorf("the new account owns %d profiles, want %d", len(owned), len(mcids))
+		}
+	})
+}
+
+// The agent sees a candidate's cases of the last 90 days, and a profile
+// recovered lately is flagged and never rated strong.
+func TestMatchRecoveryShowsRecentCases(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		s := storetest.Seeded(t, dialect)
+		profile := store.DemoID("profile:100005")
+		strong := store.RecoveryQuery{LegalName: "Dara Murphy", ContactEmail: "dara.murphy@outlook.example"}
+		got, err := s.MatchRecovery(ctx, strong)
+		if err != nil || len(got) != 1 || got[0].Strength != certdesk.StrengthStrong || len(got[0].Recent) != 0 || len(got[0].Flags) != 0 {
+			t.Fatalf("before any case: %+v %v", got, err)
+		}
+		open := func(kind certdesk.Kind, status certdesk.Status, age time.Duration, details string, profileIDs string) string {
+			c := certdesk.Case{ID: certdesk.NewID(), Kind: kind, Status: status, Subject: "x", Requester: certdesk.ActorPublic,
+				WorkflowID: "wf-" + certdesk.NewID(), ProfileIDs: profileIDs, Details: json.RawMessage(details), CreatedAt: time.Now().Add(-age)}
+			if _, err := s.OpenCase(ctx, &c, store.Event{Actor: certdesk.ActorSystem, Type: "opened"}); err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		old := open(certdesk.KindRecovery, certdesk.StatusCompleted, 100*24*time.Hour, `{"chosen_profile_id":"`+profile+`"}`, "")
+		recovered := open(certdesk.KindRecovery, certdesk.StatusCompleted, time.Minute, `{"chosen_profile_id":"`+profile+`"}`, "")
+		merged := open(certdesk.KindMerge, certdesk.StatusCompleted, time.Hour, `{}`, profile+" "+store.DemoID("profile:100001"))
+		asking := open(certdesk.KindRecovery, certdesk.StatusAwaitingAgent, 0, `{}`, profile)
+		strong.CaseID = asking
+		got, err = s.MatchRecovery(ctx, strong)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("after: %+v %v", got, err)
+		}
+		c := got[0]
+		var ids []string
+		for _, r := range c.Recent {
+			ids = append(ids, r.ID)
+		}
+		if want := []string{merged, recovered}; !slices.Equal(ids, want) {
+			t.Errorf("recent cases %q, want the merge then the recovery (not %s, older than 90 days, nor the asking case %s)", ids, old, asking)
+		}
+		if !slices.Contains(c.Flags, certdesk.FlagRecentlyRecovered) || !slices.Contains(c.Flags, certdesk.FlagRecentlyMerged) {
+			t.Errorf("flags %q", c.Flags)
+		}
+		if c.Strength != certdesk.StrengthMedium {
+			t.Errorf("a profile recovered a minute ago is rated %s, want medium", c.Strength)
 		}
 	})
 }

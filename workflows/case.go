@@ -71,14 +71,37 @@ func (c *caseRun) event(ctx workflow.Context, actor certdesk.Actor, typ string, 
 // email sends one email of the case. A refusal by the provider is already
 // on the case's timeline (email_failed); the case carries on without it.
 func (c *caseRun) email(ctx workflow.Context, in activities.SendEmailInput) error {
+	_, err := c.send(ctx, in)
+	return err
+}
+
+// send is email that also says whether the provider accepted the message
+// (false: it refused it for good).
+func (c *caseRun) send(ctx workflow.Context, in activities.SendEmailInput) (bool, error) {
 	in.CaseID = c.ID
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, EmailActivityOptions), acts.SendEmail, in).Get(ctx, nil)
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == "email_failed" {
 		workflow.GetLogger(ctx).Warn("email refused by the provider", "case", c.ID, "step", in.Step)
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
+}
+
+// tellSupervisors emails every supervisor one message of the case (the
+// step is prefix-<supervisor id>).
+func (c *caseRun) tellSupervisors(ctx workflow.Context, prefix, kind string, data map[string]any) error {
+	var sups []certdesk.Agent
+	if err := workflow.ExecuteLocalActivity(projection(ctx), acts.Supervisors).Get(ctx, &sups); err != nil {
+		return err
+	}
+	for _, s := range sups {
+		err := c.email(ctx, activities.SendEmailInput{Step: prefix + "-" + s.ID, Kind: kind, To: s.Email, ToName: s.Name, Data: data})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // activityOptions is the options of the activities that change the domain

@@ -156,21 +156,8 @@ func (d *agentDesk) escalate(ctx workflow.Context) error {
 		Data: mustJSON(map[string]any{"waiting_since": d.since, "sla": d.sla.String()})}); err != nil {
 		return err
 	}
-	var sups []certdesk.Agent
-	if err := workflow.ExecuteLocalActivity(projection(ctx), acts.Supervisors).Get(ctx, &sups); err != nil {
-		return err
-	}
-	for _, s := range sups {
-		err := d.c.email(ctx, activities.SendEmailInput{
-			Step: "escalated-" + s.ID, Kind: mail.CaseEscalated, To: s.Email, ToName: s.Name,
-			Data: map[string]any{"kind": string(d.kind), "subject": d.subject, "waiting_since": d.since.Format("Mon 2 Jan 2006, 15:04 MST"),
-				"case_url": "/console/cases/" + d.c.ID},
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.c.tellSupervisors(ctx, "escalated", mail.CaseEscalated, map[string]any{"kind": string(d.kind), "subject": d.subject,
+		"waiting_since": d.since.Format(timeFormat), "case_url": "/console/cases/" + d.c.ID})
 }
 
 // decided records an agent's decision on the timeline.

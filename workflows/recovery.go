@@ -91,6 +91,9 @@ type recovery struct {
 	replies   []LinkUsed
 	cancelled *LinkUsed
 	tokens    map[string]bool
+	// approvals counts the agent's approvals: a second one follows a
+	// cooling-off whose notices reached nobody.
+	approvals int
 }
 
 // Recovery re-binds a lost certification profile to a new account, through
@@ -140,7 +143,13 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (RecoveryResult, error) {
 			desk.restartSLA()
 			continue
 		}
-		return r.coolOffAndRebind(ctx, dec)
+		res, again, err := r.coolOffAndRebind(ctx, dec)
+		if err != nil || !again {
+			return res, err
+		}
+		// No address on file could be warned: the move waits for an
+		// agent again, with the SLA counted afresh.
+		desk.restartSLA()
 	}
 }
 
@@ -332,16 +341,21 @@ func (r *recovery) requestInfo(ctx workflow.Context, dec DecisionInput) error {
 }
 
 // coolOffAndRebind warns every address on file for the chosen profile,
-// waits the cooling-off (a "this wasn't me" link cancels), then binds the
-// profile to the new account and tells the old and the new addresses.
-func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (RecoveryResult, error) {
+// tells the requester the date, waits the cooling-off (a "this wasn't me"
+// link cancels), then binds the profile to the new account and tells the
+// old and the new addresses. A profile moves only when at least one notice
+// reached an address on file (accepted by the provider and not bounced
+// since): otherwise nobody could have stopped it, and again is true — the
+// case goes back to an agent, flagged, with the reason on its timeline.
+func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (res RecoveryResult, again bool, err error) {
+	r.approvals++
 	cand, _ := r.candidate(dec.ProfileID) // the validator saw it
 	claim := r.claim()
 	var addrs store.ProfileAddresses
-	err := workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryAddresses,
+	err = workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryAddresses,
 		activities.RecoveryAddressesInput{ProfileID: cand.ProfileID, NewAccountEmail: claim.NewAccountEmail}).Get(ctx, &addrs)
 	if err != nil {
-		return RecoveryResult{}, err
+		return RecoveryResult{}, false, err
 	}
 	ends := workflow.Now(ctx).Add(r.in.CoolingOff.D())
 	r.d.ChosenProfileID, r.d.ChosenMCID, r.d.CoolingOffEndsAt, r.d.Notified = cand.ProfileID, cand.MCID, &ends, len(addrs.Emails)
@@ -349,26 +363,29 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (Re
 		Event: "cooling_off", Details: mustJSON(r.d),
 		Data: mustJSON(map[string]any{"profile_id": cand.ProfileID, "mcid": cand.MCID, "ends_at": ends, "notified": len(addrs.Emails)})})
 	if err != nil {
-		return RecoveryResult{}, err
+		return RecoveryResult{}, false, err
 	}
 	// Every owner gets the whole cooling-off from their notice: an email
 	// held up (a provider outage, a worker restart) must not shorten it.
 	// Cases approved before this change counted it from the approval.
 	fromNotices := workflow.GetVersion(ctx, "cooling-off-from-notices", workflow.DefaultVersion, 1) == 1
+	var steps []string
 	for i, to := range addrs.Emails {
 		ttl, effective := max(ends.Sub(workflow.Now(ctx)), time.Minute), ends
 		if fromNotices {
 			ttl, effective = r.in.CoolingOff.D(), workflow.Now(ctx).Add(r.in.CoolingOff.D())
 		}
+		step := r.roundStep(fmt.Sprintf("cooling-off-%d", i+1))
 		err := r.c.email(ctx, activities.SendEmailInput{
-			Step: fmt.Sprintf("cooling-off-%d", i+1), Kind: mail.RecoveryCoolingOff, To: to, ToName: addrs.LegalName,
+			Step: step, Kind: mail.RecoveryCoolingOff, To: to, ToName: addrs.LegalName,
 			Data: map[string]any{"mcid": cand.MCID, "new_account": claim.NewAccountEmail, "effective_at": effective.Format(timeFormat)},
 			// The link works until the cooling-off ends, not beyond.
 			Link: &activities.LinkSpec{Purpose: PurposeCancelRecovery, TTL: ttl},
 		})
 		if err != nil {
-			return RecoveryResult{}, err
+			return RecoveryResult{}, false, err
 		}
+		steps = append(steps, step)
 	}
 	if fromNotices {
 		ends = workflow.Now(ctx).Add(r.in.CoolingOff.D())
@@ -376,14 +393,32 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (Re
 		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: "notices_sent", Details: mustJSON(r.d),
 			Data: mustJSON(map[string]any{"notified": len(addrs.Emails), "ends_at": ends})})
 		if err != nil {
-			return RecoveryResult{}, err
+			return RecoveryResult{}, false, err
+		}
+	}
+	if workflow.GetVersion(ctx, "requester-told-of-approval", workflow.DefaultVersion, 1) == 1 {
+		err := r.c.email(ctx, r.toRequester(r.roundStep("approved"), mail.RecoveryApproved,
+			map[string]any{"new_account": claim.NewAccountEmail, "effective_at": ends.Format(timeFormat)}))
+		if err != nil {
+			return RecoveryResult{}, false, err
 		}
 	}
 	if _, err := workflow.AwaitWithTimeout(ctx, max(ends.Sub(workflow.Now(ctx)), 0), func() bool { return r.cancelled != nil }); err != nil {
-		return RecoveryResult{}, err
+		return RecoveryResult{}, false, err
 	}
 	if r.cancelled != nil {
-		return r.cancel(ctx, cand)
+		res, err := r.cancel(ctx, cand)
+		return res, false, err
+	}
+	if workflow.GetVersion(ctx, "notices-must-reach", workflow.DefaultVersion, 1) == 1 {
+		var reached []string
+		err := workflow.ExecuteActivity(storeActivity(ctx), acts.EmailsReached, activities.EmailsReachedInput{CaseID: r.c.ID, Steps: steps}).Get(ctx, &reached)
+		if err != nil {
+			return RecoveryResult{}, false, err
+		}
+		if len(reached) == 0 {
+			return RecoveryResult{}, true, r.noticesUndelivered(ctx, cand, len(steps))
+		}
 	}
 
 	var rb store.Rebinding
@@ -395,9 +430,9 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (Re
 		errors.As(err, &appErr)
 		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused,
 			Event: "failed", Data: mustJSON(map[string]any{"reason": appErr.Message()})})
-		return RecoveryResult{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused, ProfileID: cand.ProfileID}, err
+		return RecoveryResult{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused, ProfileID: cand.ProfileID}, false, err
 	} else if err != nil {
-		return RecoveryResult{}, err
+		return RecoveryResult{}, false, err
 	}
 	// The case now belongs to the new account: its learner sees it.
 	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, Event: "completed",
@@ -405,28 +440,63 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (Re
 		Data: mustJSON(map[string]any{"profile_id": rb.ProfileID, "mcid": rb.MCID, "account_id": rb.AccountID,
 			"account_created": rb.AccountCreated, "reactivated": rb.Reactivated})})
 	if err != nil {
-		return RecoveryResult{}, err
+		return RecoveryResult{}, false, err
 	}
 	done := map[string]any{"mcid": cand.MCID, "new_account": claim.NewAccountEmail}
 	for i, to := range addrs.Emails {
 		err := r.c.email(ctx, activities.SendEmailInput{Step: fmt.Sprintf("completed-%d", i+1), Kind: mail.RecoveryCompleted, To: to, ToName: addrs.LegalName, Data: done})
 		if err != nil {
-			return RecoveryResult{}, err
+			return RecoveryResult{}, false, err
 		}
 	}
 	err = r.c.email(ctx, activities.SendEmailInput{Step: "completed-new", Kind: mail.RecoveryCompleted, To: claim.NewAccountEmail, ToName: claim.LegalName, Data: done})
-	return RecoveryResult{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, ProfileID: cand.ProfileID}, err
+	return RecoveryResult{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, ProfileID: cand.ProfileID}, false, err
+}
+
+// roundStep names an email step of the cooling-off: the first approval's
+// steps keep their old names, a later approval's carry its round.
+func (r *recovery) roundStep(step string) string {
+	if r.approvals <= 1 {
+		return step
+	}
+	return fmt.Sprintf("%s-round-%d", step, r.approvals)
+}
+
+// noticesUndelivered records that no notice of the cooling-off reached an
+// address on file, flags the case and hands it back to the agents: the
+// profile has not moved.
+func (r *recovery) noticesUndelivered(ctx workflow.Context, cand certdesk.RecoveryCandidate, sent int) error {
+	r.d.CoolingOffEndsAt = nil
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Unreachable: boolp(true), Event: "notices_undelivered", Details: mustJSON(r.d),
+		Data: mustJSON(map[string]any{"profile_id": cand.ProfileID, "mcid": cand.MCID, "notices": sent,
+			"reason": "no notice reached an address on file (each was refused, bounced or dropped), so nobody could have stopped the move; " +
+				"the profile has not moved. Check the addresses on file, then approve again or reject"})})
+	return err
 }
 
 // cancel ends the case from a "this wasn't me" link: nothing changes on the
-// profile, the case is flagged for security review, the requester is told.
+// profile, the owner who used the link is the actor, the case is flagged
+// for security review, the requester is told it was stopped and every
+// supervisor is emailed.
 func (r *recovery) cancel(ctx workflow.Context, cand certdesk.RecoveryCandidate) (RecoveryResult, error) {
+	byOwner := workflow.GetVersion(ctx, "owner-cancel-security-review", workflow.DefaultVersion, 1) == 1
+	actor := certdesk.ActorPublic
+	if byOwner {
+		actor = certdesk.OwnerActor(cand.ProfileID)
+	}
 	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner,
-		SecurityReview: boolp(true), Actor: certdesk.ActorPublic, Event: "cancelled",
+		SecurityReview: boolp(true), Actor: actor, Event: "cancelled",
 		Data: mustJSON(map[string]any{"reason": "an address on file used the \"this wasn't me\" link", "by": r.cancelled.Recipient, "step": r.cancelled.Step})})
 	if err != nil {
 		return RecoveryResult{}, err
 	}
-	err = r.c.email(ctx, r.toRequester("cancelled", mail.RecoveryCancelled, map[string]any{"mcid": cand.MCID}))
-	return RecoveryResult{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner, ProfileID: cand.ProfileID}, err
+	res := RecoveryResult{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner, ProfileID: cand.ProfileID}
+	if err := r.c.email(ctx, r.toRequester("cancelled", mail.RecoveryCancelled, map[string]any{"mcid": cand.MCID})); err != nil {
+		return res, err
+	}
+	if byOwner {
+		err = r.c.tellSupervisors(ctx, "security-review", mail.CaseSecurityReview,
+			map[string]any{"subject": r.subject, "case_url": "/console/cases/" + r.c.ID})
+	}
+	return res, err
 }

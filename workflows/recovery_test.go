@@ -24,7 +24,7 @@ import (
 
 var daraClaim = workflows.RecoveryClaim{
 	LegalName: "Dara Murphy", ContactEmail: "dara.m@proton.example", MCID: "100005",
-	PreviousEmail: "dara.murphy@outlook.example", NewAccountEmail: "dara.m@proton.example",
+	PreviousEmail: "dara.murphy@outlook.example", NewAccountEmail: "dara.m@proton.example", Exam: "MS-900",
 	Description: "I can no longer sign in to my old Outlook account.",
 }
 
@@ -241,8 +241,13 @@ func TestRecoveryApprovedCoolsOffAndCompletes(t *testing.T) {
 		if got := kindsOf(e.mails("dara.murphy@outlook.example")); !slices.Equal(got, []string{mail.RecoveryCoolingOff, mail.RecoveryCompleted}) {
 			t.Errorf("old address got %q", got)
 		}
-		if got := kindsOf(e.mails("dara.m@proton.example")); !slices.Equal(got, []string{mail.RecoveryVerify, mail.RecoveryCompleted}) {
+		if got := kindsOf(e.mails("dara.m@proton.example")); !slices.Equal(got, []string{mail.RecoveryVerify, mail.RecoveryApproved, mail.RecoveryCompleted}) {
 			t.Errorf("new address got %q", got)
+		}
+		// The requester was told, at the approval, the date of the move.
+		approved, _ := e.lastMail("dara.m@proton.example", mail.RecoveryApproved)
+		if want := evs[6].At.Add(72 * hour).Format("Mon 2 Jan 2006, 15:04 MST"); !strings.Contains(approved.Text, want) {
+			t.Errorf("the approval email does not give the date %s:\n%s", want, approved.Text)
 		}
 	})
 }
@@ -272,11 +277,99 @@ func TestRecoveryCancelledDuringCoolingOff(t *testing.T) {
 	if _, err := e.store.AccountByEmail(ctx, "dara.m@proton.example"); !store.IsNotFound(err) {
 		t.Errorf("the cancelled recovery created the new account: %v", err)
 	}
-	if got := kindsOf(e.mails("dara.m@proton.example")); !slices.Equal(got, []string{mail.RecoveryVerify, mail.RecoveryCancelled}) {
-		t.Errorf("contact address got %q, want the verification then the cancellation", got)
+	if got := kindsOf(e.mails("dara.m@proton.example")); !slices.Equal(got, []string{mail.RecoveryVerify, mail.RecoveryApproved, mail.RecoveryCancelled}) {
+		t.Errorf("contact address got %q, want the verification, the approval, then the cancellation", got)
 	}
 	if got := kindsOf(e.mails("dara.murphy@outlook.example")); !slices.Equal(got, []string{mail.RecoveryCoolingOff}) {
 		t.Errorf("old address got %q", got)
+	}
+	// The owner stopped it, not the requester; every supervisor is told.
+	evs, _ := e.store.Events(ctx, e.in.CaseID, 0, 0)
+	if last := evs[len(evs)-1]; last.Actor != certdesk.OwnerActor(dara) {
+		t.Errorf("the cancellation is recorded as done by %q, want the profile's owner", last.Actor)
+	}
+	if got := kindsOf(e.mails("sam.supervisor@certdesk.example")); !slices.Equal(got, []string{mail.CaseSecurityReview}) {
+		t.Errorf("the supervisor got %q, want the security review notice", got)
+	}
+}
+
+// refusingMailer refuses, for good, the messages its refuse function names;
+// the others go to the captured mailbox.
+type refusingMailer struct {
+	next   mail.Mailer
+	refuse func(mail.Message) bool
+}
+
+func (m *refusingMailer) Send(ctx context.Context, msg mail.Message) (string, error) {
+	if m.refuse(msg) {
+		return "", &mail.SendError{Status: 400, Message: "refused by the test"}
+	}
+	return m.next.Send(ctx, msg)
+}
+
+// A profile moves only once a cooling-off notice reached an address on
+// file: when every notice was refused, bounced or dropped, the case goes
+// back to an agent, flagged, and the profile stays; a second approval whose
+// notice gets through completes it.
+func TestRecoveryMovesOnlyAfterANoticeReachedAnAddressOnFile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		refuse bool   // the provider refuses the notices
+		report string // the provider reports the notices bounced or dropped
+	}{
+		{name: "refused by the provider", refuse: true},
+		{name: "bounced", report: "bounce: 550 mailbox unavailable"},
+		{name: "dropped", report: "dropped: Bounced Address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newRecovery(t, "sqlite", daraClaim)
+			ctx := context.Background()
+			firstRound := true
+			e.acts.Mailer = &refusingMailer{next: e.acts.Mailer, refuse: func(m mail.Message) bool {
+				return tc.refuse && firstRound && m.Kind == mail.RecoveryCoolingOff
+			}}
+			e.at(1*hour, func() { e.click("dara.m@proton.example", mail.RecoveryVerify, "") })
+			e.at(2*hour, func() { e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: dara}, "") })
+			if tc.report != "" {
+				e.at(3*hour, func() {
+					if _, err := e.store.EmailBounced(ctx, e.in.CaseID, "cooling-off-1", tc.report); err != nil {
+						t.Errorf("report the notice: %v", err)
+					}
+				})
+			}
+			e.at(80*hour, func() {
+				e.expectStatus(certdesk.StatusAwaitingAgent)
+				c := e.caseOf(e.in.CaseID)
+				if !c.Unreachable {
+					t.Error("the case is not flagged unreachable")
+				}
+				if p, _ := e.store.CertificationProfile(ctx, dara); *p.OwnerAccountID != store.DemoID("account:dara.murphy@outlook.example") {
+					t.Error("the profile moved although no notice reached an address on file")
+				}
+				evs, _ := e.store.Events(ctx, e.in.CaseID, 0, 0)
+				found := false
+				for _, ev := range evs {
+					if ev.Type == "notices_undelivered" && strings.Contains(string(ev.Data), "no notice reached") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no notices_undelivered event with the reason: %q", e.events(e.in.CaseID))
+				}
+				firstRound = false
+				e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: dara, Note: "address fixed"}, "")
+			})
+			res := e.run()
+			if res.Status != certdesk.StatusCompleted {
+				t.Fatalf("result %+v after the second approval", res)
+			}
+			if got := kindsOf(e.mails("dara.murphy@outlook.example")); !slices.Contains(got, mail.RecoveryCoolingOff) {
+				t.Errorf("the second round's notice did not go out: %q", got)
+			}
+			if got := kindsOf(e.mails("dara.m@proton.example")); !slices.Equal(got, []string{mail.RecoveryVerify, mail.RecoveryApproved, mail.RecoveryApproved, mail.RecoveryCompleted}) {
+				t.Errorf("the requester got %q", got)
+			}
+		})
 	}
 }
 
