@@ -15,6 +15,7 @@ import (
 const (
 	TargetConnected = "connected" // the connected profile: the others can only merge into it
 	TargetRequested = "requested" // the requester named it
+	TargetOwned     = "owned"     // owned by the personal account the learner signs in with (a connect case's merge)
 	TargetOldest    = "oldest"    // nobody named one: the oldest profile
 )
 
@@ -122,9 +123,12 @@ type MergeOutcome struct {
 
 // MergeTarget checks that profiles can be merged and chooses the profile
 // they go into: the connected one when there is one (a requested target
-// must be it), else the requested one, else the oldest. Every refusal says
-// why, in words the requester can act on.
-func MergeTarget(profiles []CertificationProfile, requested string) (CertificationProfile, string, error) {
+// must be it); else the requested one; else the oldest of those owned by
+// one of owners (the personal accounts of the learning profile a connect
+// case runs for: the learner ends connected to a profile their sign-in
+// owns); else the oldest. Every refusal says why, in words the requester
+// can act on.
+func MergeTarget(profiles []CertificationProfile, requested string, owners []string) (CertificationProfile, string, error) {
 	if len(profiles) < 2 {
 		return CertificationProfile{}, "", Invalid(map[string]string{"profile_ids": "name at least two different certification profiles"})
 	}
@@ -144,6 +148,9 @@ func MergeTarget(profiles []CertificationProfile, requested string) (Certificati
 	if requested != "" && !slices.ContainsFunc(profiles, func(p CertificationProfile) bool { return p.ID == requested }) {
 		return CertificationProfile{}, "", Invalid(map[string]string{"target_id": "must be one of profile_ids"})
 	}
+	owned := slices.DeleteFunc(slices.Clone(profiles), func(p CertificationProfile) bool {
+		return p.OwnerAccountID == nil || !slices.Contains(owners, *p.OwnerAccountID)
+	})
 	switch {
 	case len(connected) > 1:
 		return CertificationProfile{}, "", Errorf(ECONFLICT, "MCID %s and MCID %s are both connected to a learning profile; connected profiles cannot be merged", connected[0].MCID, connected[1].MCID)
@@ -154,14 +161,19 @@ func MergeTarget(profiles []CertificationProfile, requested string) (Certificati
 	case requested != "":
 		i := slices.IndexFunc(profiles, func(p CertificationProfile) bool { return p.ID == requested })
 		return profiles[i], TargetRequested, nil
+	case len(owned) > 0:
+		return oldestProfile(owned), TargetOwned, nil
 	}
-	oldest := slices.MinFunc(profiles, func(a, b CertificationProfile) int {
+	return oldestProfile(profiles), TargetOldest, nil
+}
+
+func oldestProfile(profiles []CertificationProfile) CertificationProfile {
+	return slices.MinFunc(profiles, func(a, b CertificationProfile) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return oldest, TargetOldest, nil
 }
 
 // NamesMatch reports whether every profile has the same legal name after

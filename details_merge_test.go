@@ -38,27 +38,41 @@ func TestPlanMergeCollapsesToTheEarliest(t *testing.T) {
 	}
 }
 
+// The target: the connected profile; else the requested one; else the
+// oldest owned by the learning profile's personal accounts (a connect
+// case's merge); else the oldest.
 func TestMergeTargetChoice(t *testing.T) {
-	lp := "lp"
-	old := certdesk.CertificationProfile{ID: "old", MCID: "1", CreatedAt: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)}
-	young := certdesk.CertificationProfile{ID: "young", MCID: "2", CreatedAt: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)}
-	connected := young
+	lp, me, other := "lp", "acct-me", "acct-other"
+	at := func(y int) time.Time { return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC) }
+	old := certdesk.CertificationProfile{ID: "old", MCID: "1", CreatedAt: at(2019), OwnerAccountID: &other}
+	young := certdesk.CertificationProfile{ID: "young", MCID: "2", CreatedAt: at(2021), OwnerAccountID: &me}
+	younger := certdesk.CertificationProfile{ID: "younger", MCID: "3", CreatedAt: at(2023), OwnerAccountID: &me}
+	unowned := certdesk.CertificationProfile{ID: "unowned", MCID: "4", CreatedAt: at(2018)}
+	connected := younger
 	connected.ConnectedLearningProfileID = &lp
 	tests := []struct {
 		profiles  []certdesk.CertificationProfile
 		requested string
+		owners    []string
 		want      string
 		reason    string
 	}{
-		{[]certdesk.CertificationProfile{young, old}, "", "old", certdesk.TargetOldest},
-		{[]certdesk.CertificationProfile{young, old}, "young", "young", certdesk.TargetRequested},
-		{[]certdesk.CertificationProfile{connected, old}, "", "young", certdesk.TargetConnected},
-		{[]certdesk.CertificationProfile{connected, old}, "young", "young", certdesk.TargetConnected},
+		{[]certdesk.CertificationProfile{young, old}, "", nil, "old", certdesk.TargetOldest},
+		{[]certdesk.CertificationProfile{young, old}, "young", nil, "young", certdesk.TargetRequested},
+		{[]certdesk.CertificationProfile{connected, old}, "", nil, "younger", certdesk.TargetConnected},
+		{[]certdesk.CertificationProfile{connected, old}, "younger", nil, "younger", certdesk.TargetConnected},
+		// Chen's case: his sign-in owns the younger profile.
+		{[]certdesk.CertificationProfile{old, young}, "", []string{me}, "young", certdesk.TargetOwned},
+		{[]certdesk.CertificationProfile{old, younger, young}, "", []string{me}, "young", certdesk.TargetOwned},
+		{[]certdesk.CertificationProfile{unowned, old, younger}, "", []string{"someone", me}, "younger", certdesk.TargetOwned},
+		{[]certdesk.CertificationProfile{old, unowned}, "", []string{me}, "unowned", certdesk.TargetOldest},
+		{[]certdesk.CertificationProfile{old, connected}, "", []string{other}, "younger", certdesk.TargetConnected},
+		{[]certdesk.CertificationProfile{old, young}, "old", []string{me}, "old", certdesk.TargetRequested},
 	}
 	for _, tc := range tests {
-		got, reason, err := certdesk.MergeTarget(tc.profiles, tc.requested)
+		got, reason, err := certdesk.MergeTarget(tc.profiles, tc.requested, tc.owners)
 		if err != nil || got.ID != tc.want || reason != tc.reason {
-			t.Errorf("MergeTarget(requested %q) = %s %s %v, want %s %s", tc.requested, got.ID, reason, err, tc.want, tc.reason)
+			t.Errorf("MergeTarget(requested %q, owners %q) = %s %s %v, want %s %s", tc.requested, tc.owners, got.ID, reason, err, tc.want, tc.reason)
 		}
 	}
 }

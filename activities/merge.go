@@ -12,6 +12,9 @@ type ReviewMergeInput struct {
 	ProfileIDs []string
 	// TargetID is the requested target; empty lets the rules choose.
 	TargetID string
+	// Owners are the personal accounts whose profiles the target is chosen
+	// from first (a connect case's merge).
+	Owners []string
 }
 
 // ReviewMerge checks a merge request against the store as it is now and
@@ -19,7 +22,7 @@ type ReviewMergeInput struct {
 // longer allows is a non-retryable error whose message says why.
 // Retry: it only reads.
 func (a *Activities) ReviewMerge(ctx context.Context, in ReviewMergeInput) (certdesk.MergeReview, error) {
-	r, err := a.Store.ReviewMerge(ctx, in.ProfileIDs, in.TargetID)
+	r, err := a.Store.ReviewMerge(ctx, in.ProfileIDs, in.TargetID, in.Owners)
 	return r, nonRetryable(err)
 }
 

@@ -102,7 +102,7 @@ func (s *Server) startMerge(ctx context.Context, p *Principal, in workflows.Merg
 			in.LearningProfileID = l.LearningProfile.ID
 		}
 	}
-	review, err := s.store.ReviewMerge(ctx, in.ProfileIDs, in.TargetID)
+	review, err := s.store.ReviewMerge(ctx, in.ProfileIDs, in.TargetID, nil)
 	if err != nil {
 		return certdesk.Case{}, err
 	}

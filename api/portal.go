@@ -66,10 +66,14 @@ func (s *Server) renderPortal(c *gin.Context, code int, notice string, refusal e
 	if refusal != nil {
 		v.Error = certdesk.ErrorMessage(refusal)
 	}
-	for _, pr := range v.Me.CertificationProfiles {
-		if pr.Connected && pr.Owned {
-			pr := pr
-			v.Connected = &pr
+	// The profile connected to this learning profile is connected,
+	// whichever account owns it: Connect is not offered again.
+	if lp := v.Me.LearningProfile; lp != nil && lp.ConnectedProfileID != nil {
+		for _, pr := range v.Me.CertificationProfiles {
+			if pr.ID == *lp.ConnectedProfileID {
+				pr := pr
+				v.Connected = &pr
+			}
 		}
 	}
 	for _, cs := range page.Items {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/workflows"
@@ -169,7 +170,7 @@ func TestConnectAnaAtOnce(t *testing.T) {
 	}
 	done = awaitEnd(t, s, again.ID, certdesk.StatusCompleted, certdesk.ConnectAlreadyConnected)
 	expectTimeline(t, timeline(t, s, token, again.ID), [][2]string{{"opened", ana}, {"already_connected", "system"}})
-	finish(t, s, done, "connect-ana-already-connected")
+	finish(t, s, done, "connect-ana-already-connected-quietly")
 }
 
 // Ana's profile is connected to another learning profile: rejected, with
@@ -330,6 +331,17 @@ func TestConnectChenMergesThenConnects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Chen's learning profile has no connected profile: %v", err)
 	}
+	// The seed's rule: he connects the profile his sign-in owns (100003,
+	// owned by chen.wei@outlook.example), not the older one another
+	// account owns; the merge's preview said why.
+	var md struct {
+		TargetMCID   string `json:"target_mcid"`
+		TargetReason string `json:"target_reason"`
+	}
+	s.Do("GET", "/api/v1/cases/"+mergeID, bob, nil).Decode(t, &md)
+	if survivor.MCID != "100003" || md.TargetMCID != "100003" || md.TargetReason != certdesk.TargetOwned {
+		t.Errorf("connected MCID %s; merge target %s because %q; want 100003, owned", survivor.MCID, md.TargetMCID, md.TargetReason)
+	}
 	expectConnected(t, s, token, lp, survivor.MCID, "chen.wei@outlook.example")
 	for _, mcid := range []string{"100003", "100004"} {
 		p, _ := s.Store.CertificationProfileByMCID(context.Background(), mcid)
@@ -340,5 +352,24 @@ func TestConnectChenMergesThenConnects(t *testing.T) {
 	chen := "learner:" + store.DemoID("account:chen.wei@outlook.example")
 	expectTimeline(t, timeline(t, s, token, c.ID), [][2]string{{"opened", chen}, {"profiles_found", "system"},
 		{"merge_started", "system"}, {"merge_finished", "system"}, {"connected", "system"}})
-	finish(t, s, done, "connect-chen-merge")
+	finish(t, s, done, "connect-chen-merge-into-owned")
+
+	// His portal shows it connected and offers no Connect; asking again
+	// completes at once (already connected) without a second email.
+	if r := s.Do("GET", "/portal", token, nil); !strings.Contains(string(r.Body), "is connected to your learning profile") ||
+		strings.Contains(string(r.Body), "Connect my certification profile") {
+		t.Errorf("Chen's portal after the connection:\n%s", r.Body)
+	}
+	again := requestConnect(t, s, token)
+	awaitEnd(t, s, again.ID, certdesk.StatusCompleted, certdesk.ConnectAlreadyConnected)
+	mails := 0
+	sent, _ := s.Store.CapturedMails(context.Background(), "chen.wei@outlook.example", "", 100)
+	for _, m := range sent {
+		if m.Kind == mail.ConnectCompleted {
+			mails++
+		}
+	}
+	if mails != 1 {
+		t.Errorf("Chen got %d \"is connected\" emails, want 1", mails)
+	}
 }

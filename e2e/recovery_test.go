@@ -162,7 +162,7 @@ func TestDaraRecoversHerProfile(t *testing.T) {
 	if r := s.Do("POST", "/api/v1/sign-in-events", alice, map[string]string{"email": "dara.murphy@outlook.example"}); r.Code != http.StatusConflict {
 		t.Errorf("sign-in on the lost account = %d, want 409", r.Code)
 	}
-	s.RecordHistory(done.WorkflowID, done.RunID, "recovery-completed")
+	s.RecordHistory(done.WorkflowID, done.RunID, "recovery-completed-after-notices-reached")
 }
 
 // Both a request that matches a profile and one that matches nothing start a

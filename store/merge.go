@@ -17,14 +17,17 @@ import (
 // certdesk.MergeTarget), what moves, what collapses, whether the names
 // match, and who the case is about. Unknown profiles are ENOTFOUND, others'
 // refusals EINVALID or ECONFLICT, each with its reason.
-func (s *Store) ReviewMerge(ctx context.Context, profileIDs []string, targetID string) (certdesk.MergeReview, error) {
+//
+// owners, when set, are the personal accounts of the learning profile a
+// connect case merges for: the target is then one of their profiles.
+func (s *Store) ReviewMerge(ctx context.Context, profileIDs []string, targetID string, owners []string) (certdesk.MergeReview, error) {
 	var r certdesk.MergeReview
 	db := s.db.WithContext(ctx)
 	profiles, err := s.mergeProfiles(db, profileIDs, false)
 	if err != nil {
 		return r, fmt.Errorf("store: review merge: %w", err)
 	}
-	target, reason, err := certdesk.MergeTarget(profiles, targetID)
+	target, reason, err := certdesk.MergeTarget(profiles, targetID, owners)
 	if err != nil {
 		return r, err
 	}
@@ -143,7 +146,7 @@ func (s *Store) MergeProfiles(ctx context.Context, m MergeRequest) (certdesk.Mer
 			out.AlreadyMerged = true
 			return nil
 		}
-		target, _, err := certdesk.MergeTarget(pending, m.TargetID)
+		target, _, err := certdesk.MergeTarget(pending, m.TargetID, nil)
 		if err != nil {
 			return err
 		}

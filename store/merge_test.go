@@ -29,7 +29,7 @@ func TestReviewMergeOfChensDuplicates(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		s := storetest.Seeded(t, dialect)
 		ctx := context.Background()
-		r, err := s.ReviewMerge(ctx, []string{p3, p4}, "")
+		r, err := s.ReviewMerge(ctx, []string{p3, p4}, "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestReviewMergeOfChensDuplicates(t *testing.T) {
 
 		// Into the newer profile, as asked: the earliest AZ-900 still wins,
 		// and it is the one that moves in.
-		r, err = s.ReviewMerge(ctx, []string{p3, p4}, p3)
+		r, err = s.ReviewMerge(ctx, []string{p3, p4}, p3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,12 +99,12 @@ func TestReviewMergeRefusals(t *testing.T) {
 			{"two connected profiles", []string{p1, p3}, "", certdesk.ECONFLICT, "both connected"},
 		}
 		for _, tc := range tests {
-			_, err := s.ReviewMerge(ctx, tc.ids, tc.target)
+			_, err := s.ReviewMerge(ctx, tc.ids, tc.target, nil)
 			if certdesk.ErrorCode(err) != tc.code || !strings.Contains(certdesk.ErrorMessage(err), tc.says) {
 				t.Errorf("%s: %v (%s), want %s saying %q", tc.name, err, certdesk.ErrorCode(err), tc.code, tc.says)
 			}
 		}
-		r, err := s.ReviewMerge(ctx, []string{p3, p4}, "")
+		r, err := s.ReviewMerge(ctx, []string{p3, p4}, "", nil)
 		if err != nil || r.Details.TargetID != p3 || r.Details.TargetReason != certdesk.TargetConnected {
 			t.Errorf("with 100003 connected: %+v %v, want it forced as the target", r.Details, err)
 		}

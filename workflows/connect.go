@@ -345,10 +345,21 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		Memo:              map[string]any{"case_id": childID},
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, Merge, MergeInput{
+	mergeIn := MergeInput{
 		CaseID: childID, ProfileIDs: ids, RequestedBy: r.actor, ParentCaseID: r.c.ID,
 		LearningProfileID: r.in.LearningProfileID, AccountID: r.in.AccountID, AgentSLA: r.in.AgentSLA,
-	})
+	}
+	// The learner must end connected to a profile their sign-in owns: the
+	// merge goes into one owned by the learning profile's personal account.
+	// Cases started before this change let the merge take the oldest.
+	if workflow.GetVersion(ctx, "merge-into-owned", workflow.DefaultVersion, 1) == 1 {
+		for _, a := range r.look.Accounts {
+			if a.Kind == certdesk.AccountPersonal {
+				mergeIn.Owners = append(mergeIn.Owners, a.ID)
+			}
+		}
+	}
+	child := workflow.ExecuteChildWorkflow(cctx, Merge, mergeIn)
 	var res MergeResult
 	err := child.GetChildWorkflowExecution().Get(ctx, nil)
 	if err == nil && afterStart {
@@ -390,6 +401,14 @@ func (r *connectRun) complete(ctx workflow.Context, p certdesk.CertificationProf
 	if _, err := r.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: resolution, Event: event,
 		Data: mustJSON(map[string]any{"profile_id": p.ID, "mcid": p.MCID})}); err != nil {
 		return ConnectResult{}, err
+	}
+	// Nothing changed for a learning profile that was connected already:
+	// the learner was told when it was connected. (Cases started before
+	// this change emailed again.)
+	quiet := resolution == certdesk.ConnectAlreadyConnected &&
+		workflow.GetVersion(ctx, "no-mail-when-already-connected", workflow.DefaultVersion, 1) == 1
+	if quiet {
+		return ConnectResult{Status: certdesk.StatusCompleted, Resolution: resolution, ProfileID: p.ID, MergeCaseID: r.details.MergeCaseID}, nil
 	}
 	if err := r.email(ctx, "completed", mail.ConnectCompleted, map[string]any{"mcid": p.MCID}, nil); err != nil {
 		return ConnectResult{}, err

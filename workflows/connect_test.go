@@ -411,7 +411,8 @@ func TestConnectChenRunsAMergeFirst(t *testing.T) {
 				RequestedBy: certdesk.LearnerActor(chen.account), ParentCaseID: id, LearningProfileID: chen.lp, AccountID: chen.account,
 				AgentSLA: workflows.Duration(certdesk.DefaultAgentSLA)}
 			if !certdesk.ValidID(got.CaseID) || childID != workflows.MergeWorkflowID(got.CaseID) || !slices.Equal(got.ProfileIDs, want.ProfileIDs) ||
-				got.RequestedBy != want.RequestedBy || got.ParentCaseID != id || got.LearningProfileID != chen.lp || got.AccountID != chen.account || got.AgentSLA != want.AgentSLA {
+				got.RequestedBy != want.RequestedBy || got.ParentCaseID != id || got.LearningProfileID != chen.lp || got.AccountID != chen.account || got.AgentSLA != want.AgentSLA ||
+				!slices.Equal(got.Owners, []string{chen.account}) {
 				t.Errorf("merge started as %s with %+v, want %+v", childID, got, want)
 			}
 			d := details(t, c)

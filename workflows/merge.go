@@ -42,7 +42,10 @@ type MergeInput struct {
 	Note        string
 	RequestedBy certdesk.Actor
 	// ParentCaseID is set when a connect case runs the merge as its child.
-	ParentCaseID      string
+	ParentCaseID string
+	// Owners are the personal accounts of the connect case's learning
+	// profile: the target is one of their profiles when it can be.
+	Owners            []string
 	LearningProfileID string
 	AccountID         string
 	// AgentSLA is the time an agent has to decide before the case is
@@ -84,7 +87,7 @@ func Merge(ctx workflow.Context, in MergeInput) (MergeResult, error) {
 	// only).
 	var r certdesk.MergeReview
 	err = workflow.ExecuteActivity(storeActivity(ctx), acts.ReviewMerge,
-		activities.ReviewMergeInput{ProfileIDs: in.ProfileIDs, TargetID: in.TargetID}).Get(ctx, &r)
+		activities.ReviewMergeInput{ProfileIDs: in.ProfileIDs, TargetID: in.TargetID, Owners: in.Owners}).Get(ctx, &r)
 	reason, refused := mergeRefusal(err)
 	if err != nil && !refused {
 		return MergeResult{}, err
