@@ -194,6 +194,10 @@ type casePage struct {
 	CanReassign bool
 	// CanClearReview offers a supervisor the end of a security review.
 	CanClearReview bool
+	// HeldBy names the agent who claimed the case, when it is not the
+	// viewer: an agent then takes it over before deciding.
+	HeldBy      string
+	CanTakeOver bool
 	Decisions      []certdesk.Decision
 	// WhyNoApprove says why approve is not offered (four-eyes).
 	WhyNoApprove string
@@ -269,6 +273,10 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 	v.CanClaim = open && (cs.AssigneeID == nil || *cs.AssigneeID != p.AgentID) && (cs.AssigneeID == nil || p.Role == certdesk.RoleSupervisor)
 	v.CanReassign = open && p.Role == certdesk.RoleSupervisor
 	v.CanClearReview = cs.SecurityReview && p.Role == certdesk.RoleSupervisor
+	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID {
+		v.HeldBy = names[*cs.AssigneeID]
+		v.CanTakeOver = open && p.Role != certdesk.RoleSupervisor
+	}
 	if cs.Status == certdesk.StatusAwaitingAgent {
 		switch cs.Kind {
 		case certdesk.KindMerge:
@@ -279,6 +287,10 @@ func (s *Server) renderCase(c *gin.Context, code int, p *Principal, cs certdesk.
 		if cs.Kind == certdesk.KindMerge && cs.Requester == p.Actor() {
 			v.Decisions = []certdesk.Decision{certdesk.DecisionReject}
 			v.WhyNoApprove = "You requested this merge, so another agent approves it (four-eyes)."
+		}
+		if v.CanTakeOver {
+			v.Decisions = nil
+			v.WhyNoApprove = v.HeldBy + " claimed this case: take it over to decide it."
 		}
 	}
 	if s.cfg.TemporalUIURL != "" {
@@ -368,7 +380,7 @@ func (s *Server) consoleAction(c *gin.Context) {
 	var done string
 	switch c.Param("action") {
 	case "claim":
-		_, err = s.claimCase(ctx, p, cs, claimRequest{Assignee: c.PostForm("assignee"), Version: version})
+		_, err = s.claimCase(ctx, p, cs, claimRequest{Assignee: c.PostForm("assignee"), TakeOver: c.PostForm("take_over") == "1", Version: version})
 		done = "claimed"
 		if a := c.PostForm("assignee"); a != "" && a != p.AgentID {
 			done = "assigned"

@@ -33,7 +33,10 @@ type decisionRequest struct {
 type claimRequest struct {
 	// Assignee is the agent to assign (supervisors only); empty: the caller.
 	Assignee string `json:"assignee" form:"assignee"`
-	Version  int64  `json:"version" form:"version"`
+	// TakeOver lets an agent take a case another agent holds (recorded as
+	// taken_over, naming the previous holder).
+	TakeOver bool  `json:"take_over" form:"take_over"`
+	Version  int64 `json:"version" form:"version"`
 }
 
 type noteRequest struct {
@@ -115,6 +118,9 @@ func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case,
 	if err := openAt(cs, req.Version); err != nil {
 		return cs, err
 	}
+	if err := s.holds(ctx, p, cs); err != nil {
+		return cs, err
+	}
 	in := workflows.DecisionInput{Decision: req.Decision, Note: req.Note, ProfileID: req.ProfileID, AgentID: p.AgentID, Role: p.Role}
 	if err := s.update(ctx, cs, workflows.UpdateDecide, in, nil); err != nil {
 		return cs, err
@@ -126,7 +132,9 @@ func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case,
 // claimCase assigns the case to the calling agent. An agent cannot take a
 // case another agent holds; a supervisor may assign it to anyone.
 func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, req claimRequest) (after certdesk.Case, err error) {
-	defer func() { s.auditAction(ctx, p, "claim", cs, map[string]any{"assignee": req.Assignee}, err) }()
+	defer func() {
+		s.auditAction(ctx, p, "claim", cs, map[string]any{"assignee": req.Assignee, "take_over": req.TakeOver}, err)
+	}()
 	if err := openAt(cs, req.Version); err != nil {
 		return cs, err
 	}
@@ -141,20 +149,41 @@ func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, 
 		}
 		target = a.ID
 	}
-	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID && p.Role != certdesk.RoleSupervisor {
-		holder, _ := s.store.Agent(ctx, *cs.AssigneeID)
-		return cs, certdesk.Errorf(certdesk.ECONFLICT, "the case is assigned to %s; ask a supervisor to reassign it", holder.Name)
+	taking := cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID && target == p.AgentID
+	if taking && p.Role != certdesk.RoleSupervisor && !req.TakeOver {
+		return cs, certdesk.Errorf(certdesk.ECONFLICT, "the case is claimed by %s; take it over (recorded on the case) or ask a supervisor to reassign it", s.holderName(ctx, *cs.AssigneeID))
 	}
 	if cs.AssigneeID != nil && *cs.AssigneeID == target {
 		return cs, nil
 	}
 	typ := "claimed"
-	if target != p.AgentID {
+	switch {
+	case target != p.AgentID:
 		typ = "assigned"
+	case taking:
+		typ = "taken_over"
 	}
 	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
 		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
 	return after, err
+}
+
+// holds refuses a decision on a case another agent claimed: the claim is
+// theirs until a supervisor reassigns it or the caller takes it over.
+// Supervisors decide any case.
+func (s *Server) holds(ctx context.Context, p *Principal, cs certdesk.Case) error {
+	if cs.AssigneeID == nil || *cs.AssigneeID == p.AgentID || p.Role == certdesk.RoleSupervisor {
+		return nil
+	}
+	return certdesk.Errorf(certdesk.ECONFLICT, "the case is claimed by %s: take it over first (it is recorded on the case), or ask them", s.holderName(ctx, *cs.AssigneeID))
+}
+
+// holderName names the agent holding a case.
+func (s *Server) holderName(ctx context.Context, agentID string) string {
+	if a, err := s.store.Agent(ctx, agentID); err == nil {
+		return a.Name
+	}
+	return "another agent"
 }
 
 // noteCase adds an internal note to the case's timeline.
