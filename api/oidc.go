@@ -226,14 +226,6 @@ func (s *Server) matchPerson(ctx context.Context, subject, email string) (string
 	return "", certdesk.Errorf(certdesk.EFORBIDDEN, "You are signed in with the provider, but no certification account or agent matches this sign-in. If you lost access to your account, use the recovery form at /portal/recovery.")
 }
 
-// safeNext keeps a redirect target on this site.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/"
-	}
-	return next
-}
-
 func randomString() string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
