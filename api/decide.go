@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -266,11 +267,16 @@ func (s *Server) update(ctx context.Context, cs certdesk.Case, name string, arg,
 	case err == nil:
 		return nil
 	case errors.As(err, &nf):
-		return certdesk.Errorf(certdesk.ECONFLICT, "the case's workflow has ended; it takes no more decisions")
-	case errors.As(err, &appErr):
-		return certdesk.Errorf(certdesk.ECONFLICT, "%s", appErr.Message())
-	case strings.Contains(err.Error(), "unknown update"), strings.Contains(err.Error(), "update handler"):
-		return certdesk.Errorf(certdesk.ECONFLICT, "this case is not awaiting a decision")
+		return &certdesk.Error{Code: certdesk.ECONFLICT, Message: "the case's workflow has ended; it takes no more decisions", Err: err}
+	case errors.As(err, &appErr) && appErr.Type() == workflows.RefusalType:
+		// The validator's words, written for the agent.
+		return &certdesk.Error{Code: certdesk.ECONFLICT, Message: appErr.Message(), Err: err}
+	case errors.As(err, &appErr), strings.Contains(err.Error(), "unknown update"), strings.Contains(err.Error(), "update handler"):
+		// The engine's own refusal ("unknown update decide.
+		// KnownUpdates=[]" while the case is between steps): its text
+		// stays in the log.
+		slog.InfoContext(ctx, "update refused by the workflow", "case", cs.ID, "update", name, "err", err)
+		return &certdesk.Error{Code: certdesk.ECONFLICT, Message: "this case is not awaiting a decision right now; reload it to see where it is", Err: err}
 	}
 	return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not reach the case's workflow", Err: err}
 }

@@ -30,6 +30,9 @@ type linkView struct {
 	Outcome string
 	Error   string
 	Reply0  string // the reply typed before an error, to keep it
+	// Next and NextText are where the page sends the reader on (the
+	// portal, or the recovery form for someone who cannot sign in).
+	Next, NextText string
 }
 
 // purposeTexts say, before the learner confirms, what a link does.
@@ -83,7 +86,29 @@ func (s *Server) linkPage(c *gin.Context) {
 		s.renderLink(c, http.StatusGone, stateView(st))
 		return
 	}
+	// A link whose case has ended has nothing left to do: say so now,
+	// not after the button.
+	if cs, err := s.store.Case(c.Request.Context(), t.CaseID); err == nil && cs.Status.Terminal() {
+		s.renderLink(c, http.StatusGone, endedView(cs))
+		return
+	} else if err != nil && !errors.Is(err, certdesk.ErrNotFound) {
+		fail(c, err)
+		return
+	}
 	s.renderLink(c, http.StatusOK, liveView(t.Purpose, raw))
+}
+
+// endedView is the page of a link whose case has ended, with the way on:
+// the portal for a learner's case, the recovery form for a recovery (its
+// requester may have no account to sign in with).
+func endedView(cs certdesk.Case) linkView {
+	v := stateView("ended")
+	v.Explain = "There is nothing left for this link to do: the case ended (" + outcomeText(cs) + ")"
+	v.Next, v.NextText = "/portal", "See your cases in your learning profile"
+	if cs.Kind == certdesk.KindRecovery {
+		v.Next, v.NextText = "/portal/recovery", "Send a new recovery request"
+	}
+	return v
 }
 
 func stateView(state string) linkView {
@@ -146,6 +171,8 @@ func (s *Server) useLink(c *gin.Context) {
 			s.renderLink(c, http.StatusGone, stateView("ended"))
 		} else if st := t.State(s.now()); st != store.TokenLive {
 			s.renderLink(c, http.StatusGone, stateView(st))
+		} else if cs, err := s.store.Case(ctx, t.CaseID); err == nil {
+			s.renderLink(c, http.StatusGone, endedView(cs))
 		} else {
 			s.renderLink(c, http.StatusGone, stateView("ended"))
 		}

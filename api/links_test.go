@@ -191,6 +191,36 @@ func TestLinkThatCannotBeUsed(t *testing.T) {
 	if r := s.Do("POST", ended, "", stacktest.Form{}); r.Code != http.StatusGone || !strings.Contains(string(r.Body), "already ended") {
 		t.Fatalf("POST on an ended case = %d:\n%s", r.Code, r.Body)
 	}
+	// Once the case itself has closed, GET says so too (and HEAD answers
+	// the same status), with the way on: the recovery form for a recovery.
+	for _, status := range []certdesk.Status{certdesk.StatusRejected, certdesk.StatusCompleted, certdesk.StatusCancelled} {
+		lc := startLinkCase(t, s)
+		link := lc.issue(t, s, "reply-1", workflows.PurposeReply, time.Hour)
+		if _, _, err := s.Store.ChangeCase(context.Background(), store.Change{CaseID: lc.c.ID, Status: status,
+			Event: store.Event{Actor: certdesk.ActorSystem, Type: string(status)}}); err != nil {
+			t.Fatal(err)
+		}
+		r := s.Do("GET", link, "", nil)
+		if r.Code != http.StatusGone || !strings.Contains(string(r.Body), "the case ended") || !strings.Contains(string(r.Body), `href="/portal/recovery"`) {
+			t.Errorf("GET the link of a %s case = %d:\n%s", status, r.Code, r.Body)
+		}
+		if r := s.Do("HEAD", link, "", nil); r.Code != http.StatusGone {
+			t.Errorf("HEAD the link of a %s case = %d", status, r.Code)
+		}
+		if tok, _ := s.Store.LinkTokenByHash(context.Background(), mustHash(t, link)); tok.UsedAt != nil {
+			t.Errorf("GET used the token of a %s case", status)
+		}
+		lc.stop(t, s)
+	}
+}
+
+func mustHash(t *testing.T, link string) string {
+	t.Helper()
+	h, ok := certdesk.HashToken(strings.TrimPrefix(link, "/l/"))
+	if !ok {
+		t.Fatalf("not a link: %s", link)
+	}
+	return h
 }
 
 func TestReplyLinkNeedsAnAnswer(t *testing.T) {

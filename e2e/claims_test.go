@@ -81,3 +81,34 @@ func TestClaimsBindDecisions(t *testing.T) {
 		t.Errorf("timeline %q", types)
 	}
 }
+
+// A refused decision is answered in words for the agent: the validator's
+// reason when the case refuses it, a plain sentence when the engine does
+// (a case that takes no decision), never Temporal's own text.
+func TestDecisionRefusalsInPlainWords(t *testing.T) {
+	s := start(t)
+	alice := s.Login("alice.agent@certdesk.example")
+	ben := s.Login("ben.okafor@contoso.example")
+	c := requestConnect(t, s, ben)
+	s.AwaitStatus(c.ID, certdesk.StatusAwaitingLearner)
+	for _, d := range []map[string]string{
+		{"decision": "approve"}, {"decision": "reject", "note": "x"}, {"decision": "request_info", "note": "x"},
+	} {
+		r := s.Do("POST", "/api/v1/cases/"+c.ID+"/decision", alice, d)
+		msg := errorMessage(t, r)
+		if r.Code != http.StatusConflict || strings.Contains(msg, "update") || strings.Contains(msg, "Known") || !strings.Contains(msg, "not awaiting a decision") {
+			t.Errorf("%s on a connect case = %d %q, want 409 in plain words", d["decision"], r.Code, msg)
+		}
+	}
+	// The validator's own reasons come through as written.
+	merge := requestMerge(t, s, alice, map[string]any{"profile_ids": []string{p3, p4}})
+	s.AwaitStatus(merge.ID, certdesk.StatusAwaitingAgent)
+	r := s.Do("POST", "/api/v1/cases/"+merge.ID+"/decision", alice, map[string]string{"decision": "approve"})
+	if msg := errorMessage(t, r); r.Code != http.StatusConflict || !strings.Contains(msg, "four eyes") {
+		t.Errorf("four-eyes refusal = %d %q", r.Code, msg)
+	}
+	r = s.Do("POST", "/api/v1/cases/"+merge.ID+"/decision", alice, map[string]string{"decision": "reject"})
+	if msg := errorMessage(t, r); r.Code != http.StatusConflict || !strings.Contains(msg, "needs a note") {
+		t.Errorf("rejection without a note = %d %q", r.Code, msg)
+	}
+}

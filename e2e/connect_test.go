@@ -212,8 +212,9 @@ func TestConnectBenAddsHisPersonalAccount(t *testing.T) {
 	if err := json.Unmarshal(waiting.Details, &d); err != nil || d.WaitingFor != certdesk.WaitPersonalAccount || d.WaitUntil == nil {
 		t.Fatalf("details while waiting: %s (%v)", waiting.Details, err)
 	}
-	if m := s.AwaitMail(benWork, "connect_add_account"); m.CaseID != c.ID || len(m.Links) == 0 {
-		t.Fatalf("add-account email %+v", m)
+	addMail := s.AwaitMail(benWork, "connect_add_account")
+	if addMail.CaseID != c.ID || len(addMail.Links) == 0 {
+		t.Fatalf("add-account email %+v", addMail)
 	}
 
 	r := s.Do("POST", "/api/v1/learning-profiles/"+lp+"/accounts", token, map[string]string{"email": benPersonal, "kind": "personal"})
@@ -226,6 +227,20 @@ func TestConnectBenAddsHisPersonalAccount(t *testing.T) {
 	expectTimeline(t, timeline(t, s, token, c.ID), [][2]string{{"opened", ben}, {"awaiting_learner", "system"},
 		{"account_added", ben}, {"profiles_found", "system"}, {"connected", "system"}})
 	finish(t, s, done, "connect-ben-add-account")
+
+	// The personal account's owner is told where it was added.
+	if m := s.AwaitMail(benPersonal, mail.AccountAdded); !strings.Contains(m.Text, benWork) || !strings.Contains(m.Text, "/portal/recovery") {
+		t.Errorf("the account-added email does not say where, or how to get help:\n%s", m.Text)
+	}
+	// The "I've added it" link of the ended case says so at once, on GET,
+	// and leads back to the portal; it changes nothing.
+	link := addMail.Link(t)
+	for range 2 {
+		r := s.Do("GET", link, "", nil)
+		if r.Code != http.StatusGone || !strings.Contains(string(r.Body), "the case ended") || !strings.Contains(string(r.Body), `href="/portal"`) {
+			t.Errorf("GET the link of an ended case = %d:\n%s", r.Code, r.Body)
+		}
+	}
 }
 
 // Ben never adds the account: the case expires (the wait is shortened).

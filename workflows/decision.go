@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk"
@@ -25,6 +26,16 @@ type DecisionInput struct {
 	ProfileID string
 	AgentID   string
 	Role      certdesk.Role
+}
+
+// RefusalType is the error type of a decision the case refuses (its
+// validator's answer); its message is written for the agent. Any other
+// error of the update is the engine's and stays out of the agent's sight.
+const RefusalType = "decision_refused"
+
+// refuse is a validator's refusal, in words for the agent.
+func refuse(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), RefusalType, nil)
 }
 
 // DecisionResult is what the update answers once the decision is accepted.
@@ -70,26 +81,26 @@ func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time
 // validate refuses what the case cannot take now; a refusal changes nothing.
 func (d *agentDesk) validate(in DecisionInput) error {
 	if !d.awaiting || d.pending != nil {
-		return fmt.Errorf("this case is not awaiting a decision")
+		return refuse("this case is not awaiting a decision")
 	}
 	if !in.Role.Staff() || in.AgentID == "" {
-		return fmt.Errorf("only agents decide cases")
+		return refuse("only agents decide cases")
 	}
 	ok := false
 	for _, a := range d.allowed {
 		ok = ok || a == in.Decision
 	}
 	if !ok {
-		return fmt.Errorf("%q is not a decision this case takes (it takes %s)", in.Decision, joinDecisions(d.allowed))
+		return refuse("%q is not a decision this case takes (it takes %s)", in.Decision, joinDecisions(d.allowed))
 	}
 	note := strings.TrimSpace(in.Note)
 	switch {
 	case in.Decision == certdesk.DecisionReject && note == "":
-		return fmt.Errorf("a rejection needs a note saying why (the learner is told)")
+		return refuse("a rejection needs a note saying why (the learner is told)")
 	case in.Decision == certdesk.DecisionRequestInfo && note == "":
-		return fmt.Errorf("say what information you need: the note is emailed to the learner")
+		return refuse("say what information you need: the note is emailed to the learner")
 	case len(note) > maxNote:
-		return fmt.Errorf("the note is longer than %d characters", maxNote)
+		return refuse("the note is longer than %d characters", maxNote)
 	}
 	if d.check != nil {
 		return d.check(in)

@@ -141,7 +141,7 @@ type mergeRun struct {
 // fourEyes refuses the approval of a merge by the agent who requested it.
 func (m *mergeRun) fourEyes(in DecisionInput) error {
 	if in.Decision == certdesk.DecisionApprove && m.in.RequestedBy == certdesk.AgentActor(in.AgentID) {
-		return fmt.Errorf("four eyes: you requested this merge, so another agent must approve it")
+		return refuse("four eyes: you requested this merge, so another agent must approve it")
 	}
 	return nil
 }

@@ -198,16 +198,16 @@ func (r *recovery) check(in DecisionInput) error {
 		return nil
 	}
 	if len(r.d.Candidates) == 0 {
-		return fmt.Errorf("no certification profile matches this request: reject it, or ask the learner for more information")
+		return refuse("no certification profile matches this request: reject it, or ask the learner for more information")
 	}
 	if in.ProfileID == "" {
-		return fmt.Errorf("name the profile to recover: profile_id, one of the case's candidates")
+		return refuse("name the profile to recover: profile_id, one of the case's candidates")
 	}
 	if n := r.d.NewAccount; n != nil && n.Known && n.Kind != certdesk.AccountPersonal {
-		return fmt.Errorf("%s is a %s account and a certification profile needs a personal one: reject the request, saying so (the learner can send a new one)", n.Email, n.Kind)
+		return refuse("the new account is a %s account and a certification profile needs a personal one: reject the request, saying so (the learner can send a new one)", n.Kind)
 	}
 	if _, ok := r.candidate(in.ProfileID); !ok {
-		return fmt.Errorf("profile %q is not one of this case's candidates", in.ProfileID)
+		return refuse("profile %q is not one of this case's candidates", in.ProfileID)
 	}
 	return nil
 }
