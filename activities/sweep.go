@@ -174,5 +174,7 @@ func (a *Activities) sendNotice(ctx context.Context, n store.AccountNotice, in S
 // before a time.
 // Retry: deleting them again deletes nothing more.
 func (a *Activities) PruneRateLimits(ctx context.Context, before time.Time) (int64, error) {
-	return a.Store.PruneRateLimits(ctx, before)
+	// A window's count still weighs in the window after it (sliding
+	// windows): keep one more day than the longest window.
+	return a.Store.PruneRateLimits(ctx, before.Add(-24*time.Hour))
 }

@@ -171,19 +171,20 @@ func equalHeaders(a, b http.Header) bool {
 
 func TestRecoveryRequestRateLimits(t *testing.T) {
 	storeAt := func(h *harness, now time.Time) { h.store.Now = func() time.Time { return now } }
-	t.Run("per contact address", func(t *testing.T) {
+	t.Run("per contact mailbox, in a sliding hour", func(t *testing.T) {
 		tc := &fakeTemporal{}
 		h := newHarness(t, "postgres", tc)
 		storeAt(h, time.Date(2030, 1, 1, 10, 20, 0, 0, time.UTC))
-		for i := range 3 {
-			// From three clients: the contact address is what is limited.
-			if r := h.from("192.0.2."+strconv.Itoa(30+i), "POST", "/api/v1/recovery-requests", recoveryBody("dara.m@proton.example")); r.Code != http.StatusAccepted {
+		// From three clients and three spellings of one mailbox: the
+		// mailbox is what is limited (case and +tags reach one inbox).
+		for i, contact := range []string{"dara.m@proton.example", "dara.m+1@proton.example", "DARA.M+recovery@Proton.example"} {
+			if r := h.from("192.0.2."+strconv.Itoa(30+i), "POST", "/api/v1/recovery-requests", recoveryBody(contact)); r.Code != http.StatusAccepted {
 				t.Fatalf("request %d = %d %s", i+1, r.Code, r.Body)
 			}
 		}
-		r := h.from("192.0.2.40", "POST", "/api/v1/recovery-requests", recoveryBody("Dara.M@Proton.example"))
-		if r.Code != http.StatusTooManyRequests || r.errorCode(t) != certdesk.ERATELIMITED || r.Header.Get("Retry-After") != "2400" {
-			t.Fatalf("4th request = %d %s Retry-After %q, want 429 rate_limited, retry in 2400 s", r.Code, r.Body, r.Header.Get("Retry-After"))
+		r := h.from("192.0.2.40", "POST", "/api/v1/recovery-requests", recoveryBody("Dara.M+again@Proton.example"))
+		if r.Code != http.StatusTooManyRequests || r.errorCode(t) != certdesk.ERATELIMITED || r.Header.Get("Retry-After") != "3300" {
+			t.Fatalf("4th request = %d %s Retry-After %q, want 429 rate_limited, retry in 3300 s", r.Code, r.Body, r.Header.Get("Retry-After"))
 		}
 		if n := tc.count(); n != 3 {
 			t.Errorf("%d cases started, want 3", n)
@@ -191,9 +192,14 @@ func TestRecoveryRequestRateLimits(t *testing.T) {
 		if r := h.from("192.0.2.40", "POST", "/api/v1/recovery-requests", recoveryBody("other@proton.example")); r.Code != http.StatusAccepted {
 			t.Errorf("another contact address = %d, want 202", r.Code)
 		}
+		// A new clock hour is not a new window: the last hour still counts.
 		storeAt(h, time.Date(2030, 1, 1, 11, 0, 0, 0, time.UTC))
-		if r := h.from("192.0.2.40", "POST", "/api/v1/recovery-requests", recoveryBody("dara.m@proton.example")); r.Code != http.StatusAccepted {
-			t.Errorf("in the next hour = %d, want 202", r.Code)
+		if r := h.from("192.0.2.41", "POST", "/api/v1/recovery-requests", recoveryBody("dara.m@proton.example")); r.Code != http.StatusTooManyRequests {
+			t.Errorf("at the top of the next hour = %d, want 429", r.Code)
+		}
+		storeAt(h, time.Date(2030, 1, 1, 11, 50, 0, 0, time.UTC))
+		if r := h.from("192.0.2.42", "POST", "/api/v1/recovery-requests", recoveryBody("dara.m@proton.example")); r.Code != http.StatusAccepted {
+			t.Errorf("once the burst has left the last hour = %d, want 202", r.Code)
 		}
 	})
 	t.Run("per client address", func(t *testing.T) {
