@@ -51,7 +51,7 @@ func TestConnectNamesTheMergeCaseThatRanAfterARetriedTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: srv.HostPort(), DataConverter: cd.DataConverter(),
+	tc, err := client.Dial(client.Options{HostPort: srv.HostPort(), DataConverter: cd.DataConverter(), FailureConverter: cd.FailureConverter(),
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,9 @@ import (
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -160,7 +162,24 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 }
 
 // DataConverter wraps the default converter with the codec: set it on every
-// client and worker that touches certdesk's workflows.
+// client and worker that touches certdesk's workflows (see Client).
 func (c *Codec) DataConverter() converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+}
+
+// Client sets the codec on a client's options: payloads, and failures too —
+// a failure's message and stack trace go into the history encoded as a
+// payload (EncodeCommonAttributes), so an error that quotes a name or an
+// address is no more readable there than the payloads are.
+func (c *Codec) Client(opts client.Options) client.Options {
+	opts.DataConverter, opts.FailureConverter = c.DataConverter(), c.FailureConverter()
+	return opts
+}
+
+// FailureConverter encodes failures' messages and stack traces with the
+// codec (set by Client; replayers take it too).
+func (c *Codec) FailureConverter() converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: c.DataConverter(), EncodeCommonAttributes: true,
+	})
 }

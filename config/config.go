@@ -281,8 +281,7 @@ func (c Config) TemporalClientOptions() (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
-	opts.DataConverter = cd.DataConverter()
-	return opts, nil
+	return cd.Client(opts), nil
 }
 
 // Codec is the payload codec of the configured keys.

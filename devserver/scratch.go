@@ -36,8 +36,8 @@ func (s *Server) Scratch(dbURL, name string) (config.Config, net.Listener, clien
 	cd, err := cfg.Codec()
 	if err == nil {
 		var tc client.Client
-		tc, err = client.Dial(client.Options{HostPort: s.HostPort(), Namespace: Namespace, DataConverter: cd.DataConverter(),
-			Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+		tc, err = client.Dial(cd.Client(client.Options{HostPort: s.HostPort(), Namespace: Namespace,
+			Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}))
 		if err == nil {
 			return cfg, ln, tc, nil
 		}

@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -101,4 +108,41 @@ func collectPayloads(m protoreflect.Message, out *[][]byte) {
 		}
 		return true
 	})
+}
+
+// A failure's message and stack trace are encoded like the payloads: an
+// activity that fails with an address in its error, and the workflow that
+// fails with it, leave no plaintext in the history.
+func TestFailuresAreEncodedToo(t *testing.T) {
+	const secret = "dara.m@proton.example"
+	failing := func(ctx context.Context) error { return errors.New("could not reach " + secret) }
+	s := stacktest.Start(t, stacktest.Options{Register: func(r sdkworker.Registry) {
+		r.RegisterActivityWithOptions(failing, activity.RegisterOptions{Name: "failWithAddress"})
+		r.RegisterWorkflowWithOptions(func(ctx workflow.Context) error {
+			ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Second,
+				RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
+			return workflow.ExecuteActivity(ctx, "failWithAddress").Get(ctx, nil)
+		}, workflow.RegisterOptions{Name: "failsWithAddress"})
+	}})
+	ctx := context.Background()
+	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: s.Config.TaskQueue}, "failsWithAddress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), secret) {
+		t.Fatalf("the workflow's error, decoded by the client: %v", err) // the client reads it back
+	}
+	var hist historypb.History
+	it := s.Client.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	raw, _ := protojson.Marshal(&hist)
+	if bytes.Contains(raw, []byte(secret)) || bytes.Contains(raw, []byte("could not reach")) {
+		t.Errorf("the history holds the failure in the clear:\n%s", raw)
+	}
 }

@@ -124,10 +124,10 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{
-		HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(),
+	tc, err := client.Dial(cd.Client(client.Options{
+		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-	})
+	}))
 	if err != nil {
 		tb.Fatal(err)
 	}

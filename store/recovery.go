@@ -341,7 +341,7 @@ func (s *Store) rebind(ctx context.Context, profileID, email, displayName string
 		case err != nil:
 			return err
 		case a.Kind != certdesk.AccountPersonal:
-			return certdesk.Errorf(certdesk.ECONFLICT, "%s is a %s account; a certification profile is bound to a personal account", email, a.Kind)
+			return certdesk.Errorf(certdesk.ECONFLICT, "the new account is a %s account; a certification profile is bound to a personal account", a.Kind)
 		case a.Status != certdesk.AccountActive:
 			err := tx.Model(&certdesk.Account{}).Where("id = ?", a.ID).
 				Updates(map[string]any{"status": certdesk.AccountActive, "reactivated_at": at}).Error

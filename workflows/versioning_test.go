@@ -172,7 +172,7 @@ func replay(t *testing.T, hist *historypb.History, name string, changed any) err
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter()})
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter(), FailureConverter: cd.FailureConverter()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,10 +99,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tc, err := client.Dial(client.Options{
-		HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(),
+	tc, err := client.Dial(cd.Client(client.Options{
+		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.Default()),
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
