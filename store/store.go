@@ -139,8 +139,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 }
 
 // translate turns driver errors into certdesk errors: unique and other
-// constraint violations become ECONFLICT, a missing row ENOTFOUND. Anything
-// else stays as it is (an internal error).
+// constraint violations become ECONFLICT, a missing row ENOTFOUND, text
+// PostgreSQL cannot store (NUL, invalid UTF-8, \u0000 in JSON) EINVALID.
+// Anything else stays as it is (an internal error).
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -162,7 +163,12 @@ func translate(err error) error {
 			return &certdesk.Error{Code: certdesk.ECONFLICT, Message: constraintMessage(pgErr.ConstraintName), Err: err}
 		case "23503", "23514": // foreign_key_violation, check_violation
 			return &certdesk.Error{Code: certdesk.ECONFLICT, Message: "the change breaks a rule of the data", Err: err}
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			return errNotText(err)
 		}
+	}
+	if msg := err.Error(); strings.Contains(msg, "invalid byte sequence") || strings.Contains(msg, "unsupported Unicode escape") {
+		return errNotText(err)
 	}
 	var liteErr *sqlitedriver.Error
 	if errors.As(err, &liteErr) {
@@ -174,6 +180,12 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// errNotText is a value the database cannot store as text. The API refuses
+// such input before it gets here; this is the net under it.
+func errNotText(err error) error {
+	return &certdesk.Error{Code: certdesk.EINVALID, Message: "the request holds text that cannot be stored (a NUL character or invalid UTF-8)", Err: err}
 }
 
 // unavailable reports whether err means the database is not reachable now
