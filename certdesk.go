@@ -43,6 +43,11 @@ var Statuses = []Status{
 	StatusCompleted, StatusRejected, StatusCancelled, StatusExpired, StatusFailed,
 }
 
+// ResolutionWorkflowFailed is the resolution of a case whose workflow failed
+// for a reason nobody planned for (its timeline says which); supervisors
+// are told.
+const ResolutionWorkflowFailed = "workflow_failed"
+
 // Terminal reports whether a case in this status has ended.
 func (s Status) Terminal() bool {
 	switch s {

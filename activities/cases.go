@@ -95,3 +95,19 @@ func (a *Activities) EmailsReached(ctx context.Context, in EmailsReachedInput) (
 	}
 	return reached, nil
 }
+
+// FailCaseInput records a case's workflow failure.
+type FailCaseInput struct {
+	// Case is the projection the case opens with, for a case that never
+	// got one.
+	Case   certdesk.Case
+	Step   int64
+	Reason string
+}
+
+// FailCase shows a case failed, opening its projection if it has none.
+// Retry: the step applied before is a no-op; the projection is inserted once.
+func (a *Activities) FailCase(ctx context.Context, in FailCaseInput) (certdesk.Case, error) {
+	c, err := a.Store.FailCase(ctx, in.Case, in.Step, in.Reason)
+	return c, nonRetryable(err)
+}

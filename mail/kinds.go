@@ -23,6 +23,7 @@ const (
 
 	CaseEscalated      = "case_escalated"
 	CaseSecurityReview = "case_security_review"
+	CaseFailed         = "case_failed"
 
 	InactivityReminder = "inactivity_reminder"
 	AccountInactive    = "account_inactive"
@@ -53,6 +54,7 @@ var Kinds = []KindInfo{
 	{RecoveryCancelled, "recovery: to the requester, the owner stopped it with the \"this wasn't me\" link; nothing changed", []string{"mcid"}, false},
 	{RecoveryApproved, "recovery: to the requester, an agent approved; the date the profile moves unless an address on file stops it", []string{"new_account", "effective_at"}, false},
 	{CaseEscalated, "to supervisors: a case waited past its SLA", []string{"kind", "subject", "waiting_since", "case_url"}, false},
+	{CaseFailed, "to supervisors: a case's workflow failed for an unplanned reason; the case shows failed, its timeline says why", []string{"kind", "subject", "case_url"}, false},
 	{CaseSecurityReview, "to supervisors: an owner stopped a recovery (\"this wasn't me\"); the case awaits security review", []string{"subject", "case_url"}, false},
 	{InactivityReminder, "an account unused for 23 months: sign in to keep it", []string{"email", "inactive_on"}, false},
 	{AccountInactive, "an account unused for 24 months is inactive: how to recover", []string{"email", "recovery_url"}, false},

@@ -245,3 +245,44 @@ func eventData(v any) (json.RawMessage, error) {
 
 // IsNotFound reports whether err is a not-found error.
 func IsNotFound(err error) bool { return errors.Is(err, certdesk.ErrNotFound) }
+
+// FailCase records that a case's workflow failed for a reason nobody
+// planned for: the case shows failed, with the reason on its timeline, so a
+// request that was answered 2xx is never lost. A case whose projection was
+// never written (its opening failed) is opened first, from what c holds
+// with its text made storable. step makes a retry a no-op.
+func (s *Store) FailCase(ctx context.Context, c certdesk.Case, step int64, reason string) (certdesk.Case, error) {
+	var out certdesk.Case
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		open := certdesk.Case{ID: c.ID, Kind: c.Kind, Status: certdesk.StatusOpen, Subject: storable(c.Subject),
+			LearnerName: storable(c.LearnerName), LearnerEmail: storable(c.LearnerEmail), Requester: c.Requester,
+			LearningProfileID: c.LearningProfileID, AccountID: c.AccountID, ParentCaseID: c.ParentCaseID,
+			WorkflowID: c.WorkflowID, RunID: c.RunID, Details: json.RawMessage(`{}`), CreatedAt: s.now(), Version: 1}
+		open.UpdatedAt = open.CreatedAt
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&open)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			err := tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: open.CreatedAt, Actor: c.Requester, Type: "opened",
+				Data: json.RawMessage(`{}`)}).Error
+			if err != nil {
+				return err
+			}
+		}
+		var err error
+		out, _, err = s.changeCase(tx, Change{CaseID: c.ID, WorkflowStep: step, Status: certdesk.StatusFailed,
+			Resolution: certdesk.ResolutionWorkflowFailed, ClearSLA: true,
+			Event: Event{Actor: certdesk.ActorSystem, Type: "failed", Data: map[string]string{"reason": storable(reason)}}})
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("store: fail case %q: %w", c.ID, err)
+	}
+	return out, nil
+}
+
+// storable is text as both databases keep it: valid UTF-8 without NUL.
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}

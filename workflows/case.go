@@ -10,6 +10,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
+	"github.com/certdesk/certdesk/mail"
 )
 
 // acts is only for method references: workflows never call activities
@@ -86,6 +87,40 @@ func (c *caseRun) send(ctx workflow.Context, in activities.SendEmailInput) (bool
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// failVisibly is deferred by every case workflow: when the workflow is
+// about to fail for a reason nobody planned for, the case shows failed
+// (opened first from opening, if its projection was never written) with
+// the reason on its timeline, and every supervisor is emailed — a request
+// answered 2xx is never lost. The workflow then fails as it would have.
+func (c *caseRun) failVisibly(ctx workflow.Context, kind certdesk.Kind, opening func() certdesk.Case, err *error) {
+	if *err == nil || temporal.IsCanceledError(*err) {
+		return
+	}
+	if workflow.GetVersion(ctx, "fail-visibly", workflow.DefaultVersion, 1) != 1 {
+		return
+	}
+	log := workflow.GetLogger(ctx)
+	cs := opening()
+	info := workflow.GetInfo(ctx)
+	cs.ID, cs.Kind, cs.WorkflowID, cs.RunID = c.ID, kind, info.WorkflowExecution.ID, info.WorkflowExecution.RunID
+	c.step++
+	reason := (*err).Error()
+	if len(reason) > 500 {
+		reason = reason[:500] + "…"
+	}
+	var failed certdesk.Case
+	in := activities.FailCaseInput{Case: cs, Step: c.step, Reason: "the case's workflow failed: " + reason}
+	if ferr := workflow.ExecuteLocalActivity(projection(ctx), acts.FailCase, in).Get(ctx, &failed); ferr != nil {
+		log.Error("the failed case could not be recorded", "case", c.ID, "err", ferr)
+		return
+	}
+	ferr := c.tellSupervisors(ctx, "failed", mail.CaseFailed, map[string]any{"kind": string(kind), "subject": failed.Subject,
+		"case_url": "/console/cases/" + c.ID})
+	if ferr != nil {
+		log.Error("supervisors not told of a failed case", "case", c.ID, "err", ferr)
+	}
 }
 
 // tellSupervisors emails every supervisor one message of the case (the

@@ -50,7 +50,7 @@ type ConnectResult struct {
 // → rejected; a profile connected elsewhere → rejected; duplicates → a
 // merge case as a child, then its survivor; then the connection, made in
 // one transaction that checks the rules again.
-func Connect(ctx workflow.Context, in ConnectInput) (ConnectResult, error) {
+func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error) {
 	if in.LearnerWait <= 0 {
 		in.LearnerWait = Duration(certdesk.DefaultLearnerWait)
 	}
@@ -60,6 +60,7 @@ func Connect(ctx workflow.Context, in ConnectInput) (ConnectResult, error) {
 	r := &connectRun{in: in, c: newCase(in.CaseID), actor: certdesk.LearnerActor(in.AccountID),
 		details: certdesk.ConnectDetails{Profiles: []certdesk.ConnectProfile{}},
 		added:   workflow.GetSignalChannel(ctx, SignalAccountAdded), links: workflow.GetSignalChannel(ctx, SignalLink)}
+	defer r.c.failVisibly(ctx, certdesk.KindConnect, r.opening, &err)
 	// The learner's account and learning profile exist: the API checked,
 	// and the case's projection refers to them.
 	if err := r.lookup(ctx); err != nil {
@@ -115,7 +116,7 @@ func Connect(ctx workflow.Context, in ConnectInput) (ConnectResult, error) {
 	}
 
 	var res activities.ConnectProfileResult
-	err := workflow.ExecuteActivity(activityOptions(ctx), acts.ConnectProfile, activities.ConnectProfileInput{
+	err = workflow.ExecuteActivity(activityOptions(ctx), acts.ConnectProfile, activities.ConnectProfileInput{
 		CaseID: in.CaseID, LearningProfileID: in.LearningProfileID, ProfileID: target}).Get(ctx, &res)
 	if code, ok := businessError(err); ok {
 		return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectFailed, "failed", "the certification profile could not be connected ("+code+").", guidanceAgain)
@@ -188,13 +189,18 @@ func (r *connectRun) lookup(ctx workflow.Context) error {
 // open writes the case's projection; the API has usually written it
 // already, and then this changes nothing.
 func (r *connectRun) open(ctx workflow.Context) error {
+	_, err := r.c.open(ctx, r.opening(), r.actor, map[string]any{"learning_profile_id": r.in.LearningProfileID, "account_id": r.in.AccountID})
+	return err
+}
+
+// opening is the projection the case opens with.
+func (r *connectRun) opening() certdesk.Case {
 	lp, acct := r.in.LearningProfileID, r.in.AccountID
-	_, err := r.c.open(ctx, certdesk.Case{
+	return certdesk.Case{
 		Kind: certdesk.KindConnect, Subject: certdesk.ConnectSubject(r.look.LearnerName),
 		LearnerName: r.look.LearnerName, LearnerEmail: r.look.LearnerEmail,
 		LearningProfileID: &lp, AccountID: &acct, Requester: r.actor,
-	}, r.actor, map[string]any{"learning_profile_id": lp, "account_id": acct})
-	return err
+	}
 }
 
 // change applies the next transition, with the case's details and profiles.

@@ -66,7 +66,7 @@ type MergeResult struct {
 
 // Merge folds duplicate certification profiles into one, with an agent's
 // approval. See DESIGN.md, "Merge".
-func Merge(ctx workflow.Context, in MergeInput) (MergeResult, error) {
+func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 	if in.CaseID == "" {
 		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return certdesk.NewID() }).Get(&in.CaseID); err != nil {
 			return MergeResult{}, err
@@ -76,6 +76,8 @@ func Merge(ctx workflow.Context, in MergeInput) (MergeResult, error) {
 		in.AgentSLA = Duration(certdesk.DefaultAgentSLA)
 	}
 	m := &mergeRun{in: in, run: newCase(in.CaseID)}
+	var r certdesk.MergeReview
+	defer m.run.failVisibly(ctx, certdesk.KindMerge, func() certdesk.Case { cs, _ := MergeCase(in, r); return cs }, &err)
 	desk, err := newAgentDesk(ctx, m.run, certdesk.KindMerge, in.AgentSLA.D(),
 		[]certdesk.Decision{certdesk.DecisionApprove, certdesk.DecisionReject}, m.fourEyes)
 	if err != nil {
@@ -85,7 +87,6 @@ func Merge(ctx workflow.Context, in MergeInput) (MergeResult, error) {
 	// The request is checked again: the API checked it, but the profiles
 	// may have changed since (and a connect case's child is checked here
 	// only).
-	var r certdesk.MergeReview
 	err = workflow.ExecuteActivity(storeActivity(ctx), acts.ReviewMerge,
 		activities.ReviewMergeInput{ProfileIDs: in.ProfileIDs, TargetID: in.TargetID, Owners: in.Owners}).Get(ctx, &r)
 	reason, refused := mergeRefusal(err)

@@ -98,10 +98,11 @@ type recovery struct {
 
 // Recovery re-binds a lost certification profile to a new account, through
 // verification, an agent's review and a cooling-off. See DESIGN.md.
-func Recovery(ctx workflow.Context, in RecoveryInput) (RecoveryResult, error) {
+func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err error) {
 	cs := RecoveryCase(in)
 	r := &recovery{in: in, c: newCase(in.CaseID), subject: cs.Subject, tokens: map[string]bool{},
 		d: certdesk.RecoveryDetails{Claim: certdesk.RecoveryClaim(in.Claim), Candidates: []certdesk.RecoveryCandidate{}, InfoRequests: []certdesk.InfoRequest{}}}
+	defer r.c.failVisibly(ctx, certdesk.KindRecovery, func() certdesk.Case { return RecoveryCase(in) }, &err)
 	if _, err := r.c.open(ctx, cs, certdesk.ActorPublic, RecoveryOpenedData); err != nil {
 		return RecoveryResult{}, err
 	}
