@@ -14,6 +14,7 @@ const (
 	ECONFLICT        = "conflict"        // the state does not allow it, or a unique rule is broken
 	EGONE            = "gone"            // it existed but can no longer be used (an expired link)
 	ERATELIMITED     = "rate_limited"    // too many requests
+	ETOOLARGE        = "too_large"       // the request's body is over the limit
 	EMETHOD          = "method_not_allowed"
 	EUNAVAILABLE     = "unavailable" // a dependency is down
 	EINTERNAL        = "internal"    // a bug or an unexpected failure

@@ -95,7 +95,7 @@ func (s *Server) routes() http.Handler {
 	// only behind proxies the operator names.
 	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
 	r.RedirectTrailingSlash = false
-	r.Use(withRequestID, recoverPanics, s.metrics.observe, logRequests, s.securityHeaders, limitBody, s.identify)
+	r.Use(withRequestID, recoverPanics, s.metrics.observe, logRequests, s.securityHeaders, limitBody, s.checkInput, s.identify)
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 

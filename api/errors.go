@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,6 +36,8 @@ func status(code string) int {
 		return http.StatusMethodNotAllowed
 	case certdesk.ERATELIMITED:
 		return http.StatusTooManyRequests
+	case certdesk.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
 	case certdesk.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
 	}
@@ -79,19 +83,64 @@ func logAuditFailure(ctx context.Context, err error) {
 // maxBody bounds every request body.
 const maxBody = 1 << 20
 
+// refuse answers an error the way the request expects: the error page for
+// a browser's page or form, the error shape for everything else.
+func (s *Server) refuse(c *gin.Context, err error) {
+	if answersJSON(c) {
+		fail(c, err)
+		return
+	}
+	s.errorPage(c, err)
+}
+
+// answersJSON reports whether a request is answered in JSON: the API,
+// webhooks, the codec, health and metrics, static files and anything sent
+// as JSON; the rest are pages and their forms.
+func answersJSON(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	for _, prefix := range []string{"/api/", "/webhooks/", "/codec/", "/static/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	switch p {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return c.ContentType() == "application/json"
+}
+
 // decodeJSON reads a JSON body strictly: unknown fields, trailing data and
-// bodies over the limit are EINVALID.
+// strings that are not text (see checkText) are EINVALID, a body over the
+// limit ETOOLARGE.
 func decodeJSON(c *gin.Context, dst any) error {
 	if ct := c.ContentType(); ct != "application/json" {
 		return certdesk.Errorf(certdesk.EINVALID, "send the body as application/json")
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	// encoding/json quietly turns invalid UTF-8 into U+FFFD. Invalid bytes
+	// become U+FFFE instead, which checkText refuses, so the field that
+	// held them is named.
+	valid := utf8.Valid(raw)
+	if !valid {
+		raw = []byte(strings.ToValidUTF8(string(raw), `\ufffe`))
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return certdesk.Errorf(certdesk.EINVALID, "the body has data after the JSON object")
+	}
+	if err := checkText(dst); err != nil {
+		return err
+	}
+	if !valid {
+		return certdesk.Invalid(map[string]string{"body": "is not valid UTF-8 text"})
 	}
 	return nil
 }
@@ -106,7 +155,7 @@ func jsonError(err error) error {
 	)
 	switch {
 	case errors.As(err, &maxErr):
-		return certdesk.Errorf(certdesk.EINVALID, "the body is larger than %d bytes", maxBody)
+		return errTooLarge
 	case errors.Is(err, io.EOF):
 		return certdesk.Errorf(certdesk.EINVALID, "the body is empty; send a JSON object")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):

@@ -219,7 +219,8 @@ func cursorOf(order string, c certdesk.Case) string {
 
 func decodeCursor(s string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 100 {
+	// What cursorOf writes is printable ASCII (ids, times, "|").
+	if err != nil || len(b) > 100 || strings.ContainsFunc(string(b), func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return "", badCursor()
 	}
 	return string(b), nil
