@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -78,9 +79,14 @@ func limitBody(c *gin.Context) {
 }
 
 // securityHeaders go on every answer. The CSP allows only our own scripts
-// and styles: no inline script, no framing.
+// and styles: no inline script, no framing. No answer is kept by a browser
+// or a proxy (they carry people's names, emails and cases) but the few that
+// are the same for everyone.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
+	if !public(c.Request.URL.Path) {
+		h.Set("Cache-Control", "no-store")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
@@ -90,6 +96,16 @@ func (s *Server) securityHeaders(c *gin.Context) {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
 	c.Next()
+}
+
+// public reports whether a path answers the same to everyone, so that a
+// cache may keep it: static assets, health, metrics, the API's document.
+func public(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics", "/api/v1/openapi.json":
+		return true
+	}
+	return strings.HasPrefix(path, "/static/")
 }
 
 // metrics counts requests and their latency by route.
