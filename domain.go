@@ -128,6 +128,6 @@ type CaseEvent struct {
 	Seq    int64           `json:"seq"`
 	At     time.Time       `json:"at"`
 	Actor  Actor           `json:"actor"`
-	Type   string          `json:"type"`
+	Type   EventType       `json:"type"`
 	Data   json.RawMessage `json:"data"`
 }

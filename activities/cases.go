@@ -21,7 +21,7 @@ type OpenCaseInput struct {
 // Retry: inserting a case id that exists changes nothing.
 func (a *Activities) OpenCase(ctx context.Context, in OpenCaseInput) (certdesk.Case, error) {
 	c := in.Case
-	_, err := a.Store.OpenCase(ctx, &c, store.Event{Actor: in.Actor, Type: "opened", Data: in.Data})
+	_, err := a.Store.OpenCase(ctx, &c, store.Event{Actor: in.Actor, Type: certdesk.EventOpened, Data: in.Data})
 	return c, nonRetryable(err)
 }
 
@@ -45,7 +45,7 @@ type ChangeCaseInput struct {
 	MCIDs          []string
 	AccountID      *string
 	Actor          certdesk.Actor
-	Event          string
+	Event          certdesk.EventType
 	Data           json.RawMessage
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -157,12 +158,12 @@ func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, 
 	if cs.AssigneeID != nil && *cs.AssigneeID == target {
 		return cs, nil
 	}
-	typ := "claimed"
+	typ := certdesk.EventClaimed
 	switch {
 	case target != p.AgentID:
-		typ = "assigned"
+		typ = certdesk.EventAssigned
 	case taking:
-		typ = "taken_over"
+		typ = certdesk.EventTakenOver
 	}
 	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
 		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
@@ -173,7 +174,7 @@ func (s *Server) claimCase(ctx context.Context, p *Principal, cs certdesk.Case, 
 // theirs until a supervisor reassigns it or the caller takes it over.
 // Supervisors decide any case.
 func (s *Server) holds(ctx context.Context, p *Principal, cs certdesk.Case) error {
-	if cs.AssigneeID == nil || *cs.AssigneeID == p.AgentID || p.Role == certdesk.RoleSupervisor {
+	if !certdesk.HeldByAnother(cs, p.AgentID, p.Role) {
 		return nil
 	}
 	return certdesk.Errorf(certdesk.ECONFLICT, "the case is claimed by %s: take it over first (it is recorded on the case), or ask them", s.holderName(ctx, *cs.AssigneeID))
@@ -191,11 +192,11 @@ func (s *Server) holderName(ctx context.Context, agentID string) string {
 func (s *Server) noteCase(ctx context.Context, p *Principal, cs certdesk.Case, req noteRequest) (after certdesk.Case, err error) {
 	defer func() { s.auditAction(ctx, p, "note", cs, nil, err) }()
 	note := strings.TrimSpace(req.Note)
-	if note == "" || len(note) > 4000 {
-		return cs, certdesk.Invalid(map[string]string{"note": "write the note (at most 4000 characters)"})
+	if note == "" || len(note) > certdesk.MaxNote {
+		return cs, certdesk.Invalid(map[string]string{"note": fmt.Sprintf("write the note (at most %d characters)", certdesk.MaxNote)})
 	}
 	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID,
-		Event: store.Event{Actor: p.Actor(), Type: "note", Data: map[string]string{"note": note}}})
+		Event: store.Event{Actor: p.Actor(), Type: certdesk.EventNote, Data: map[string]string{"note": note}}})
 	return after, err
 }
 
@@ -211,12 +212,12 @@ func (s *Server) clearReview(ctx context.Context, p *Principal, cs certdesk.Case
 		return cs, certdesk.Errorf(certdesk.ECONFLICT, "this case is not under security review")
 	}
 	note := strings.TrimSpace(req.Note)
-	if note == "" || len(note) > 4000 {
-		return cs, certdesk.Invalid(map[string]string{"note": "say what the review found (at most 4000 characters)"})
+	if note == "" || len(note) > certdesk.MaxNote {
+		return cs, certdesk.Invalid(map[string]string{"note": fmt.Sprintf("say what the review found (at most %d characters)", certdesk.MaxNote)})
 	}
 	off := false
 	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, SecurityReview: &off,
-		Event: store.Event{Actor: p.Actor(), Type: "security_review_cleared", Data: map[string]string{"note": note}}})
+		Event: store.Event{Actor: p.Actor(), Type: certdesk.EventSecurityReviewCleared, Data: map[string]string{"note": note}}})
 	return after, err
 }
 

@@ -197,7 +197,7 @@ func TestLinkThatCannotBeUsed(t *testing.T) {
 		lc := startLinkCase(t, s)
 		link := lc.issue(t, s, "reply-1", workflows.PurposeReply, time.Hour)
 		if _, _, err := s.Store.ChangeCase(context.Background(), store.Change{CaseID: lc.c.ID, Status: status,
-			Event: store.Event{Actor: certdesk.ActorSystem, Type: string(status)}}); err != nil {
+			Event: store.Event{Actor: certdesk.ActorSystem, Type: certdesk.EventType(status)}}); err != nil {
 			t.Fatal(err)
 		}
 		r := s.Do("GET", link, "", nil)

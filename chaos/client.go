@@ -196,7 +196,7 @@ func (c *apiClient) events(ctx context.Context, token, id string) ([]string, err
 	}
 	types := make([]string, len(out.Items))
 	for i, e := range out.Items {
-		types[i] = e.Type
+		types[i] = string(e.Type)
 	}
 	return types, nil
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk"
-	"github.com/certdesk/certdesk/workflows"
 )
 
 // shape is which demo person a generated learner is like.
@@ -247,7 +246,7 @@ func connectChen(ctx context.Context, r *runner, p *person) error {
 	if err != nil {
 		return err
 	}
-	r.expect(mergeID, p, expected{Kind: certdesk.KindMerge, Status: certdesk.StatusCompleted, Resolution: workflows.MergeMerged,
+	r.expect(mergeID, p, expected{Kind: certdesk.KindMerge, Status: certdesk.StatusCompleted, Resolution: certdesk.MergeMerged,
 		Emails: []string{"completed"}, Timeline: mergeTimeline})
 	if _, err := r.c.awaitStatus(ctx, agent, mergeID, certdesk.StatusAwaitingAgent); err != nil {
 		return err
@@ -305,11 +304,11 @@ func mergeRequest(decision certdesk.Decision) func(context.Context, *runner, *pe
 		if err != nil {
 			return err
 		}
-		e := expected{Kind: certdesk.KindMerge, Status: certdesk.StatusCompleted, Resolution: workflows.MergeMerged,
+		e := expected{Kind: certdesk.KindMerge, Status: certdesk.StatusCompleted, Resolution: certdesk.MergeMerged,
 			Emails: []string{"completed"}, Timeline: mergeTimeline}
 		body := map[string]string{"decision": string(decision), "note": "same person: same name and email"}
 		if decision == certdesk.DecisionReject {
-			e.Status, e.Resolution, e.Emails, e.Timeline = certdesk.StatusRejected, workflows.MergeRejectedByAgent, []string{"rejected"}, mergeRejection
+			e.Status, e.Resolution, e.Emails, e.Timeline = certdesk.StatusRejected, certdesk.MergeRejectedByAgent, []string{"rejected"}, mergeRejection
 			body["note"] = "these profiles belong to two people"
 		}
 		r.expect(id, p, e)

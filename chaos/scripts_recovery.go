@@ -6,7 +6,6 @@ import (
 	"net/url"
 
 	"github.com/certdesk/certdesk"
-	"github.com/certdesk/certdesk/workflows"
 )
 
 // How a recovery script goes once the contact address is verified.
@@ -45,7 +44,7 @@ func recovery(path recoveryPath) func(context.Context, *runner, *person) error {
 			return err
 		}
 		id := verify.CaseID
-		e := expected{Kind: certdesk.KindRecovery, Status: certdesk.StatusCompleted, Resolution: workflows.ResolutionRecovered,
+		e := expected{Kind: certdesk.KindRecovery, Status: certdesk.StatusCompleted, Resolution: certdesk.ResolutionRecovered,
 			Emails:   []string{"verify", "cooling-off-1", "approved", "completed-1", "completed-new"},
 			Timeline: append(append([]string{}, recoveryStart...), "cooling_off", "notices_sent", "completed")}
 		switch path {
@@ -53,10 +52,10 @@ func recovery(path recoveryPath) func(context.Context, *runner, *person) error {
 			e.Emails = []string{"verify", "request-info-1", "cooling-off-1", "approved", "completed-1", "completed-new"}
 			e.Timeline = append(append([]string{}, recoveryStart...), "info_requested", "replied", "awaiting_agent", "decided", "cooling_off", "notices_sent", "completed")
 		case recoverRejected:
-			e.Status, e.Resolution, e.Emails = certdesk.StatusRejected, workflows.ResolutionRejected, []string{"verify", "rejected"}
+			e.Status, e.Resolution, e.Emails = certdesk.StatusRejected, certdesk.ResolutionRejected, []string{"verify", "rejected"}
 			e.Timeline = append(append([]string{}, recoveryStart...), "rejected")
 		case recoverCancelled:
-			e.Status, e.Resolution, e.Emails = certdesk.StatusCancelled, workflows.ResolutionCancelledByOwner, []string{"verify", "cooling-off-1", "approved", "cancelled"}
+			e.Status, e.Resolution, e.Emails = certdesk.StatusCancelled, certdesk.ResolutionCancelledByOwner, []string{"verify", "cooling-off-1", "approved", "cancelled"}
 			for _, sup := range r.supervisors {
 				e.Emails = append(e.Emails, "security-review-"+sup)
 			}

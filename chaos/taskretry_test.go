@@ -154,7 +154,7 @@ type dieOutbound struct {
 
 func (o *dieOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
 	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
-	if in, ok := args[0].(activities.ChangeCaseInput); ok && in.Event == o.d.event && !o.d.died.Load() {
+	if in, ok := args[0].(activities.ChangeCaseInput); ok && string(in.Event) == o.d.event && !o.d.died.Load() {
 		return &dyingFuture{Future: f, d: o.d}
 	}
 	return f

@@ -87,7 +87,7 @@ func expectTimeline(t *testing.T, evs []certdesk.CaseEvent, want [][2]string) {
 	t.Helper()
 	var got, exp []string
 	for _, e := range evs {
-		got = append(got, e.Type+" by "+string(e.Actor))
+		got = append(got, string(e.Type)+" by "+string(e.Actor))
 	}
 	for _, w := range want {
 		exp = append(exp, w[0]+" by "+w[1])

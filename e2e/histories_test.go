@@ -13,7 +13,6 @@ import (
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
-	"github.com/certdesk/certdesk/workflows"
 )
 
 // The branches the other end-to-end tests do not reach, walked through the
@@ -94,7 +93,7 @@ func TestHistoryConnectChenMergeRejectedOrApproved(t *testing.T) {
 				return
 			}
 			decide(t, s, bob, mergeID, map[string]string{"decision": "reject", "note": "the names differ on the documents"}, http.StatusOK)
-			awaitEnd(t, s, mergeID, certdesk.StatusRejected, workflows.MergeRejectedByAgent)
+			awaitEnd(t, s, mergeID, certdesk.StatusRejected, certdesk.MergeRejectedByAgent)
 			done := awaitEnd(t, s, c.ID, certdesk.StatusRejected, certdesk.ConnectMergeRejected)
 			finish(t, s, done, "connect-chen-merge-rejected")
 			record(t, s, mergeID, "merge-child-rejected")
@@ -114,7 +113,7 @@ func TestHistoryMergeNotMergeableAtApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	decide(t, s, s.Login("alice.agent@certdesk.example"), opened.ID, map[string]string{"decision": "approve"}, http.StatusOK)
-	awaitEnd(t, s, opened.ID, certdesk.StatusRejected, workflows.MergeNotMergeable)
+	awaitEnd(t, s, opened.ID, certdesk.StatusRejected, certdesk.MergeNotMergeable)
 	if m := awaitMailStep(s, chenEmail, opened.ID, "rejected"); m.Kind != mail.MergeRejected {
 		t.Errorf("mail %+v", m)
 	}
@@ -134,9 +133,9 @@ func TestHistoryMergeAlreadyMerged(t *testing.T) {
 		s.AwaitStatus(id, certdesk.StatusAwaitingAgent)
 	}
 	decide(t, s, alice, first.ID, map[string]string{"decision": "approve"}, http.StatusOK)
-	awaitEnd(t, s, first.ID, certdesk.StatusCompleted, workflows.MergeMerged)
+	awaitEnd(t, s, first.ID, certdesk.StatusCompleted, certdesk.MergeMerged)
 	decide(t, s, alice, second.ID, map[string]string{"decision": "approve"}, http.StatusOK)
-	awaitEnd(t, s, second.ID, certdesk.StatusCompleted, workflows.MergeAlreadyMerged)
+	awaitEnd(t, s, second.ID, certdesk.StatusCompleted, certdesk.MergeAlreadyMerged)
 	record(t, s, second.ID, "merge-already-merged")
 }
 
@@ -149,7 +148,7 @@ func TestHistoryMergeNamesMismatch(t *testing.T) {
 	alice := s.Login("alice.agent@certdesk.example")
 	s.AwaitStatus(opened.ID, certdesk.StatusAwaitingAgent)
 	decide(t, s, alice, opened.ID, map[string]string{"decision": "approve", "note": "checked: one person, a typo"}, http.StatusOK)
-	awaitEnd(t, s, opened.ID, certdesk.StatusCompleted, workflows.MergeMerged)
+	awaitEnd(t, s, opened.ID, certdesk.StatusCompleted, certdesk.MergeMerged)
 	if got := mergeTimeline(t, s, alice, opened.ID); !slices.Contains(got, "names_mismatch by system") {
 		t.Errorf("timeline %q has no names_mismatch", got)
 	}
@@ -170,7 +169,7 @@ func TestHistoryRecoveryInfoThenCompleted(t *testing.T) {
 			slices.ContainsFunc(evs, func(e certdesk.CaseEvent) bool { return e.Type == "replied" })
 	})
 	decide(t, s, alice, id, map[string]string{"decision": "approve", "profile_id": store.DemoID("profile:100005")}, http.StatusOK)
-	awaitEnd(t, s, id, certdesk.StatusCompleted, workflows.ResolutionRecovered)
+	awaitEnd(t, s, id, certdesk.StatusCompleted, certdesk.ResolutionRecovered)
 	record(t, s, id, "recovery-info-then-completed")
 }
 
@@ -186,7 +185,7 @@ func TestHistoryRecoveryNoReply(t *testing.T) {
 		return c.Status == certdesk.StatusAwaitingAgent && slices.ContainsFunc(evs, func(e certdesk.CaseEvent) bool { return e.Type == "no_reply" })
 	})
 	decide(t, s, alice, id, map[string]string{"decision": "reject", "note": "No answer came."}, http.StatusOK)
-	awaitEnd(t, s, id, certdesk.StatusRejected, workflows.ResolutionRejected)
+	awaitEnd(t, s, id, certdesk.StatusRejected, certdesk.ResolutionRejected)
 	record(t, s, id, "recovery-no-reply")
 }
 
@@ -209,7 +208,7 @@ func TestHistoryRecoveryRebindRefused(t *testing.T) {
 	merge := requestMerge(t, s, alice, map[string]any{"profile_ids": []string{dara, other.ID}, "target_id": other.ID})
 	s.AwaitStatus(merge.ID, certdesk.StatusAwaitingAgent)
 	decide(t, s, bob, merge.ID, map[string]string{"decision": "approve"}, http.StatusOK)
-	awaitEnd(t, s, merge.ID, certdesk.StatusCompleted, workflows.MergeMerged)
-	awaitEnd(t, s, id, certdesk.StatusFailed, workflows.ResolutionRebindRefused)
+	awaitEnd(t, s, merge.ID, certdesk.StatusCompleted, certdesk.MergeMerged)
+	awaitEnd(t, s, id, certdesk.StatusFailed, certdesk.ResolutionRebindRefused)
 	record(t, s, id, "recovery-rebind-refused")
 }

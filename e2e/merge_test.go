@@ -95,7 +95,7 @@ func mergeTimeline(t *testing.T, s *stacktest.Stack, token, caseID string) []str
 	t.Helper()
 	var out []string
 	for _, ev := range timeline(t, s, token, caseID) {
-		out = append(out, ev.Type+" by "+string(ev.Actor))
+		out = append(out, string(ev.Type)+" by "+string(ev.Actor))
 	}
 	return out
 }

@@ -76,7 +76,7 @@ func eventTypes(t *testing.T, s *stacktest.Stack, token, caseID string) []string
 	t.Helper()
 	out := []string{}
 	for _, e := range timeline(t, s, token, caseID) {
-		out = append(out, e.Type)
+		out = append(out, string(e.Type))
 	}
 	return out
 }
@@ -120,7 +120,7 @@ func TestDaraRecoversHerProfile(t *testing.T) {
 		t.Errorf("cooling-off notice %+v, want a \"this wasn't me\" link", notice)
 	}
 	done := s.AwaitStatus(caseID, certdesk.StatusCompleted)
-	if done.Resolution != workflows.ResolutionRecovered || done.SecurityReview {
+	if done.Resolution != certdesk.ResolutionRecovered || done.SecurityReview {
 		t.Errorf("completed case %+v", done)
 	}
 	s.AwaitMail("dara.murphy@outlook.example", mail.RecoveryCompleted)
@@ -198,7 +198,7 @@ func TestRecoveryCancelledFromTheNotice(t *testing.T) {
 
 	click(t, s, s.AwaitMail("dara.murphy@outlook.example", mail.RecoveryCoolingOff), nil)
 	c := s.AwaitStatus(id, certdesk.StatusCancelled)
-	if !c.SecurityReview || c.Resolution != workflows.ResolutionCancelledByOwner {
+	if !c.SecurityReview || c.Resolution != certdesk.ResolutionCancelledByOwner {
 		t.Errorf("cancelled case %+v, want flagged for security review", c)
 	}
 	s.AwaitMail("dara.m@proton.example", mail.RecoveryCancelled)

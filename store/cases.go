@@ -17,7 +17,7 @@ import (
 // Event is what a change appends to a case's timeline.
 type Event struct {
 	Actor certdesk.Actor
-	Type  string
+	Type  certdesk.EventType
 	Data  any // marshalled to JSON; nil is {}
 }
 
@@ -264,7 +264,7 @@ func (s *Store) FailCase(ctx context.Context, c certdesk.Case, step int64, reaso
 			return res.Error
 		}
 		if res.RowsAffected == 1 {
-			err := tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: open.CreatedAt, Actor: c.Requester, Type: "opened",
+			err := tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: open.CreatedAt, Actor: c.Requester, Type: certdesk.EventOpened,
 				Data: json.RawMessage(`{}`)}).Error
 			if err != nil {
 				return err
@@ -273,7 +273,7 @@ func (s *Store) FailCase(ctx context.Context, c certdesk.Case, step int64, reaso
 		var err error
 		out, _, err = s.changeCase(tx, Change{CaseID: c.ID, WorkflowStep: step, Status: certdesk.StatusFailed,
 			Resolution: certdesk.ResolutionWorkflowFailed, ClearSLA: true,
-			Event: Event{Actor: certdesk.ActorSystem, Type: "failed", Data: map[string]string{"reason": storable(reason)}}})
+			Event: Event{Actor: certdesk.ActorSystem, Type: certdesk.EventFailed, Data: map[string]string{"reason": storable(reason)}}})
 		return err
 	})
 	if err != nil {

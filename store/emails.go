@@ -124,7 +124,7 @@ func (s *Store) FailEmail(ctx context.Context, e Email, reason string) error {
 			return err
 		}
 		_, _, err = s.changeCase(tx, Change{CaseID: e.CaseID, Event: Event{
-			Actor: certdesk.ActorSystem, Type: "email_failed",
+			Actor: certdesk.ActorSystem, Type: certdesk.EventEmailFailed,
 			Data: map[string]string{"step": e.Step, "kind": e.Kind, "reason": clip(reason)},
 		}})
 		return err

@@ -164,7 +164,7 @@ func (s *Store) MergeProfiles(ctx context.Context, m MergeRequest) (certdesk.Mer
 		for _, p := range sources {
 			ev.MergedIDs, ev.MergedMCID = append(ev.MergedIDs, p.ID), append(ev.MergedMCID, p.MCID)
 		}
-		_, _, err = s.changeCase(tx, Change{CaseID: c.ID, WorkflowStep: m.WorkflowStep, Event: Event{Actor: m.Actor, Type: "merged", Data: ev}})
+		_, _, err = s.changeCase(tx, Change{CaseID: c.ID, WorkflowStep: m.WorkflowStep, Event: Event{Actor: m.Actor, Type: certdesk.EventMerged, Data: ev}})
 		return err
 	})
 	if err != nil {

@@ -239,7 +239,7 @@ func TestChangeCaseIsIdempotentPerWorkflowStep(t *testing.T) {
 			if e.Seq != int64(i+1) {
 				t.Errorf("event %d has seq %d: the timeline has a gap", i, e.Seq)
 			}
-			types = append(types, e.Type)
+			types = append(types, string(e.Type))
 		}
 		if strings.Join(types, ",") != "opened,awaiting_learner,completed" {
 			t.Errorf("timeline = %v", types)

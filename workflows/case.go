@@ -64,7 +64,7 @@ func (c *caseRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (c
 }
 
 // event appends an event to the timeline without changing the case.
-func (c *caseRun) event(ctx workflow.Context, actor certdesk.Actor, typ string, data any) error {
+func (c *caseRun) event(ctx workflow.Context, actor certdesk.Actor, typ certdesk.EventType, data any) error {
 	_, err := c.change(ctx, activities.ChangeCaseInput{Actor: actor, Event: typ, Data: mustJSON(data)})
 	return err
 }

@@ -75,7 +75,7 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 			return ConnectResult{}, err
 		}
 		if !resumed {
-			return r.end(ctx, certdesk.StatusExpired, certdesk.ConnectExpired, "expired",
+			return r.end(ctx, certdesk.StatusExpired, certdesk.ConnectExpired, certdesk.EventExpired,
 				"the personal account was not added to your learning profile in time.", "")
 		}
 		if err := r.lookup(ctx); err != nil {
@@ -107,7 +107,7 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 		case res.Status == certdesk.StatusCompleted && res.SurvivorID != "":
 			target = res.SurvivorID
 		case res.Status == certdesk.StatusFailed:
-			return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectMergeFailed, "failed",
+			return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectMergeFailed, certdesk.EventFailed,
 				"the merge of your duplicate certification profiles could not be completed.", guidanceMergeFailed)
 		default:
 			return r.reject(ctx, certdesk.ConnectMergeRejected,
@@ -119,7 +119,7 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 	err = workflow.ExecuteActivity(activityOptions(ctx), acts.ConnectProfile, activities.ConnectProfileInput{
 		CaseID: in.CaseID, LearningProfileID: in.LearningProfileID, ProfileID: target}).Get(ctx, &res)
 	if code, ok := businessError(err); ok {
-		return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectFailed, "failed", "the certification profile could not be connected ("+code+").", guidanceAgain)
+		return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectFailed, certdesk.EventFailed, "the certification profile could not be connected ("+code+").", guidanceAgain)
 	} else if err != nil {
 		return ConnectResult{}, err
 	}
@@ -249,7 +249,7 @@ func (r *connectRun) awaitPersonalAccount(ctx workflow.Context) (bool, error) {
 	r.round++
 	step := "add-account-" + strconv.Itoa(r.round)
 	r.details.WaitingFor, r.details.WaitUntil = certdesk.WaitPersonalAccount, &until
-	if _, err := r.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Event: "awaiting_learner",
+	if _, err := r.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Event: certdesk.EventAwaitingLearner,
 		Data: mustJSON(map[string]any{"waiting_for": certdesk.WaitPersonalAccount, "until": until, "email_step": step})}); err != nil {
 		return false, err
 	}
@@ -261,14 +261,14 @@ func (r *connectRun) awaitPersonalAccount(ctx workflow.Context) (bool, error) {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	var (
-		event string
+		event certdesk.EventType
 		data  map[string]any
 	)
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(r.added, func(ch workflow.ReceiveChannel, _ bool) {
 		var accountID string
 		ch.Receive(ctx, &accountID)
-		event, data = "account_added", map[string]any{"account_id": accountID}
+		event, data = certdesk.EventAccountAdded, map[string]any{"account_id": accountID}
 	})
 	sel.AddReceive(r.links, func(ch workflow.ReceiveChannel, _ bool) {
 		var l LinkUsed
@@ -278,7 +278,7 @@ func (r *connectRun) awaitPersonalAccount(ctx workflow.Context) (bool, error) {
 			return
 		}
 		r.usedTokens = append(r.usedTokens, l.TokenID)
-		event, data = "link_used", map[string]any{"step": l.Step, "purpose": l.Purpose}
+		event, data = certdesk.EventLinkUsed, map[string]any{"step": l.Step, "purpose": l.Purpose}
 	})
 	expired := false
 	sel.AddFuture(workflow.NewTimer(timerCtx, left), func(workflow.Future) { expired = true })
@@ -307,7 +307,7 @@ func (r *connectRun) profilesFound(ctx workflow.Context) error {
 	for _, p := range r.profiles {
 		mcids = append(mcids, p.MCID)
 	}
-	_, err := r.change(ctx, activities.ChangeCaseInput{Event: "profiles_found", Subject: certdesk.ConnectSubject(r.look.LearnerName, mcids...),
+	_, err := r.change(ctx, activities.ChangeCaseInput{Event: certdesk.EventProfilesFound, Subject: certdesk.ConnectSubject(r.look.LearnerName, mcids...),
 		Data: mustJSON(map[string]any{"profiles": r.details.Profiles})})
 	return err
 }
@@ -330,7 +330,7 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 	}
 	started := func() error {
 		r.details.WaitingFor, r.details.MergeCaseID = certdesk.WaitMerge, childID
-		_, err := r.change(ctx, activities.ChangeCaseInput{Event: "merge_started",
+		_, err := r.change(ctx, activities.ChangeCaseInput{Event: certdesk.EventMergeStarted,
 			Data: mustJSON(map[string]any{"merge_case_id": childID, "profile_ids": ids})})
 		return err
 	}
@@ -393,16 +393,16 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 			}
 		}
 	}
-	_, err = r.change(ctx, activities.ChangeCaseInput{Event: "merge_finished", Data: mustJSON(data)})
+	_, err = r.change(ctx, activities.ChangeCaseInput{Event: certdesk.EventMergeFinished, Data: mustJSON(data)})
 	return res, err
 }
 
 // complete ends the case completed: the profile is connected.
 func (r *connectRun) complete(ctx workflow.Context, p certdesk.CertificationProfile, resolution string) (ConnectResult, error) {
 	r.details.WaitingFor, r.details.ConnectedProfileID, r.details.ConnectedMCID = "", p.ID, p.MCID
-	event := "connected"
+	event := certdesk.EventConnected
 	if resolution == certdesk.ConnectAlreadyConnected {
-		event = "already_connected"
+		event = certdesk.EventAlreadyConnected
 	}
 	if _, err := r.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: resolution, Event: event,
 		Data: mustJSON(map[string]any{"profile_id": p.ID, "mcid": p.MCID})}); err != nil {
@@ -424,12 +424,12 @@ func (r *connectRun) complete(ctx workflow.Context, p certdesk.CertificationProf
 
 // reject ends the case rejected, telling the learner why and what to do.
 func (r *connectRun) reject(ctx workflow.Context, resolution, reason, guidance string) (ConnectResult, error) {
-	return r.end(ctx, certdesk.StatusRejected, resolution, "rejected", reason, guidance)
+	return r.end(ctx, certdesk.StatusRejected, resolution, certdesk.EventRejected, reason, guidance)
 }
 
 // end ends the case without a connection (rejected, expired or failed) and
 // emails the learner.
-func (r *connectRun) end(ctx workflow.Context, status certdesk.Status, resolution, event, reason, guidance string) (ConnectResult, error) {
+func (r *connectRun) end(ctx workflow.Context, status certdesk.Status, resolution string, event certdesk.EventType, reason, guidance string) (ConnectResult, error) {
 	r.details.WaitingFor, r.details.WaitUntil, r.details.Reason = "", nil, reason
 	if _, err := r.change(ctx, activities.ChangeCaseInput{Status: status, Resolution: resolution, Event: event,
 		Data: mustJSON(map[string]any{"resolution": resolution, "reason": reason})}); err != nil {

@@ -18,15 +18,9 @@ import (
 // case cannot take now, so the console gets an immediate yes or a reason.
 const UpdateDecide = "decide"
 
-// DecisionInput is an agent's decision.
-type DecisionInput struct {
-	Decision certdesk.Decision
-	Note     string
-	// ProfileID names the profile a recovery is approved for.
-	ProfileID string
-	AgentID   string
-	Role      certdesk.Role
-}
+// DecisionInput is an agent's decision (the domain's DecisionRequest; the
+// same fields, so histories read the same).
+type DecisionInput = certdesk.DecisionRequest
 
 // RefusalType is the error type of a decision the case refuses (its
 // validator's answer); its message is written for the agent. Any other
@@ -43,17 +37,12 @@ type DecisionResult struct {
 	Accepted certdesk.Decision
 }
 
-// maxNote bounds a decision's note.
-const maxNote = 4000
-
 // agentDesk is the part of a case workflow that waits for agents: the
 // decision update with its validator, and the SLA escalation.
 type agentDesk struct {
 	c *caseRun
 	// awaiting is true while the case accepts decisions.
 	awaiting bool
-	// allowed lists the decisions the case takes while awaiting.
-	allowed []certdesk.Decision
 	// check adds the kind's own rules (four-eyes, the candidate profiles…).
 	check   func(DecisionInput) error
 	pending *DecisionInput
@@ -66,8 +55,8 @@ type agentDesk struct {
 }
 
 // newAgentDesk registers the decision update on the workflow.
-func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time.Duration, allowed []certdesk.Decision, check func(DecisionInput) error) (*agentDesk, error) {
-	d := &agentDesk{c: c, kind: kind, sla: sla, allowed: allowed, check: check}
+func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time.Duration, check func(DecisionInput) error) (*agentDesk, error) {
+	d := &agentDesk{c: c, kind: kind, sla: sla, check: check}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
 		func(ctx workflow.Context, in DecisionInput) (DecisionResult, error) {
 			in.Note = strings.TrimSpace(in.Note)
@@ -79,41 +68,20 @@ func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time
 }
 
 // validate refuses what the case cannot take now; a refusal changes nothing.
+// The rules are the domain's (certdesk.CheckDecision and the kind's own).
 func (d *agentDesk) validate(in DecisionInput) error {
 	if !d.awaiting || d.pending != nil {
 		return refuse("this case is not awaiting a decision")
 	}
-	if !in.Role.Staff() || in.AgentID == "" {
-		return refuse("only agents decide cases")
-	}
-	ok := false
-	for _, a := range d.allowed {
-		ok = ok || a == in.Decision
-	}
-	if !ok {
-		return refuse("%q is not a decision this case takes (it takes %s)", in.Decision, joinDecisions(d.allowed))
-	}
-	note := strings.TrimSpace(in.Note)
-	switch {
-	case in.Decision == certdesk.DecisionReject && note == "":
-		return refuse("a rejection needs a note saying why (the learner is told)")
-	case in.Decision == certdesk.DecisionRequestInfo && note == "":
-		return refuse("say what information you need: the note is emailed to the learner")
-	case len(note) > maxNote:
-		return refuse("the note is longer than %d characters", maxNote)
+	if err := certdesk.CheckDecision(d.kind, in); err != nil {
+		return refuse("%s", certdesk.ErrorMessage(err))
 	}
 	if d.check != nil {
-		return d.check(in)
+		if err := d.check(in); err != nil {
+			return refuse("%s", certdesk.ErrorMessage(err))
+		}
 	}
 	return nil
-}
-
-func joinDecisions(ds []certdesk.Decision) string {
-	s := make([]string, len(ds))
-	for i, d := range ds {
-		s[i] = string(d)
-	}
-	return strings.Join(s, ", ")
 }
 
 // await moves the case to awaiting_agent (with its SLA due time) and waits
@@ -127,7 +95,7 @@ func (d *agentDesk) await(ctx workflow.Context, subject string) (DecisionInput, 
 	}
 	due := d.since.Add(d.sla)
 	if _, err := d.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingAgent, SLADueAt: &due,
-		Event: "awaiting_agent", Data: mustJSON(map[string]any{"sla_due_at": due})}); err != nil {
+		Event: certdesk.EventAwaitingAgent, Data: mustJSON(map[string]any{"sla_due_at": due})}); err != nil {
 		return DecisionInput{}, err
 	}
 	d.awaiting = true
@@ -163,7 +131,7 @@ func (d *agentDesk) restartSLA() { d.since = time.Time{} }
 // escalate flags the case and emails every supervisor.
 func (d *agentDesk) escalate(ctx workflow.Context) error {
 	d.escalated = true
-	if _, err := d.c.change(ctx, activities.ChangeCaseInput{Escalated: boolp(true), Event: "escalated",
+	if _, err := d.c.change(ctx, activities.ChangeCaseInput{Escalated: boolp(true), Event: certdesk.EventEscalated,
 		Data: mustJSON(map[string]any{"waiting_since": d.since, "sla": d.sla.String()})}); err != nil {
 		return err
 	}
@@ -180,6 +148,6 @@ func (d *agentDesk) decided(ctx workflow.Context, in DecisionInput, data map[str
 	if in.Note != "" {
 		data["note"] = in.Note
 	}
-	_, err := d.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.AgentActor(in.AgentID), Event: "decided", ClearSLA: true, Data: mustJSON(data)})
+	_, err := d.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.AgentActor(in.AgentID), Event: certdesk.EventDecided, ClearSLA: true, Data: mustJSON(data)})
 	return err
 }

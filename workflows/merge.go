@@ -16,20 +16,6 @@ import (
 // MergeWorkflowID is the id of a merge case's workflow.
 func MergeWorkflowID(caseID string) string { return "merge-" + caseID }
 
-// Resolutions of a merge case.
-const (
-	// MergeMerged: the agent approved and the profiles were merged.
-	MergeMerged = "merged"
-	// MergeAlreadyMerged: approved, but another case had merged the same
-	// profiles into the target meanwhile; nothing moved.
-	MergeAlreadyMerged = "already_merged"
-	// MergeRejectedByAgent: an agent rejected the merge (with a note).
-	MergeRejectedByAgent = "rejected_by_agent"
-	// MergeNotMergeable: the profiles changed since the request (merged or
-	// connected meanwhile…) and no longer allow it; the reason says how.
-	MergeNotMergeable = "not_mergeable"
-)
-
 // MergeInput starts a merge case.
 type MergeInput struct {
 	// CaseID is the case's id; empty (a child started by a connect case)
@@ -78,8 +64,7 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 	m := &mergeRun{in: in, run: newCase(in.CaseID)}
 	var r certdesk.MergeReview
 	defer m.run.failVisibly(ctx, certdesk.KindMerge, func() certdesk.Case { cs, _ := MergeCase(in, r); return cs }, &err)
-	desk, err := newAgentDesk(ctx, m.run, certdesk.KindMerge, in.AgentSLA.D(),
-		[]certdesk.Decision{certdesk.DecisionApprove, certdesk.DecisionReject}, m.fourEyes)
+	desk, err := newAgentDesk(ctx, m.run, certdesk.KindMerge, in.AgentSLA.D(), m.fourEyes)
 	if err != nil {
 		return MergeResult{}, err
 	}
@@ -98,7 +83,7 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 		return MergeResult{}, err
 	}
 	if refused {
-		return m.end(ctx, certdesk.StatusRejected, MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason})
+		return m.end(ctx, certdesk.StatusRejected, certdesk.MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason})
 	}
 
 	m.details = r.Details
@@ -121,7 +106,7 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 		if err := m.email(ctx, "rejected", mail.MergeRejected, map[string]any{"note": dec.Note}); err != nil {
 			return MergeResult{}, err
 		}
-		return m.end(ctx, certdesk.StatusRejected, MergeRejectedByAgent, agent, map[string]any{"note": dec.Note, "emailed": m.learner})
+		return m.end(ctx, certdesk.StatusRejected, certdesk.MergeRejectedByAgent, agent, map[string]any{"note": dec.Note, "emailed": m.learner})
 	}
 	if err := desk.decided(ctx, dec, map[string]any{"target_id": m.details.TargetID, "target_mcid": m.details.TargetMCID}); err != nil {
 		return MergeResult{}, err
@@ -141,17 +126,14 @@ type mergeRun struct {
 
 // fourEyes refuses the approval of a merge by the agent who requested it.
 func (m *mergeRun) fourEyes(in DecisionInput) error {
-	if in.Decision == certdesk.DecisionApprove && m.in.RequestedBy == certdesk.AgentActor(in.AgentID) {
-		return refuse("four eyes: you requested this merge, so another agent must approve it")
-	}
-	return nil
+	return certdesk.MergeFourEyes(m.in.RequestedBy, in.AgentID, in.Decision)
 }
 
 // preview shows the agent what approving moves, and flags names that
 // differ.
 func (m *mergeRun) preview(ctx workflow.Context, subject string) error {
 	d := m.details
-	_, err := m.run.change(ctx, activities.ChangeCaseInput{Details: mustJSON(d), Subject: subject, Event: "preview",
+	_, err := m.run.change(ctx, activities.ChangeCaseInput{Details: mustJSON(d), Subject: subject, Event: certdesk.EventPreview,
 		Data: mustJSON(map[string]any{
 			"target_id": d.TargetID, "target_mcid": d.TargetMCID, "target_reason": d.TargetReason, "names_match": d.NamesMatch,
 			"certifications_moving": d.Preview.CertificationsMoved, "transcript_moving": d.Preview.TranscriptMoved,
@@ -164,7 +146,7 @@ func (m *mergeRun) preview(ctx workflow.Context, subject string) error {
 	for i, p := range d.Profiles {
 		names[i] = p.MCID + ": " + p.LegalName
 	}
-	return m.run.event(ctx, certdesk.ActorSystem, "names_mismatch", map[string]any{
+	return m.run.event(ctx, certdesk.ActorSystem, certdesk.EventNamesMismatch, map[string]any{
 		"names": names, "message": "the legal names differ: check the profiles belong to one person before approving"})
 }
 
@@ -189,12 +171,12 @@ func (m *mergeRun) merge(ctx workflow.Context, agent certdesk.Actor) (MergeResul
 		if err := m.email(ctx, "rejected", mail.MergeRejected, map[string]any{"note": note}); err != nil {
 			return MergeResult{}, err
 		}
-		return m.end(ctx, certdesk.StatusRejected, MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason, "emailed": m.learner})
+		return m.end(ctx, certdesk.StatusRejected, certdesk.MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason, "emailed": m.learner})
 	} else if err != nil {
 		return MergeResult{}, err
 	}
 	if out.AlreadyMerged {
-		return m.end(ctx, certdesk.StatusCompleted, MergeAlreadyMerged, certdesk.ActorSystem,
+		return m.end(ctx, certdesk.StatusCompleted, certdesk.MergeAlreadyMerged, certdesk.ActorSystem,
 			map[string]any{"reason": "the profiles were already merged into MCID " + d.TargetMCID + " by another case"})
 	}
 	err = m.email(ctx, "completed", mail.MergeCompleted, map[string]any{
@@ -205,7 +187,7 @@ func (m *mergeRun) merge(ctx workflow.Context, agent certdesk.Actor) (MergeResul
 		return MergeResult{}, err
 	}
 	m.details.Result = &out.MergeCounts
-	return m.end(ctx, certdesk.StatusCompleted, MergeMerged, certdesk.ActorSystem, map[string]any{
+	return m.end(ctx, certdesk.StatusCompleted, certdesk.MergeMerged, certdesk.ActorSystem, map[string]any{
 		"target_mcid": d.TargetMCID, "merged_mcids": mcids, "certifications_moved": out.CertificationsMoved,
 		"transcript_moved": out.TranscriptMoved, "duplicates_collapsed": out.DuplicatesCollapsed, "emailed": m.learner,
 	})
@@ -224,7 +206,7 @@ func (m *mergeRun) email(ctx workflow.Context, step, kind string, data map[strin
 func (m *mergeRun) end(ctx workflow.Context, status certdesk.Status, resolution string, actor certdesk.Actor, data map[string]any) (MergeResult, error) {
 	data["resolution"] = resolution
 	ch := activities.ChangeCaseInput{Status: status, Resolution: resolution, ClearSLA: true, Actor: actor,
-		Event: string(status), Data: mustJSON(data)}
+		Event: certdesk.EventType(status), Data: mustJSON(data)}
 	if m.details.TargetID != "" {
 		ch.Details = mustJSON(m.details)
 	}

@@ -116,7 +116,7 @@ func (e *env) eventOf(caseID, typ string) certdesk.CaseEvent {
 		e.t.Fatal(err)
 	}
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Type == typ {
+		if string(evs[i].Type) == typ {
 			return evs[i]
 		}
 	}
@@ -142,7 +142,7 @@ func TestMergeApproved(t *testing.T) {
 		e.ExecuteWorkflow(workflows.Merge, in)
 
 		res := e.mergeResult()
-		if !ans.accepted || res.Status != certdesk.StatusCompleted || res.Resolution != workflows.MergeMerged || res.SurvivorID != chenOld {
+		if !ans.accepted || res.Status != certdesk.StatusCompleted || res.Resolution != certdesk.MergeMerged || res.SurvivorID != chenOld {
 			t.Fatalf("result %+v (approval accepted %v), want completed/merged into 100004", res, ans.accepted)
 		}
 		if before.Status != certdesk.StatusAwaitingAgent || before.SLADueAt == nil || before.Requester != chenActor {
@@ -190,7 +190,7 @@ func TestMergeRejected(t *testing.T) {
 	if noNote.refused == nil || !strings.Contains(noNote.refused.Error(), "needs a note") {
 		t.Errorf("a rejection without a note: %v, want refused", noNote.refused)
 	}
-	if !withNote.accepted || res.Status != certdesk.StatusRejected || res.Resolution != workflows.MergeRejectedByAgent || res.SurvivorID != "" {
+	if !withNote.accepted || res.Status != certdesk.StatusRejected || res.Resolution != certdesk.MergeRejectedByAgent || res.SurvivorID != "" {
 		t.Fatalf("result %+v", res)
 	}
 	want := []string{"opened", "preview", "awaiting_agent", "decided", "rejected"}
@@ -224,7 +224,7 @@ func TestMergeFourEyes(t *testing.T) {
 	if own.refused == nil || !strings.Contains(own.refused.Error(), "another agent must approve") {
 		t.Errorf("the requester approving: %v, want refused (four eyes)", own.refused)
 	}
-	if !other.accepted || res.Resolution != workflows.MergeMerged {
+	if !other.accepted || res.Resolution != certdesk.MergeMerged {
 		t.Fatalf("another agent approving: %+v, result %+v", other, res)
 	}
 	if got := e.eventOf(in.CaseID, "decided").Actor; got != certdesk.AgentActor(bob) {
@@ -254,7 +254,7 @@ func TestMergeEscalatesAfterSLA(t *testing.T) {
 	if !at49.Escalated || at49.Status != certdesk.StatusAwaitingAgent {
 		t.Errorf("at 49 h: %s escalated=%v, want escalated and still awaiting", at49.Status, at49.Escalated)
 	}
-	if !ans.accepted || res.Resolution != workflows.MergeMerged {
+	if !ans.accepted || res.Resolution != certdesk.MergeMerged {
 		t.Fatalf("a decision after the escalation: %+v, result %+v", ans, res)
 	}
 	want := []string{"opened", "preview", "awaiting_agent", "escalated", "decided", "merged", "completed"}
@@ -366,7 +366,7 @@ func TestMergeRefusedByTheWorkflow(t *testing.T) {
 		in := chenMerge()
 		e.ExecuteWorkflow(workflows.Merge, in)
 		res := e.mergeResult()
-		if res.Status != certdesk.StatusRejected || res.Resolution != workflows.MergeNotMergeable || !strings.Contains(res.Reason, "MCID 100003 is already merged") {
+		if res.Status != certdesk.StatusRejected || res.Resolution != certdesk.MergeNotMergeable || !strings.Contains(res.Reason, "MCID 100003 is already merged") {
 			t.Fatalf("result %+v", res)
 		}
 		if got := e.events(in.CaseID); !slices.Equal(got, []string{"opened", "rejected"}) {
@@ -384,7 +384,7 @@ func TestMergeRefusedByTheWorkflow(t *testing.T) {
 		e.decideAt(time.Hour, "", approve(alice))
 		e.ExecuteWorkflow(workflows.Merge, in)
 		res := e.mergeResult()
-		if res.Status != certdesk.StatusRejected || res.Resolution != workflows.MergeNotMergeable || !strings.Contains(res.Reason, "can only be merged into it") {
+		if res.Status != certdesk.StatusRejected || res.Resolution != certdesk.MergeNotMergeable || !strings.Contains(res.Reason, "can only be merged into it") {
 			t.Fatalf("result %+v", res)
 		}
 		if p := e.profile(chenOld); p.Status != certdesk.ProfileActive {
@@ -409,7 +409,7 @@ func TestMergeRefusedByTheWorkflow(t *testing.T) {
 		e.decideAt(time.Hour, "", approve(alice))
 		e.ExecuteWorkflow(workflows.Merge, in)
 		res := e.mergeResult()
-		if res.Status != certdesk.StatusCompleted || res.Resolution != workflows.MergeAlreadyMerged || res.SurvivorID != chenOld {
+		if res.Status != certdesk.StatusCompleted || res.Resolution != certdesk.MergeAlreadyMerged || res.SurvivorID != chenOld {
 			t.Fatalf("result %+v", res)
 		}
 		if ms := e.mails(chenEmail); len(ms) != 0 {

@@ -46,15 +46,6 @@ type RecoveryResult struct {
 	ProfileID  string
 }
 
-// Resolutions of a recovery case.
-const (
-	ResolutionRecovered        = "recovered"
-	ResolutionRejected         = "rejected"
-	ResolutionUnverified       = "unverified"
-	ResolutionCancelledByOwner = "cancelled_by_owner"
-	ResolutionRebindRefused    = "rebind_refused"
-)
-
 // RecoveryCase is the projection a recovery case opens with. The API writes
 // it as soon as the workflow has started and the workflow's first step
 // writes the same, so whichever runs first, the case reads the same.
@@ -107,8 +98,7 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err err
 		return RecoveryResult{}, err
 	}
 	r.listen(ctx)
-	desk, err := newAgentDesk(ctx, r.c, certdesk.KindRecovery, in.AgentSLA.D(),
-		[]certdesk.Decision{certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo}, r.check)
+	desk, err := newAgentDesk(ctx, r.c, certdesk.KindRecovery, in.AgentSLA.D(), r.check)
 	if err != nil {
 		return RecoveryResult{}, err
 	}
@@ -118,7 +108,7 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err err
 		return RecoveryResult{}, err
 	}
 	if !verified {
-		return RecoveryResult{Status: certdesk.StatusExpired, Resolution: ResolutionUnverified}, nil
+		return RecoveryResult{Status: certdesk.StatusExpired, Resolution: certdesk.ResolutionUnverified}, nil
 	}
 	for {
 		dec, err := desk.await(ctx, r.subject)
@@ -198,19 +188,7 @@ func (r *recovery) check(in DecisionInput) error {
 	if in.Decision != certdesk.DecisionApprove {
 		return nil
 	}
-	if len(r.d.Candidates) == 0 {
-		return refuse("no certification profile matches this request: reject it, or ask the learner for more information")
-	}
-	if in.ProfileID == "" {
-		return refuse("name the profile to recover: profile_id, one of the case's candidates")
-	}
-	if n := r.d.NewAccount; n != nil && n.Known && n.Kind != certdesk.AccountPersonal {
-		return refuse("the new account is a %s account and a certification profile needs a personal one: reject the request, saying so (the learner can send a new one)", n.Kind)
-	}
-	if _, ok := r.candidate(in.ProfileID); !ok {
-		return refuse("profile %q is not one of this case's candidates", in.ProfileID)
-	}
-	return nil
+	return certdesk.RecoveryApproval(r.d, in.ProfileID)
 }
 
 func (r *recovery) candidate(profileID string) (certdesk.RecoveryCandidate, bool) {
@@ -239,7 +217,7 @@ func (r *recovery) verify(ctx workflow.Context) (bool, error) {
 	if err := r.c.email(ctx, msg); err != nil {
 		return false, err
 	}
-	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Event: "verification_sent",
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Event: certdesk.EventVerificationSent,
 		Data: mustJSON(map[string]any{"valid_for": r.in.VerifyTTL.D().String()})})
 	if err != nil {
 		return false, err
@@ -249,8 +227,8 @@ func (r *recovery) verify(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	if !ok {
-		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusExpired, Resolution: ResolutionUnverified,
-			Event: "expired", Data: mustJSON(map[string]any{"reason": "the contact address was not confirmed in time", "waited": r.in.VerifyTTL.D().String()})})
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusExpired, Resolution: certdesk.ResolutionUnverified,
+			Event: certdesk.EventExpired, Data: mustJSON(map[string]any{"reason": "the contact address was not confirmed in time", "waited": r.in.VerifyTTL.D().String()})})
 		return false, err
 	}
 	now := workflow.Now(ctx)
@@ -267,22 +245,22 @@ func (r *recovery) verify(ctx workflow.Context) (bool, error) {
 	if len(ev.Candidates) > 0 {
 		strongest = ev.Candidates[0].Strength
 	}
-	_, err = r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: "verified", Details: mustJSON(r.d),
+	_, err = r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: certdesk.EventVerified, Details: mustJSON(r.d),
 		Data: mustJSON(map[string]any{"candidates": len(ev.Candidates), "strongest": strongest})})
 	return true, err
 }
 
 // reject closes the case and tells the requester why.
 func (r *recovery) reject(ctx workflow.Context, dec DecisionInput) (RecoveryResult, error) {
-	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusRejected, Resolution: ResolutionRejected,
-		Actor: certdesk.AgentActor(dec.AgentID), Event: "rejected", Data: mustJSON(map[string]any{"note": dec.Note})})
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusRejected, Resolution: certdesk.ResolutionRejected,
+		Actor: certdesk.AgentActor(dec.AgentID), Event: certdesk.EventRejected, Data: mustJSON(map[string]any{"note": dec.Note})})
 	if err != nil {
 		return RecoveryResult{}, err
 	}
 	if err := r.c.email(ctx, r.toRequester("rejected", mail.RecoveryRejected, map[string]any{"note": dec.Note})); err != nil {
 		return RecoveryResult{}, err
 	}
-	return RecoveryResult{Status: certdesk.StatusRejected, Resolution: ResolutionRejected}, nil
+	return RecoveryResult{Status: certdesk.StatusRejected, Resolution: certdesk.ResolutionRejected}, nil
 }
 
 // requestInfo emails the agent's question with a reply link and waits for
@@ -298,7 +276,7 @@ func (r *recovery) requestInfo(ctx workflow.Context, dec DecisionInput) error {
 		return err
 	}
 	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusAwaitingLearner, Actor: certdesk.AgentActor(dec.AgentID),
-		Event: "info_requested", Details: mustJSON(r.d), Data: mustJSON(map[string]any{"round": round, "message": dec.Note})})
+		Event: certdesk.EventInfoRequested, Details: mustJSON(r.d), Data: mustJSON(map[string]any{"round": round, "message": dec.Note})})
 	if err != nil {
 		return err
 	}
@@ -315,7 +293,7 @@ func (r *recovery) requestInfo(ctx workflow.Context, dec DecisionInput) error {
 	}
 	if !answered {
 		r.d.InfoRequests[round-1].NoReply = true
-		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: "no_reply", Details: mustJSON(r.d),
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: certdesk.EventNoReply, Details: mustJSON(r.d),
 			Data: mustJSON(map[string]any{"round": round, "waited": r.in.LearnerWait.D().String()})})
 		if err != nil {
 			return err
@@ -332,7 +310,7 @@ func (r *recovery) requestInfo(ctx workflow.Context, dec DecisionInput) error {
 				q.Reply, q.RepliedAt, n = l.Reply, &at, q.Round
 			}
 		}
-		_, err := r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: "replied", Details: mustJSON(r.d),
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.ActorPublic, Event: certdesk.EventReplied, Details: mustJSON(r.d),
 			Data: mustJSON(map[string]any{"round": n, "reply": l.Reply})})
 		if err != nil {
 			return err
@@ -361,7 +339,7 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 	ends := workflow.Now(ctx).Add(r.in.CoolingOff.D())
 	r.d.ChosenProfileID, r.d.ChosenMCID, r.d.CoolingOffEndsAt, r.d.Notified = cand.ProfileID, cand.MCID, &ends, len(addrs.Emails)
 	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCoolingOff, Actor: certdesk.AgentActor(dec.AgentID),
-		Event: "cooling_off", Details: mustJSON(r.d),
+		Event: certdesk.EventCoolingOff, Details: mustJSON(r.d),
 		Data: mustJSON(map[string]any{"profile_id": cand.ProfileID, "mcid": cand.MCID, "ends_at": ends, "notified": len(addrs.Emails)})})
 	if err != nil {
 		return RecoveryResult{}, false, err
@@ -391,7 +369,7 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 	if fromNotices {
 		ends = workflow.Now(ctx).Add(r.in.CoolingOff.D())
 		r.d.CoolingOffEndsAt = &ends
-		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: "notices_sent", Details: mustJSON(r.d),
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Event: certdesk.EventNoticesSent, Details: mustJSON(r.d),
 			Data: mustJSON(map[string]any{"notified": len(addrs.Emails), "ends_at": ends})})
 		if err != nil {
 			return RecoveryResult{}, false, err
@@ -429,14 +407,14 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 	if _, refused := businessError(err); refused {
 		var appErr *temporal.ApplicationError
 		errors.As(err, &appErr)
-		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused,
-			Event: "failed", Data: mustJSON(map[string]any{"reason": appErr.Message()})})
-		return RecoveryResult{Status: certdesk.StatusFailed, Resolution: ResolutionRebindRefused, ProfileID: cand.ProfileID}, false, err
+		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusFailed, Resolution: certdesk.ResolutionRebindRefused,
+			Event: certdesk.EventFailed, Data: mustJSON(map[string]any{"reason": appErr.Message()})})
+		return RecoveryResult{Status: certdesk.StatusFailed, Resolution: certdesk.ResolutionRebindRefused, ProfileID: cand.ProfileID}, false, err
 	} else if err != nil {
 		return RecoveryResult{}, false, err
 	}
 	// The case now belongs to the new account: its learner sees it.
-	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, Event: "completed",
+	_, err = r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCompleted, Resolution: certdesk.ResolutionRecovered, Event: certdesk.EventCompleted,
 		AccountID: &rb.AccountID,
 		Data: mustJSON(map[string]any{"profile_id": rb.ProfileID, "mcid": rb.MCID, "account_id": rb.AccountID,
 			"account_created": rb.AccountCreated, "reactivated": rb.Reactivated})})
@@ -451,7 +429,7 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 		}
 	}
 	err = r.c.email(ctx, activities.SendEmailInput{Step: "completed-new", Kind: mail.RecoveryCompleted, To: claim.NewAccountEmail, ToName: claim.LegalName, Data: done})
-	return RecoveryResult{Status: certdesk.StatusCompleted, Resolution: ResolutionRecovered, ProfileID: cand.ProfileID}, false, err
+	return RecoveryResult{Status: certdesk.StatusCompleted, Resolution: certdesk.ResolutionRecovered, ProfileID: cand.ProfileID}, false, err
 }
 
 // roundStep names an email step of the cooling-off: the first approval's
@@ -468,7 +446,7 @@ func (r *recovery) roundStep(step string) string {
 // profile has not moved.
 func (r *recovery) noticesUndelivered(ctx workflow.Context, cand certdesk.RecoveryCandidate, sent int) error {
 	r.d.CoolingOffEndsAt = nil
-	_, err := r.c.change(ctx, activities.ChangeCaseInput{Unreachable: boolp(true), Event: "notices_undelivered", Details: mustJSON(r.d),
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Unreachable: boolp(true), Event: certdesk.EventNoticesUndelivered, Details: mustJSON(r.d),
 		Data: mustJSON(map[string]any{"profile_id": cand.ProfileID, "mcid": cand.MCID, "notices": sent,
 			"reason": "no notice reached an address on file (each was refused, bounced or dropped), so nobody could have stopped the move; " +
 				"the profile has not moved. Check the addresses on file, then approve again or reject"})})
@@ -485,13 +463,13 @@ func (r *recovery) cancel(ctx workflow.Context, cand certdesk.RecoveryCandidate)
 	if byOwner {
 		actor = certdesk.OwnerActor(cand.ProfileID)
 	}
-	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner,
-		SecurityReview: boolp(true), Actor: actor, Event: "cancelled",
+	_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusCancelled, Resolution: certdesk.ResolutionCancelledByOwner,
+		SecurityReview: boolp(true), Actor: actor, Event: certdesk.EventCancelled,
 		Data: mustJSON(map[string]any{"reason": "an address on file used the \"this wasn't me\" link", "by": r.cancelled.Recipient, "step": r.cancelled.Step})})
 	if err != nil {
 		return RecoveryResult{}, err
 	}
-	res := RecoveryResult{Status: certdesk.StatusCancelled, Resolution: ResolutionCancelledByOwner, ProfileID: cand.ProfileID}
+	res := RecoveryResult{Status: certdesk.StatusCancelled, Resolution: certdesk.ResolutionCancelledByOwner, ProfileID: cand.ProfileID}
 	if err := r.c.email(ctx, r.toRequester("cancelled", mail.RecoveryCancelled, map[string]any{"mcid": cand.MCID})); err != nil {
 		return res, err
 	}

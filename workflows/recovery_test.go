@@ -157,7 +157,7 @@ func (e *recoveryEnv) details() certdesk.RecoveryDetails {
 func TestRecoveryExpiresUnverified(t *testing.T) {
 	e := newRecovery(t, "sqlite", daraClaim)
 	res := e.run()
-	if res.Status != certdesk.StatusExpired || res.Resolution != workflows.ResolutionUnverified {
+	if res.Status != certdesk.StatusExpired || res.Resolution != certdesk.ResolutionUnverified {
 		t.Fatalf("result %+v, want expired/unverified", res)
 	}
 	c := e.caseOf(e.in.CaseID)
@@ -207,7 +207,7 @@ func TestRecoveryApprovedCoolsOffAndCompletes(t *testing.T) {
 			}
 		})
 		res := e.run()
-		if res.Status != certdesk.StatusCompleted || res.Resolution != workflows.ResolutionRecovered || res.ProfileID != dara {
+		if res.Status != certdesk.StatusCompleted || res.Resolution != certdesk.ResolutionRecovered || res.ProfileID != dara {
 			t.Fatalf("result %+v", res)
 		}
 		// The profile is bound to the new, active account; nothing else moved.
@@ -259,7 +259,7 @@ func TestRecoveryCancelledDuringCoolingOff(t *testing.T) {
 	e.at(2*hour, func() { e.decide(workflows.DecisionInput{Decision: certdesk.DecisionApprove, ProfileID: dara}, "") })
 	e.at(30*hour, func() { e.click("dara.murphy@outlook.example", mail.RecoveryCoolingOff, "") })
 	res := e.run()
-	if res.Status != certdesk.StatusCancelled || res.Resolution != workflows.ResolutionCancelledByOwner {
+	if res.Status != certdesk.StatusCancelled || res.Resolution != certdesk.ResolutionCancelledByOwner {
 		t.Fatalf("result %+v", res)
 	}
 	c := e.caseOf(e.in.CaseID)
@@ -397,7 +397,7 @@ func TestRecoveryRequestInfoTwiceThenRejected(t *testing.T) {
 		e.decide(workflows.DecisionInput{Decision: certdesk.DecisionReject, Note: "We could not confirm it is you."}, "")
 	})
 	res := e.run()
-	if res.Status != certdesk.StatusRejected || res.Resolution != workflows.ResolutionRejected {
+	if res.Status != certdesk.StatusRejected || res.Resolution != certdesk.ResolutionRejected {
 		t.Fatalf("result %+v", res)
 	}
 	want := []string{"opened", "verification_sent", "verified", "awaiting_agent",
@@ -496,7 +496,7 @@ func TestRecoveryFailsWhenTheProfileWasMergedMeanwhile(t *testing.T) {
 		}
 	})
 	res := e.run()
-	if res.Status != certdesk.StatusFailed || res.Resolution != workflows.ResolutionRebindRefused {
+	if res.Status != certdesk.StatusFailed || res.Resolution != certdesk.ResolutionRebindRefused {
 		t.Fatalf("result %+v, want failed/rebind_refused", res)
 	}
 	evs, _ := e.store.Events(context.Background(), e.in.CaseID, 0, 0)

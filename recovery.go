@@ -5,6 +5,48 @@ import (
 	"time"
 )
 
+// RecoveryDecisions are the decisions a recovery case takes.
+var RecoveryDecisions = []Decision{DecisionApprove, DecisionRequestInfo, DecisionReject}
+
+// Resolutions of a recovery case.
+const (
+	ResolutionRecovered        = "recovered"
+	ResolutionRejected         = "rejected"
+	ResolutionUnverified       = "unverified"
+	ResolutionCancelledByOwner = "cancelled_by_owner"
+	ResolutionRebindRefused    = "rebind_refused"
+)
+
+// A recovery case's own timeline events.
+const (
+	EventVerificationSent   EventType = "verification_sent"
+	EventVerified           EventType = "verified"
+	EventInfoRequested      EventType = "info_requested"
+	EventReplied            EventType = "replied"
+	EventNoReply            EventType = "no_reply"
+	EventCoolingOff         EventType = "cooling_off"
+	EventNoticesSent        EventType = "notices_sent"
+	EventNoticesUndelivered EventType = "notices_undelivered"
+)
+
+// RecoveryApproval checks an approval against the case: it names one of the
+// candidate profiles, and the new account can own a profile.
+func RecoveryApproval(d RecoveryDetails, profileID string) error {
+	if len(d.Candidates) == 0 {
+		return Errorf(ECONFLICT, "no certification profile matches this request: reject it, or ask the learner for more information")
+	}
+	if profileID == "" {
+		return Errorf(ECONFLICT, "name the profile to recover: profile_id, one of the case's candidates")
+	}
+	if n := d.NewAccount; n != nil && n.Known && n.Kind != AccountPersonal {
+		return Errorf(ECONFLICT, "the new account is a %s account and a certification profile needs a personal one: reject the request, saying so (the learner can send a new one)", n.Kind)
+	}
+	if !slices.ContainsFunc(d.Candidates, func(c RecoveryCandidate) bool { return c.ProfileID == profileID }) {
+		return Errorf(ECONFLICT, "profile %q is not one of this case's candidates", profileID)
+	}
+	return nil
+}
+
 // RecoveryDetails is what a recovery case adds to its projection (the
 // case's Details): the public request, whether its contact address was
 // verified, the certification profiles it may be about with the evidence,

@@ -11,6 +11,43 @@ import (
 // preview the agent approves (store.ReviewMerge) and the transaction that
 // runs it (store.MergeProfiles) cannot disagree.
 
+// MergeDecisions are the decisions a merge case takes.
+var MergeDecisions = []Decision{DecisionApprove, DecisionReject}
+
+// Resolutions of a merge case.
+const (
+	// MergeMerged: the agent approved and the profiles were merged.
+	MergeMerged = "merged"
+	// MergeAlreadyMerged: approved, but another case had merged the same
+	// profiles into the target meanwhile; nothing moved.
+	MergeAlreadyMerged = "already_merged"
+	// MergeRejectedByAgent: an agent rejected the merge (with a note).
+	MergeRejectedByAgent = "rejected_by_agent"
+	// MergeNotMergeable: the profiles changed since the request (merged or
+	// connected meanwhile…) and no longer allow it; the reason says how.
+	MergeNotMergeable = "not_mergeable"
+)
+
+// A merge case's own timeline events.
+const (
+	EventPreview       EventType = "preview"        // what approving moves
+	EventNamesMismatch EventType = "names_mismatch" // the legal names differ: check it is one person
+	EventMerged        EventType = "merged"         // written by the merge's own transaction
+)
+
+// MaxMergeProfiles bounds one merge request: more duplicates than this is
+// a job for several cases.
+const MaxMergeProfiles = 10
+
+// MergeFourEyes refuses the approval of a merge by the agent who requested
+// it: another agent approves.
+func MergeFourEyes(requester Actor, agentID string, d Decision) error {
+	if d == DecisionApprove && requester == AgentActor(agentID) {
+		return Errorf(ECONFLICT, "four eyes: you requested this merge, so another agent must approve it")
+	}
+	return nil
+}
+
 // Why the merge goes into its target.
 const (
 	TargetConnected = "connected" // the connected profile: the others can only merge into it

@@ -16,6 +16,16 @@ const (
 	ConnectExpired            = "expired"                  // expired: the personal account was never added
 )
 
+// A connect case's own timeline events.
+const (
+	EventAccountAdded     EventType = "account_added"
+	EventProfilesFound    EventType = "profiles_found"
+	EventMergeStarted     EventType = "merge_started"
+	EventMergeFinished    EventType = "merge_finished"
+	EventConnected        EventType = "connected"
+	EventAlreadyConnected EventType = "already_connected"
+)
+
 // What a connect case can be waiting for (ConnectDetails.WaitingFor).
 const (
 	WaitPersonalAccount = "personal_account" // the learner adds the personal account
