@@ -32,7 +32,14 @@ func (s *Server) sendgridWebhook(c *gin.Context) {
 	}
 	err := s.webhook.Verify(body.Bytes(), c.GetHeader(mail.SignatureHeader), c.GetHeader(mail.TimestampHeader))
 	if err != nil {
-		fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "webhook refused: %v", err))
+		// Which check failed goes to the log only: telling the caller would
+		// guide a forger.
+		slog.WarnContext(c.Request.Context(), "sendgrid webhook refused", "reason", err, "request_id", requestID(c), "client", c.ClientIP())
+		fail(c, errWebhookRefused)
+		return
+	}
+	if err := checkJSONText(body.Bytes()); err != nil {
+		fail(c, err)
 		return
 	}
 	events, err := mail.ParseEvents(body.Bytes())
@@ -59,6 +66,8 @@ func (s *Server) sendgridWebhook(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"received": len(events), "new": fresh})
 }
+
+var errWebhookRefused = certdesk.Errorf(certdesk.EFORBIDDEN, "webhook refused")
 
 func (s *Server) applyMailEvent(ctx context.Context, ev mail.Event) error {
 	if ev.CaseID == "" || ev.Step == "" {

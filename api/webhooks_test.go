@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -147,5 +150,91 @@ func TestWebhookNotConfigured(t *testing.T) {
 	r := h.do("POST", "/webhooks/sendgrid", "", "[]")
 	if r.Code != http.StatusNotFound {
 		t.Fatalf("unconfigured webhook = %d", r.Code)
+	}
+}
+
+// Every refused webhook gets one answer, 403 "webhook refused": which check
+// failed (signature, key, timestamp, a missing header) is in the log only,
+// so the answers tell a forger nothing.
+func TestWebhookRefusalSaysNothingOfWhy(t *testing.T) {
+	h := newWebhookHarness(t)
+	other, _ := mailtest.WebhookKey(t)
+	body := events(event("ev-r", "bounce", h.c.ID, "verify"))
+	now := time.Now()
+	signed := func(key *ecdsa.PrivateKey, at time.Time, b string) (string, string) {
+		ts := strconv.FormatInt(at.Unix(), 10)
+		return mailtest.SignWebhook(t, key, ts, []byte(b)), ts
+	}
+	goodSig, goodTS := signed(h.key, now, body)
+	tests := []struct {
+		name, body, sig, ts string
+		reason              string // what the log says
+	}{
+		{"tampered body", strings.Replace(body, "bounce", "delivered", 1), goodSig, goodTS, "signature does not match"},
+		{"another key", body, first(signed(other, now, body)), goodTS, "signature does not match"},
+		{"stale timestamp", body, first(signed(h.key, now.Add(-6*time.Minute), body)), strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10), "too old"},
+		{"future timestamp", body, first(signed(h.key, now.Add(time.Hour), body)), strconv.FormatInt(now.Add(time.Hour).Unix(), 10), "future"},
+		{"timestamp of another signature", body, goodSig, strconv.FormatInt(now.Add(-time.Second).Unix(), 10), "signature does not match"},
+		{"missing signature", body, "", goodTS, "missing signature"},
+		{"missing timestamp", body, goodSig, "", "timestamp"},
+		{"malformed timestamp", body, goodSig, "yesterday", "timestamp"},
+		{"malformed signature", body, "not-base64!", goodTS, "signature"},
+		{"signature of nothing", body, "AAAA", goodTS, "signature"},
+	}
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	defer slog.SetDefault(prev)
+	var first string
+	for _, tc := range tests {
+		logs.Reset()
+		req := httptest.NewRequest("POST", "/webhooks/sendgrid", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		if tc.sig != "" {
+			req.Header.Set(mail.SignatureHeader, tc.sig)
+		}
+		if tc.ts != "" {
+			req.Header.Set(mail.TimestampHeader, tc.ts)
+		}
+		rec := h.serve(req)
+		var got struct {
+			Error struct {
+				Code, Message string
+				Fields        map[string]string
+			}
+		}
+		_ = json.Unmarshal(rec.Body.Bytes(), &got)
+		answer := fmt.Sprintf("%d %s %s %v", rec.Code, got.Error.Code, got.Error.Message, got.Error.Fields)
+		if first == "" {
+			first = answer
+		}
+		if rec.Code != http.StatusForbidden || got.Error.Message != "webhook refused" || answer != first {
+			t.Errorf("%s: %s, want the one answer: 403 forbidden webhook refused", tc.name, answer)
+		}
+		for _, word := range []string{"signature", "timestamp", "old", "future", "missing", "malformed", "key", "match"} {
+			if strings.Contains(strings.ToLower(rec.Body.String()), word) {
+				t.Errorf("%s: the answer says %q: %s", tc.name, word, rec.Body)
+			}
+		}
+		if !strings.Contains(logs.String(), "webhook refused") || !strings.Contains(logs.String(), tc.reason) {
+			t.Errorf("%s: the log does not say why (%q): %s", tc.name, tc.reason, logs.String())
+		}
+	}
+}
+
+func first(a, _ string) string { return a }
+
+// A signed batch whose text PostgreSQL cannot store is refused (400), not
+// a 500 that SendGrid would retry for a day.
+func TestWebhookEventsMustBeText(t *testing.T) {
+	h := newWebhookHarness(t)
+	for _, body := range []string{
+		events(strings.Replace(event("ev-n", "bounce", h.c.ID, "verify"), "550 mailbox unavailable", `550\u0000`, 1)),
+		events(strings.Replace(event("ev-u", "bounce", h.c.ID, "verify"), "550 mailbox unavailable", "550 \xff\xfe", 1)),
+		events(strings.Replace(event("ev-i", "bounce", h.c.ID, "verify"), `"ev-i"`, `"ev\u0000"`, 1)),
+	} {
+		if rec := h.post(body, h.key, time.Now(), nil); rec.Code != http.StatusBadRequest {
+			t.Errorf("signed batch %q = %d %s, want 400", body, rec.Code, rec.Body)
+		}
 	}
 }
