@@ -22,10 +22,25 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// Static serves the embedded assets (mounted at /static).
+// Static serves the embedded assets (mounted at /static). It holds files
+// only: a directory does not exist for it, so nothing lists what is there.
 func Static() http.FileSystem {
 	sub, _ := fs.Sub(staticFiles, "static")
-	return http.FS(sub)
+	return filesOnly{http.FS(sub)}
+}
+
+type filesOnly struct{ http.FileSystem }
+
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.FileSystem.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // Pages are the parsed views, each combined with the layout.
