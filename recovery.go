@@ -223,3 +223,26 @@ type InfoRequest struct {
 	// NoReply is set when the wait for an answer ran out.
 	NoReply bool `json:"no_reply,omitempty"`
 }
+
+// ProfileAddresses are the addresses on file for a certification profile.
+type ProfileAddresses struct {
+	ProfileID string
+	MCID      string
+	LegalName string
+	// Emails is sorted and without repeats.
+	Emails []string
+}
+
+// Rebinding is what binding a recovered profile to its new account did.
+type Rebinding struct {
+	ProfileID       string
+	MCID            string
+	AccountID       string
+	PreviousOwnerID string
+	// AccountCreated: certdesk did not know the account and created it.
+	AccountCreated bool
+	// Reactivated: the account was inactive and is active again.
+	Reactivated bool
+	// AlreadyBound: the profile was bound to the account before (a retry).
+	AlreadyBound bool
+}

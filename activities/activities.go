@@ -5,6 +5,8 @@
 package activities
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -37,4 +39,19 @@ func (a *Activities) now() time.Time {
 		return a.Clock().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// CaptureMailer is dev mode's mailer over the store: messages are rendered
+// and kept in the captured mailbox.
+func CaptureMailer(st *store.Store) *mail.Capture {
+	return &mail.Capture{Save: func(ctx context.Context, m mail.Captured) (string, error) {
+		links, err := json.Marshal(m.Links)
+		if err != nil {
+			return "", err
+		}
+		cm := &store.CapturedMail{ToAddr: m.To, Subject: m.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
+			HTML: m.HTML, Text: m.Text, Links: links}
+		err = st.SaveCapturedMail(ctx, cm)
+		return cm.ID, err
+	}}
 }

@@ -53,7 +53,7 @@ type RecoveryAddressesInput struct {
 // RecoveryAddresses lists the addresses on file for the profile being
 // recovered: each is warned during the cooling-off.
 // Retry: it only reads.
-func (a *Activities) RecoveryAddresses(ctx context.Context, in RecoveryAddressesInput) (store.ProfileAddresses, error) {
+func (a *Activities) RecoveryAddresses(ctx context.Context, in RecoveryAddressesInput) (certdesk.ProfileAddresses, error) {
 	addrs, err := a.Store.AddressesOnFile(ctx, in.ProfileID, in.NewAccountEmail)
 	return addrs, nonRetryable(err)
 }
@@ -71,7 +71,7 @@ type RebindInput struct {
 // (created if unknown) and makes the account active, in one transaction.
 // Retry: a profile already bound to the account is left as it is
 // (AlreadyBound); the account is created once (unique email).
-func (a *Activities) RebindRecoveredProfile(ctx context.Context, in RebindInput) (store.Rebinding, error) {
+func (a *Activities) RebindRecoveredProfile(ctx context.Context, in RebindInput) (certdesk.Rebinding, error) {
 	r, err := a.Store.RebindProfile(ctx, in.ProfileID, in.NewAccountEmail, in.DisplayName, a.now())
 	return r, nonRetryable(err)
 }

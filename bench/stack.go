@@ -19,7 +19,6 @@ import (
 	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
-	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -106,7 +105,7 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 	s.closers = append(s.closers, func() { hs.Close() })
 	s.web = newHTTPClient(s.cfg.PublicURL, "")
 
-	s.acts = &activities.Activities{Store: s.st, Mailer: &mail.Capture{Store: s.st}, Links: activities.Links{BaseURL: s.cfg.PublicURL}}
+	s.acts = &activities.Activities{Store: s.st, Mailer: activities.CaptureMailer(s.st), Links: activities.Links{BaseURL: s.cfg.PublicURL}}
 	if err := s.startWorker(); err != nil {
 		return s, err
 	}

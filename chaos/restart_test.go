@@ -86,7 +86,7 @@ func TestWaitingCasesResumeAfterATemporalRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	w, err := worker.Start(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: cfg.PublicURL}})
+	w, err := worker.Start(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}})
 	if err != nil {
 		t.Fatal(err)
 	}

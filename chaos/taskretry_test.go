@@ -18,7 +18,6 @@ import (
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/codec"
-	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
@@ -60,7 +59,7 @@ func TestConnectNamesTheMergeCaseThatRanAfterARetriedTask(t *testing.T) {
 	queue := "task-retry-" + certdesk.NewID()
 	dies := &dieAfter{event: "merge_started"}
 	w := sdkworker.New(tc, queue, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{dies}})
-	worker.Register(w, &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: "http://127.0.0.1"}})
+	worker.Register(w, &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: "http://127.0.0.1"}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

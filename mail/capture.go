@@ -2,33 +2,34 @@ package mail
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-
-	"github.com/certdesk/certdesk/store"
 )
 
-// Capture is dev mode's mailer: it renders each message and keeps it in the
-// store, where /dev/mail and GET /api/v1/dev/mail show it with its links.
+// Capture is dev mode's mailer: it renders each message and hands it to
+// Save (the store keeps it, where /dev/mail and GET /api/v1/dev/mail show
+// it with its links; activities.CaptureMailer wires the two).
 type Capture struct {
-	Store interface {
-		SaveCapturedMail(ctx context.Context, m *store.CapturedMail) error
-	}
+	// Save keeps a rendered message and returns its id.
+	Save func(ctx context.Context, m Captured) (string, error)
 }
 
-// Send renders and stores the message; its id is the provider id.
+// Captured is a message as the mailbox keeps it.
+type Captured struct {
+	To, Subject, Kind, CaseID, Step string
+	HTML, Text                      string
+	Links                           []Link
+}
+
+// Send renders and keeps the message; its id is the provider id.
 func (c *Capture) Send(ctx context.Context, m Message) (string, error) {
 	r, err := Render(m)
 	if err != nil {
 		return "", &SendError{Message: err.Error()}
 	}
-	links, _ := json.Marshal(r.Links)
-	cm := &store.CapturedMail{
-		ToAddr: m.To, Subject: r.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
-		HTML: r.HTML, Text: r.Text, Links: links,
-	}
-	if err := c.Store.SaveCapturedMail(ctx, cm); err != nil {
+	id, err := c.Save(ctx, Captured{To: m.To, Subject: r.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
+		HTML: r.HTML, Text: r.Text, Links: r.Links})
+	if err != nil {
 		return "", &SendError{Retryable: true, Message: fmt.Sprintf("capture: %v", err)}
 	}
-	return "captured-" + cm.ID, nil
+	return "captured-" + id, nil
 }

@@ -133,7 +133,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	}
 	mailer := opts.Mailer
 	if mailer == nil {
-		mailer = &mail.Capture{Store: st}
+		mailer = activities.CaptureMailer(st)
 	}
 	acts := &activities.Activities{Store: st, Mailer: mailer, Links: activities.Links{BaseURL: base}}
 	w := worker.New(tc, cfg, acts)

@@ -224,30 +224,21 @@ func (s *Store) ownerOf(db *gorm.DB, p certdesk.CertificationProfile) (email, st
 	return a.Email, a.Status, nil
 }
 
-// ProfileAddresses are the addresses on file for a certification profile.
-type ProfileAddresses struct {
-	ProfileID string
-	MCID      string
-	LegalName string
-	// Emails is sorted and without repeats.
-	Emails []string
-}
-
 // AddressesOnFile lists every address certdesk holds for a certification
 // profile: its email, the email of the account that owns it, and the
 // accounts of the learning profiles it belongs to (its owner's, and the one
 // it is connected to). A recovery warns each of them. exclude (the account
 // the profile is to move to) is left out.
-func (s *Store) AddressesOnFile(ctx context.Context, profileID, exclude string) (ProfileAddresses, error) {
+func (s *Store) AddressesOnFile(ctx context.Context, profileID, exclude string) (certdesk.ProfileAddresses, error) {
 	db := s.db.WithContext(ctx)
 	var (
 		p   certdesk.CertificationProfile
-		out ProfileAddresses
+		out certdesk.ProfileAddresses
 	)
 	if err := db.Where("id = ?", profileID).Take(&p).Error; err != nil {
 		return out, fmt.Errorf("store: addresses of profile %q: %w", profileID, translate(err))
 	}
-	out = ProfileAddresses{ProfileID: p.ID, MCID: p.MCID, LegalName: p.LegalName, Emails: []string{p.Email}}
+	out = certdesk.ProfileAddresses{ProfileID: p.ID, MCID: p.MCID, LegalName: p.LegalName, Emails: []string{p.Email}}
 	var lps []string
 	if p.ConnectedLearningProfileID != nil {
 		lps = append(lps, *p.ConnectedLearningProfileID)
@@ -279,27 +270,13 @@ func (s *Store) AddressesOnFile(ctx context.Context, profileID, exclude string) 
 	return out, nil
 }
 
-// Rebinding is what binding a recovered profile to its new account did.
-type Rebinding struct {
-	ProfileID       string
-	MCID            string
-	AccountID       string
-	PreviousOwnerID string
-	// AccountCreated: certdesk did not know the account and created it.
-	AccountCreated bool
-	// Reactivated: the account was inactive and is active again.
-	Reactivated bool
-	// AlreadyBound: the profile was bound to the account before (a retry).
-	AlreadyBound bool
-}
-
 // RebindProfile binds a recovered certification profile to the personal
 // account with this email, in one transaction: the account is created when
 // certdesk does not know it, made active (a completed recovery is the one
 // way back from inactive), and becomes the profile's owner. Nothing else on
 // the profile changes. Running it again changes nothing. A merged profile
 // or a work account is ECONFLICT.
-func (s *Store) RebindProfile(ctx context.Context, profileID, email, displayName string, at time.Time) (Rebinding, error) {
+func (s *Store) RebindProfile(ctx context.Context, profileID, email, displayName string, at time.Time) (certdesk.Rebinding, error) {
 	email = certdesk.NormalizeEmail(email)
 	at = at.UTC()
 	r, err := s.rebind(ctx, profileID, email, displayName, at)
@@ -314,8 +291,8 @@ func (s *Store) RebindProfile(ctx context.Context, profileID, email, displayName
 	return r, err
 }
 
-func (s *Store) rebind(ctx context.Context, profileID, email, displayName string, at time.Time) (Rebinding, error) {
-	r := Rebinding{ProfileID: profileID}
+func (s *Store) rebind(ctx context.Context, profileID, email, displayName string, at time.Time) (certdesk.Rebinding, error) {
+	r := certdesk.Rebinding{ProfileID: profileID}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var p certdesk.CertificationProfile
 		if err := s.forUpdate(tx).Where("id = ?", profileID).Take(&p).Error; err != nil {

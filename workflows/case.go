@@ -3,7 +3,6 @@ package workflows
 import (
 	"encoding/json"
 	"errors"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -26,20 +25,6 @@ type caseRun struct {
 }
 
 func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
-
-// projection is the options of the projection writes: local activities
-// (short, idempotent, no round trip through the server), retried through a
-// database outage.
-func projection(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    100 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-		},
-	})
-}
 
 // open writes the case's projection (a no-op when the API already did).
 func (c *caseRun) open(ctx workflow.Context, cs certdesk.Case, actor certdesk.Actor, data any) (certdesk.Case, error) {
@@ -137,20 +122,6 @@ func (c *caseRun) tellSupervisors(ctx workflow.Context, prefix, kind string, dat
 		}
 	}
 	return nil
-}
-
-// activityOptions is the options of the activities that change the domain
-// (a merge, a connection, a re-binding): short transactions, retried with
-// backoff through outages; business refusals are non-retryable.
-func activityOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    200 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	})
 }
 
 // mustJSON encodes event or details data; the types are ours, so a failure

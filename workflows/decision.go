@@ -135,8 +135,19 @@ func (d *agentDesk) escalate(ctx workflow.Context) error {
 		Data: mustJSON(map[string]any{"waiting_since": d.since, "sla": d.sla.String()})}); err != nil {
 		return err
 	}
-	return d.c.tellSupervisors(ctx, "escalated", mail.CaseEscalated, map[string]any{"kind": string(d.kind), "subject": d.subject,
-		"waiting_since": d.since.Format(timeFormat), "case_url": "/console/cases/" + d.c.ID})
+	data := map[string]any{"kind": string(d.kind), "subject": d.subject, "waiting_since": d.since.Format(timeFormat),
+		"case_url": "/console/cases/" + d.c.ID}
+	if workflow.GetVersion(ctx, "escalation-mail-beside", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return d.c.tellSupervisors(ctx, "escalated", mail.CaseEscalated, data)
+	}
+	// The emails go beside the wait: a provider outage must not hold up a
+	// decision that arrives meanwhile.
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := d.c.tellSupervisors(ctx, "escalated", mail.CaseEscalated, data); err != nil {
+			workflow.GetLogger(ctx).Error("escalation not emailed", "case", d.c.ID, "err", err)
+		}
+	})
+	return nil
 }
 
 // decided records an agent's decision on the timeline.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
-	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
 	"github.com/certdesk/certdesk/worker"
@@ -35,7 +34,7 @@ func newEnv(t *testing.T, dialect string) *env {
 	// two loaded cores (go test runs packages side by side) a real store
 	// activity inside the test environment can take that long.
 	e.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
-	e.acts = &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: "https://certdesk.test"},
+	e.acts = &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: "https://certdesk.test"},
 		Clock: func() time.Time { return e.Now() }}
 	worker.Register(e, e.acts)
 	return e

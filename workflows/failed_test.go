@@ -27,7 +27,9 @@ func TestAFailingWorkflowLeavesAVisibleFailedCase(t *testing.T) {
 		run   func(e *env, id string)
 	}{
 		{name: "connect: the lookup fails", kind: certdesk.KindConnect,
-			setup: func(e *env) { e.OnActivity("LookupConnect", mock.Anything, mock.Anything).Return(activities.ConnectLookup{}, broken) },
+			setup: func(e *env) {
+				e.OnActivity("LookupConnect", mock.Anything, mock.Anything).Return(activities.ConnectLookup{}, broken)
+			},
 			run: func(e *env, id string) {
 				e.ExecuteWorkflow(workflows.Connect, workflows.ConnectInput{CaseID: id, LearningProfileID: ana.lp, AccountID: ana.account})
 			}},

@@ -103,10 +103,8 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 		if err := desk.decided(ctx, dec, nil); err != nil {
 			return MergeResult{}, err
 		}
-		if err := m.email(ctx, "rejected", mail.MergeRejected, map[string]any{"note": dec.Note}); err != nil {
-			return MergeResult{}, err
-		}
-		return m.end(ctx, certdesk.StatusRejected, certdesk.MergeRejectedByAgent, agent, map[string]any{"note": dec.Note, "emailed": m.learner})
+		return m.finish(ctx, certdesk.StatusRejected, certdesk.MergeRejectedByAgent, agent, map[string]any{"note": dec.Note, "emailed": m.learner},
+			"rejected", mail.MergeRejected, map[string]any{"note": dec.Note})
 	}
 	if err := desk.decided(ctx, dec, map[string]any{"target_id": m.details.TargetID, "target_mcid": m.details.TargetMCID}); err != nil {
 		return MergeResult{}, err
@@ -168,10 +166,8 @@ func (m *mergeRun) merge(ctx workflow.Context, agent certdesk.Actor) (MergeResul
 	}).Get(ctx, &out)
 	if reason, refused := mergeRefusal(err); refused {
 		note := "The profiles changed while the request waited, and can no longer be merged as asked: " + reason
-		if err := m.email(ctx, "rejected", mail.MergeRejected, map[string]any{"note": note}); err != nil {
-			return MergeResult{}, err
-		}
-		return m.end(ctx, certdesk.StatusRejected, certdesk.MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason, "emailed": m.learner})
+		return m.finish(ctx, certdesk.StatusRejected, certdesk.MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason, "emailed": m.learner},
+			"rejected", mail.MergeRejected, map[string]any{"note": note})
 	} else if err != nil {
 		return MergeResult{}, err
 	}
@@ -179,18 +175,32 @@ func (m *mergeRun) merge(ctx workflow.Context, agent certdesk.Actor) (MergeResul
 		return m.end(ctx, certdesk.StatusCompleted, certdesk.MergeAlreadyMerged, certdesk.ActorSystem,
 			map[string]any{"reason": "the profiles were already merged into MCID " + d.TargetMCID + " by another case"})
 	}
-	err = m.email(ctx, "completed", mail.MergeCompleted, map[string]any{
+	m.details.Result = &out.MergeCounts
+	return m.finish(ctx, certdesk.StatusCompleted, certdesk.MergeMerged, certdesk.ActorSystem, map[string]any{
+		"target_mcid": d.TargetMCID, "merged_mcids": mcids, "certifications_moved": out.CertificationsMoved,
+		"transcript_moved": out.TranscriptMoved, "duplicates_collapsed": out.DuplicatesCollapsed, "emailed": m.learner,
+	}, "completed", mail.MergeCompleted, map[string]any{
 		"target_mcid": d.TargetMCID, "merged_mcids": strings.Join(mcids, ", "),
 		"certifications_moved": out.CertificationsMoved, "transcript_moved": out.TranscriptMoved,
 	})
-	if err != nil {
-		return MergeResult{}, err
+}
+
+// finish closes the case, then emails the learner its outcome, as every
+// case does: a slow or failing provider never holds the outcome back.
+// Cases started before this change emailed first.
+func (m *mergeRun) finish(ctx workflow.Context, status certdesk.Status, resolution string, actor certdesk.Actor, data map[string]any,
+	step, kind string, mailData map[string]any) (MergeResult, error) {
+	if workflow.GetVersion(ctx, "merge-close-before-mail", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if err := m.email(ctx, step, kind, mailData); err != nil {
+			return MergeResult{}, err
+		}
+		return m.end(ctx, status, resolution, actor, data)
 	}
-	m.details.Result = &out.MergeCounts
-	return m.end(ctx, certdesk.StatusCompleted, certdesk.MergeMerged, certdesk.ActorSystem, map[string]any{
-		"target_mcid": d.TargetMCID, "merged_mcids": mcids, "certifications_moved": out.CertificationsMoved,
-		"transcript_moved": out.TranscriptMoved, "duplicates_collapsed": out.DuplicatesCollapsed, "emailed": m.learner,
-	})
+	res, err := m.end(ctx, status, resolution, actor, data)
+	if err != nil {
+		return res, err
+	}
+	return res, m.email(ctx, step, kind, mailData)
 }
 
 // email sends the learner one email of the case (none when no address is

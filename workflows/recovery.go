@@ -11,7 +11,6 @@ import (
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/mail"
-	"github.com/certdesk/certdesk/store"
 )
 
 // RecoveryWorkflowID is the id of a recovery case's workflow.
@@ -37,6 +36,20 @@ type RecoveryInput struct {
 	CoolingOff Duration
 	// LearnerWait bounds the wait for a reply to request_info.
 	LearnerWait Duration
+}
+
+// defaults fills in the durations a caller left out, as Connect and Merge
+// do.
+func (in *RecoveryInput) defaults() {
+	for _, d := range []struct {
+		v   *Duration
+		def time.Duration
+	}{{&in.VerifyTTL, certdesk.DefaultVerifyTTL}, {&in.AgentSLA, certdesk.DefaultAgentSLA},
+		{&in.CoolingOff, certdesk.DefaultCoolingOff}, {&in.LearnerWait, certdesk.DefaultLearnerWait}} {
+		if *d.v <= 0 {
+			*d.v = Duration(d.def)
+		}
+	}
 }
 
 // RecoveryResult is how a recovery case ended.
@@ -90,6 +103,7 @@ type recovery struct {
 // Recovery re-binds a lost certification profile to a new account, through
 // verification, an agent's review and a cooling-off. See DESIGN.md.
 func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err error) {
+	in.defaults()
 	cs := RecoveryCase(in)
 	r := &recovery{in: in, c: newCase(in.CaseID), subject: cs.Subject, tokens: map[string]bool{},
 		d: certdesk.RecoveryDetails{Claim: certdesk.RecoveryClaim(in.Claim), Candidates: []certdesk.RecoveryCandidate{}, InfoRequests: []certdesk.InfoRequest{}}}
@@ -330,7 +344,7 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 	r.approvals++
 	cand, _ := r.candidate(dec.ProfileID) // the validator saw it
 	claim := r.claim()
-	var addrs store.ProfileAddresses
+	var addrs certdesk.ProfileAddresses
 	err = workflow.ExecuteActivity(storeActivity(ctx), acts.RecoveryAddresses,
 		activities.RecoveryAddressesInput{ProfileID: cand.ProfileID, NewAccountEmail: claim.NewAccountEmail}).Get(ctx, &addrs)
 	if err != nil {
@@ -400,7 +414,7 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 		}
 	}
 
-	var rb store.Rebinding
+	var rb certdesk.Rebinding
 	err = workflow.ExecuteActivity(activityOptions(ctx), acts.RebindRecoveredProfile, activities.RebindInput{
 		CaseID: r.c.ID, ProfileID: cand.ProfileID, NewAccountEmail: claim.NewAccountEmail, DisplayName: claim.LegalName,
 	}).Get(ctx, &rb)

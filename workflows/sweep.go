@@ -3,7 +3,6 @@ package workflows
 import (
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk/activities"
@@ -54,18 +53,7 @@ func InactivitySweep(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	}
 	si := activities.SweepInput{AsOf: asOf.UTC(), RemindMonths: RemindAfterMonths, InactiveMonths: InactiveAfterMonths,
 		PageSize: sweepPageSize, RecoveryPath: RecoveryPath}
-	paged := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    time.Minute,
-		// Give up well before the next day's run: what is left is still
-		// queued, and that run takes it up.
-		ScheduleToCloseTimeout: 20 * time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    10 * time.Minute,
-		},
-	})
+	paged := sweepActivity(ctx)
 	var queued, sent activities.SweepProgress
 	if err := workflow.ExecuteActivity(paged, acts.QueueInactivityNotices, si).Get(ctx, &queued); err != nil {
 		return SweepResult{}, err

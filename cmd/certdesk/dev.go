@@ -20,7 +20,6 @@ import (
 	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
-	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -108,7 +107,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tc.Close()
 
-	acts := &activities.Activities{Store: st, Mailer: &mail.Capture{Store: st}, Links: activities.Links{BaseURL: cfg.PublicURL}}
+	acts := &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}}
 	w, err := worker.Start(ctx, tc, cfg, acts)
 	if err != nil {
 		return err
