@@ -204,7 +204,7 @@ func TestChenMergesHisDuplicates(t *testing.T) {
 	if got := mergeTimeline(t, s, aliceT, opened.ID); !slices.Equal(got, want) {
 		t.Errorf("timeline\n%v\nwant\n%v", got, want)
 	}
-	s.RecordHistory(done.WorkflowID, done.RunID, "merge-approve")
+	s.RecordHistory(done.WorkflowID, done.RunID, "merge-approve-closed-first")
 }
 
 // A merge Alice requested needs another agent's approval.
@@ -256,7 +256,7 @@ func TestMergeRejectedWithANote(t *testing.T) {
 	if p, _ := s.Store.CertificationProfile(context.Background(), p3); p.Status != certdesk.ProfileActive {
 		t.Errorf("a rejected merge changed 100003: %+v", p)
 	}
-	s.RecordHistory(done.WorkflowID, done.RunID, "merge-reject")
+	s.RecordHistory(done.WorkflowID, done.RunID, "merge-reject-closed-first")
 }
 
 // Past the SLA the case is escalated and supervisors are emailed; it keeps
@@ -281,5 +281,5 @@ func TestMergeEscalatedThenDecided(t *testing.T) {
 	if !done.Escalated || done.Resolution != "merged" {
 		t.Errorf("closed case %+v", done)
 	}
-	s.RecordHistory(done.WorkflowID, done.RunID, "merge-escalated")
+	s.RecordHistory(done.WorkflowID, done.RunID, "merge-escalated-mail-beside")
 }

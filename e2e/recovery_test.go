@@ -326,7 +326,7 @@ func TestRecoveryExpiresAndEscalates(t *testing.T) {
 	s.AwaitMail("sam.supervisor@certdesk.example", mail.CaseEscalated)
 	decide(t, s, s.Login("sam.supervisor@certdesk.example"), id, map[string]string{"decision": "reject", "note": "Please send the request again with your MCID."}, http.StatusOK)
 	c := s.AwaitStatus(id, certdesk.StatusRejected)
-	s.RecordHistory(c.WorkflowID, c.RunID, "recovery-escalated")
+	s.RecordHistory(c.WorkflowID, c.RunID, "recovery-escalated-mail-beside")
 }
 
 // The worker's schedule runs the sweep: an account unused for two years is
