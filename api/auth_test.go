@@ -57,7 +57,7 @@ func TestPersonalAccessTokens(t *testing.T) {
 	mint := func(ttl time.Duration) (string, store.AccessToken) {
 		raw, hash := certdesk.NewToken()
 		tok := store.AccessToken{AgentID: alice.ID, Name: "ci", Hash: hash, ExpiresAt: time.Now().Add(ttl)}
-		if err := h.store.CreateAccessToken(ctx, &tok); err != nil {
+		if err := h.store.CreateAccessToken(ctx, &tok, config.DefaultTokenMaxTTL); err != nil {
 			t.Fatal(err)
 		}
 		return "cdp_" + raw, tok

@@ -71,7 +71,14 @@ type Config struct {
 	CoolingOff  time.Duration
 	VerifyTTL   time.Duration
 	LearnerWait time.Duration
+
+	// TokenMaxTTL is the longest an agent's personal access token may live.
+	TokenMaxTTL time.Duration
 }
+
+// DefaultTokenMaxTTL is how long a personal access token may live at most,
+// unless CERTDESK_TOKEN_MAX_TTL says otherwise: a year.
+const DefaultTokenMaxTTL = 365 * 24 * time.Hour
 
 // OIDC configures sign-in with an OpenID Connect provider.
 type OIDC struct {
@@ -127,7 +134,7 @@ var Variables = []string{
 	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_TRUSTED_PROXIES", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
 	"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET", "CERTDESK_OIDC_TRUST_EMAIL",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
-	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT",
+	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 }
 
 // TemplateVariablePrefix + an upper-cased message kind names the SendGrid
@@ -198,6 +205,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_COOLING_OFF", &c.CoolingOff, certdesk.DefaultCoolingOff},
 		{"CERTDESK_VERIFY_TTL", &c.VerifyTTL, certdesk.DefaultVerifyTTL},
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
+		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

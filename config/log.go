@@ -35,6 +35,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("cooling_off", c.CoolingOff),
 		slog.Duration("verify_ttl", c.VerifyTTL),
 		slog.Duration("learner_wait", c.LearnerWait),
+		slog.Duration("token_max_ttl", c.TokenMaxTTL),
 	)
 }
 

@@ -106,12 +106,21 @@ type AccessToken struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// CreateAccessToken stores a token (its hash).
-func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken) error {
+// CreateAccessToken stores a token (its hash). A token expires, within
+// maxTTL from now (the configuration's CERTDESK_TOKEN_MAX_TTL): EINVALID
+// otherwise.
+func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken, maxTTL time.Duration) error {
+	now := s.now()
+	switch {
+	case t.ExpiresAt.IsZero():
+		return certdesk.Invalid(map[string]string{"expires_at": "a token must expire"})
+	case maxTTL <= 0 || t.ExpiresAt.After(now.Add(maxTTL)):
+		return certdesk.Invalid(map[string]string{"expires_at": fmt.Sprintf("is further than a token may live (%s from now)", maxTTL)})
+	}
 	if t.ID == "" {
 		t.ID = certdesk.NewID()
 	}
-	t.CreatedAt = s.now()
+	t.CreatedAt = now
 	if err := s.db.WithContext(ctx).Create(t).Error; err != nil {
 		return fmt.Errorf("store: create access token: %w", translate(err))
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
 )
@@ -35,7 +36,7 @@ func TestTextTheDatabaseCannotStoreIsInvalid(t *testing.T) {
 			return err
 		}},
 		{"access token name", func(v string) error {
-			return s.CreateAccessToken(ctx, &store.AccessToken{AgentID: store.DemoID("agent:alice.agent@certdesk.example"), Name: v, Hash: certdesk.NewID(), ExpiresAt: s.Now().AddDate(0, 1, 0)})
+			return s.CreateAccessToken(ctx, &store.AccessToken{AgentID: store.DemoID("agent:alice.agent@certdesk.example"), Name: v, Hash: certdesk.NewID(), ExpiresAt: s.Now().AddDate(0, 1, 0)}, config.DefaultTokenMaxTTL)
 		}},
 		{"lookup by email", func(v string) error {
 			_, err := s.AccountByEmail(ctx, v)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +22,8 @@ import (
 // own (CERTDESK_TEST_POSTGRES_URL, or the local one), the embedded Temporal
 // server, the API and the worker in this process.
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := newCommand("bench", "bench --scenario NAME [--duration D] [--concurrency N] [--cases N] [--rate R] [--out FILE] [--cpuprofile FILE]",
+		"Measures certdesk against the engine beneath it, on a stack of its own or (list) against --target (see docs/benchmarks.md).", stdout)
 	var o bench.Options
 	fs.StringVar(&o.Scenario, "scenario", "", "what to measure: "+strings.Join(bench.Scenarios(), ", "))
 	fs.DurationVar(&o.Duration, "duration", 0, "how long to measure (default: the scenario's)")
@@ -36,11 +36,11 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.TargetDatabase, "target-database", "", "list with --target: its database URL, for the deep page and the direct query")
 	out := fs.String("out", "", "write the results as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, API, worker) to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if o.Scenario == "" {
-		return fmt.Errorf("bench: --scenario is required: one of %s", strings.Join(bench.Scenarios(), ", "))
+		return usagef("bench: --scenario is required: one of %s", strings.Join(bench.Scenarios(), ", "))
 	}
 	o.Progress = stdout
 	if *cpuProfile != "" {

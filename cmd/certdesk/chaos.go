@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +22,8 @@ import (
 // It needs PostgreSQL (CERTDESK_TEST_POSTGRES_URL, or the local one) and
 // runs this very binary's `worker` as the child processes it kills.
 func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	fs := newCommand("chaos", "chaos [--cases N] [--kill-every D] [--db-drops N] [--out FILE] [--keep]",
+		"Drives scripted cases through worker kills, database drops and SendGrid errors, then checks what they left. It needs PostgreSQL.", stdout)
 	var o chaos.Options
 	fs.IntVar(&o.Cases, "cases", 300, "scripted cases (connect cases with duplicates add a merge case each)")
 	fs.DurationVar(&o.KillEvery, "kill-every", 4*time.Second, "mean time between two SIGKILLs of the worker (negative: never)")
@@ -38,7 +38,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.Dir, "dir", "", "where the workers' and Temporal's logs go (default: a temporary directory)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database and the logs")
 	out := fs.String("out", "", "write the report as JSON to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	bin, err := os.Executable()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,11 +32,12 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs := newCommand("dev", "dev [--data-dir DIR] [--http ADDR] [--temporal-port N]",
+		"Runs everything in one process: an embedded Temporal server, SQLite, the worker, the HTTP server, captured mail and the demo world. Stop it and start it again: open cases carry on.", stdout)
 	dataDir := fs.String("data-dir", "./.certdesk", "where the SQLite files and the dev secret live")
 	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listen address")
 	port := fs.Int("temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if err := cfg.Dev(*dataDir); err != nil {

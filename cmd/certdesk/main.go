@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,11 +15,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "certdesk:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitStatus(err))
 }
 
 const usage = `certdesk runs the certification support desk.
@@ -39,23 +42,34 @@ Usage:
   certdesk chaos [--cases N]
                      drive cases through crashes, outages and provider errors
   certdesk version   print the version
+  certdesk COMMAND --help
+                     a command's usage and flags
 
 Configuration comes from the environment; see the README.
 `
 
+// run runs a command. Its --help is a success: the usage went to stdout.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
+	err := dispatch(ctx, args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
-		return fmt.Errorf("name a command")
+		return usagef("name a command")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "dev":
 		return runDev(ctx, rest, stdout)
 	case "api":
-		return runAPI(ctx, rest)
+		return runAPI(ctx, rest, stdout)
 	case "worker":
-		return runWorker(ctx, rest)
+		return runWorker(ctx, rest, stdout)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout)
 	case "seed":
@@ -69,12 +83,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "chaos":
 		return runChaos(ctx, rest, stdout)
 	case "version", "--version", "-v":
+		if err := newCommand("version", "version", "Prints the version of certdesk and of the Temporal SDK and server it was built with.", stdout).parse(rest); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, versionString())
 		return nil
-	case "help", "--help", "-h":
+	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stdout, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usagef("unknown command %q", cmd)
 }

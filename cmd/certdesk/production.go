@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,9 +46,8 @@ func versionString() string {
 
 // production loads and validates the production configuration, sets up
 // JSON logging and logs the configuration with its secrets masked.
-func production(name string, args []string) (config.Config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
+func production(name, about string, args []string, stdout io.Writer) (config.Config, error) {
+	if err := newCommand(name, name, about+" Its configuration comes from the environment (see the README).", stdout).parse(args); err != nil {
 		return config.Config{}, err
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
@@ -88,8 +86,8 @@ func dialTemporal(cfg config.Config) (client.Client, error) {
 	return client.NewLazyClient(opts)
 }
 
-func runAPI(ctx context.Context, args []string) error {
-	cfg, err := production("api", args)
+func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := production("api", "Serves certdesk's HTTP surface: the API, the pages, the links and the webhooks.", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -106,8 +104,8 @@ func runAPI(ctx context.Context, args []string) error {
 	return serveHTTP(ctx, cfg.HTTPAddr, api.New(api.Deps{Config: cfg, Store: st, Temporal: tc}))
 }
 
-func runWorker(ctx context.Context, args []string) error {
-	cfg, err := production("worker", args)
+func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := production("worker", "Runs the Temporal worker: certdesk's workflows and activities.", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -131,13 +129,9 @@ func runWorker(ctx context.Context, args []string) error {
 }
 
 // databaseOnly loads the configuration of the commands that need only the
-// database (migrate, seed): the rest of the production settings may not be
-// in their environment.
-func databaseOnly(name string, args []string) (config.Config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
-		return config.Config{}, err
-	}
+// database (migrate, seed, token): the rest of the production settings may
+// not be in their environment.
+func databaseOnly() (config.Config, error) {
 	cfg, err := config.Load(config.ModeProduction, nil)
 	if err == nil && cfg.DatabaseURL == "" {
 		err = errors.New("CERTDESK_DATABASE_URL is required: a postgres://user:pass@host/db URL or a SQLite file path")
@@ -149,7 +143,10 @@ func databaseOnly(name string, args []string) (config.Config, error) {
 }
 
 func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, err := databaseOnly("migrate", args)
+	if err := newCommand("migrate", "migrate", "Applies the database migrations that are not applied yet (CERTDESK_DATABASE_URL).", stdout).parse(args); err != nil {
+		return err
+	}
+	cfg, err := databaseOnly()
 	if err != nil {
 		return err
 	}
@@ -174,7 +171,10 @@ func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, err := databaseOnly("seed", args)
+	if err := newCommand("seed", "seed", "Loads the demo world into the database (CERTDESK_DATABASE_URL); rows already there are left as they are.", stdout).parse(args); err != nil {
+		return err
+	}
+	cfg, err := databaseOnly()
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,38 +21,67 @@ import (
 //	certdesk token revoke ID
 //
 // It needs only the database: CERTDESK_DATABASE_URL, or --data-dir for the
-// store of `certdesk dev`.
+// store of `certdesk dev`. A token lives at most CERTDESK_TOKEN_MAX_TTL
+// (a year unless set).
 func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("token: say create, list or revoke")
+		return usagef("token: say create, list or revoke (certdesk token --help)")
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
-	agent := fs.String("agent", "", "the agent's email")
-	name := fs.String("name", "api", "what the token is for")
-	ttl := fs.String("ttl", "90d", "how long it works (e.g. 720h or 90d)")
-	dataDir := fs.String("data-dir", "", "use the store of `certdesk dev` in this folder")
-	if err := fs.Parse(args); err != nil {
+	if isHelp(sub) {
+		for _, s := range []string{"create", "list", "revoke"} {
+			cmd, _ := tokenCommand(s, stdout)
+			cmd.printUsage()
+			fmt.Fprintln(stdout)
+		}
+		return flag.ErrHelp
+	}
+	cmd, f := tokenCommand(sub, stdout)
+	if cmd == nil {
+		return usagef("token: unknown subcommand %q (create, list, revoke)", sub)
+	}
+	if err := cmd.parseWithArgs(args); err != nil {
 		return err
 	}
-	st, err := openStoreOnly(ctx, *dataDir)
+	switch {
+	case sub == "revoke" && cmd.NArg() != 1:
+		return usagef("token revoke: give the token's id (see `certdesk token list`)")
+	case sub != "revoke" && cmd.NArg() > 0:
+		return usagef("token %s takes no arguments, only flags: %q (certdesk token %s --help)", sub, cmd.Args(), sub)
+	}
+	var ttl time.Duration
+	if sub == "create" {
+		var err error
+		if f.agent == "" {
+			return usagef("token create: --agent is required: the email of the agent the token acts as")
+		}
+		if ttl, err = parseDays(f.ttl); err != nil {
+			return usageError{err}
+		}
+	}
+	cfg, err := tokenConfig(f.dataDir)
+	if err != nil {
+		return err
+	}
+	if sub == "create" {
+		if ttl > cfg.TokenMaxTTL {
+			return usagef("token create: --ttl %s is longer than a token may live, %s (CERTDESK_TOKEN_MAX_TTL)", f.ttl, cfg.TokenMaxTTL)
+		}
+	}
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	switch sub {
 	case "create":
-		a, err := st.AgentByEmail(ctx, *agent)
+		a, err := st.AgentByEmail(ctx, f.agent)
 		if err != nil {
-			return fmt.Errorf("token create: no agent with the email %q (--agent)", *agent)
-		}
-		d, err := parseDays(*ttl)
-		if err != nil {
-			return err
+			return fmt.Errorf("token create: no agent with the email %q (--agent)", f.agent)
 		}
 		raw, hash := certdesk.NewToken()
-		t := &store.AccessToken{AgentID: a.ID, Name: *name, Hash: hash, ExpiresAt: time.Now().UTC().Add(d)}
-		if err := st.CreateAccessToken(ctx, t); err != nil {
+		t := &store.AccessToken{AgentID: a.ID, Name: f.name, Hash: hash, ExpiresAt: time.Now().UTC().Add(ttl)}
+		if err := st.CreateAccessToken(ctx, t, cfg.TokenMaxTTL); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s%s\n", "cdp_", raw)
@@ -61,10 +89,10 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case "list":
 		agentID := ""
-		if *agent != "" {
-			a, err := st.AgentByEmail(ctx, *agent)
+		if f.agent != "" {
+			a, err := st.AgentByEmail(ctx, f.agent)
 			if err != nil {
-				return fmt.Errorf("token list: no agent with the email %q", *agent)
+				return fmt.Errorf("token list: no agent with the email %q", f.agent)
 			}
 			agentID = a.ID
 		}
@@ -78,29 +106,55 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.AgentID, t.Name, t.ExpiresAt.Format(time.DateOnly), stamp(t.LastUsedAt), stamp(t.RevokedAt))
 		}
 		return w.Flush()
-	case "revoke":
-		if fs.NArg() != 1 {
-			return errors.New("token revoke: give the token's id (see `certdesk token list`)")
-		}
-		if err := st.RevokeAccessToken(ctx, fs.Arg(0)); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "revoked", fs.Arg(0))
-		return nil
 	}
-	return fmt.Errorf("token: unknown subcommand %q (create, list, revoke)", sub)
+	if err := st.RevokeAccessToken(ctx, cmd.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "revoked", cmd.Arg(0))
+	return nil
 }
 
-// openStoreOnly opens the store for commands that need nothing else.
-func openStoreOnly(ctx context.Context, dataDir string) (*store.Store, error) {
-	if dataDir != "" {
-		return openStore(ctx, config.Config{DatabaseURL: filepath.Join(dataDir, "certdesk.db")})
+type tokenFlags struct{ agent, name, ttl, dataDir string }
+
+// tokenCommand is a token subcommand's flags; nil for an unknown one.
+func tokenCommand(sub string, stdout io.Writer) (*command, *tokenFlags) {
+	var cmd *command
+	f := &tokenFlags{}
+	switch sub {
+	case "create":
+		cmd = newCommand("token create", "token create --agent EMAIL [--name NAME] [--ttl 90d] [--data-dir DIR]",
+			"Makes a personal access token for an agent (Authorization: Bearer cdp_…) and prints it once. It lives at most CERTDESK_TOKEN_MAX_TTL (default 8760h, a year).", stdout)
+		cmd.StringVar(&f.agent, "agent", "", "the agent's email (required)")
+		cmd.StringVar(&f.name, "name", "api", "what the token is for")
+		cmd.StringVar(&f.ttl, "ttl", "90d", "how long it works (e.g. 720h or 90d), at most CERTDESK_TOKEN_MAX_TTL")
+	case "list":
+		cmd = newCommand("token list", "token list [--agent EMAIL] [--data-dir DIR]", "Lists the access tokens (all agents' or one's), never the tokens themselves.", stdout)
+		cmd.StringVar(&f.agent, "agent", "", "only this agent's tokens (their email)")
+	case "revoke":
+		cmd = newCommand("token revoke", "token revoke [--data-dir DIR] ID", "Revokes a token at once (its id from `certdesk token list`).", stdout)
+	default:
+		return nil, nil
 	}
-	cfg, err := databaseOnly("token", nil)
+	cmd.StringVar(&f.dataDir, "data-dir", "", "use the store of `certdesk dev` in this folder")
+	return cmd, f
+}
+
+// tokenConfig is the configuration the token commands need: the database
+// (or the store of `certdesk dev` in dataDir) and the token lifetime.
+func tokenConfig(dataDir string) (config.Config, error) {
+	if dataDir == "" {
+		cfg, err := databaseOnly()
+		if err != nil {
+			return cfg, fmt.Errorf("%w (or --data-dir for certdesk dev's store)", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := config.Load(config.ModeDev, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w (or --data-dir for certdesk dev's store)", err)
+		return cfg, fmt.Errorf("configuration:\n%w", err)
 	}
-	return openStore(ctx, cfg)
+	cfg.DatabaseURL = filepath.Join(dataDir, "certdesk.db")
+	return cfg, nil
 }
 
 // parseDays reads a Go duration or a number of days ("90d").
