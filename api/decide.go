@@ -106,8 +106,8 @@ func (s *Server) auditAction(ctx context.Context, p *Principal, action string, c
 	s.audit(ctx, p.Actor(), action, cs.ID, p.ClientAddr, data)
 }
 
-// decideCase sends an agent's decision to the case's workflow and returns
-// the case once its projection shows it (or as it is after two seconds).
+// decideCase sends an agent's decision to the case's workflow (an Update)
+// and returns the case the workflow answers, with the decision on it.
 func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case, req decisionRequest) (after certdesk.Case, err error) {
 	defer func() {
 		s.auditAction(ctx, p, "decide", cs, map[string]any{"decision": req.Decision, "note": req.Note, "profile_id": req.ProfileID}, err)
@@ -124,11 +124,16 @@ func (s *Server) decideCase(ctx context.Context, p *Principal, cs certdesk.Case,
 		return cs, err
 	}
 	in := workflows.DecisionInput{Decision: req.Decision, Note: req.Note, ProfileID: req.ProfileID, AgentID: p.AgentID, Role: p.Role}
-	if err := s.update(ctx, cs, workflows.UpdateDecide, in, nil); err != nil {
+	var res workflows.DecisionResult
+	if err := s.update(ctx, cs, workflows.UpdateDecide, in, &res); err != nil {
 		return cs, err
 	}
-	after, _ = s.awaitCase(ctx, cs.ID, cs.Version, 2*time.Second)
-	return after, nil
+	if res.Case.Version > 0 {
+		return res.Case, nil // the case with the decision on it, as the workflow recorded it
+	}
+	// A case started before the update answered with its case: it has
+	// taken the decision; the projection follows.
+	return s.store.Case(ctx, cs.ID)
 }
 
 // claimCase assigns the case to the calling agent. An agent cannot take a

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
@@ -187,15 +189,39 @@ func (s *Server) useLink(c *gin.Context) {
 		s.renderLink(c, http.StatusServiceUnavailable, stateView("unavailable"))
 		return
 	}
-	after, moved := s.awaitCase(ctx, before.ID, before.Version, 2*time.Second)
-	if moved && after.Status == before.Status {
-		after = s.settleCase(ctx, after, time.Second)
-	}
-	v := linkView{State: "done", Title: "Thank you", Outcome: outcomeText(after)}
-	if !moved {
+	// The signal is in (durable, with the token's use); the page tells
+	// where it led, as the workflow answers.
+	v := linkView{State: "done", Title: "Thank you"}
+	if after, err := s.linkOutcome(ctx, before, t.ID); err == nil {
+		v.Outcome = outcomeText(after)
+	} else {
+		slog.InfoContext(ctx, "link taken, outcome not known yet", "case", before.ID, "err", err)
 		v.State, v.Outcome = "processing", "We have it, and your case is being updated. Your learning profile will show the result in a moment."
 	}
 	s.renderLink(c, http.StatusOK, v)
+}
+
+// linkWait bounds how long a link's page waits for the workflow's answer.
+const linkWait = 5 * time.Second
+
+// linkOutcome asks the case's workflow where a link it was sent led
+// (UpdateLinkOutcome): the case once the workflow took the link and came
+// to rest.
+func (s *Server) linkOutcome(ctx context.Context, cs certdesk.Case, tokenID string) (certdesk.Case, error) {
+	var after certdesk.Case
+	ctx, cancel := context.WithTimeout(ctx, linkWait)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: cs.WorkflowID, RunID: cs.RunID, UpdateName: workflows.UpdateLinkOutcome, Args: []any{tokenID},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &after)
+	}
+	if err == nil && after.Version == 0 {
+		err = errors.New("the workflow answered no case")
+	}
+	return after, err
 }
 
 // signalLink tells the case's workflow (the very run of this case) that a
@@ -214,46 +240,6 @@ func (s *Server) signalLink(ctx context.Context, cs certdesk.Case, sig workflows
 		return certdesk.Errorf(certdesk.EGONE, "the case has ended")
 	}
 	return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not reach the case's workflow", Err: err}
-}
-
-// awaitCase waits until the case's version passes `after`, polling the
-// projection; false when it did not within the time.
-func (s *Server) awaitCase(ctx context.Context, id string, after int64, wait time.Duration) (certdesk.Case, bool) {
-	deadline := time.Now().Add(wait)
-	for {
-		cs, err := s.store.Case(ctx, id)
-		if err == nil && cs.Version > after {
-			return cs, true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return cs, false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// settleCase follows a case that moved but kept its status (the link's
-// use is on its timeline; what it leads to may be a step behind) until
-// its status changes or its version stops moving for a few looks, so the
-// page tells where the link led, not the step on the way.
-func (s *Server) settleCase(ctx context.Context, cs certdesk.Case, wait time.Duration) certdesk.Case {
-	const stillLooks = 4 // 20 ms without a change
-	deadline := time.Now().Add(wait)
-	for still := 0; still < stillLooks && time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(5 * time.Millisecond)
-		now, err := s.store.Case(ctx, cs.ID)
-		switch {
-		case err != nil:
-			return cs
-		case now.Version == cs.Version:
-			still++
-		case now.Status != cs.Status:
-			return now
-		default:
-			cs, still = now, 0
-		}
-	}
-	return cs
 }
 
 // outcomeText says where a case is now, in plain words.

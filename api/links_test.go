@@ -21,11 +21,20 @@ import (
 )
 
 // waitForLinks is a case workflow reduced to its waiting: every link used
-// moves the case on one step, until it is told to stop.
+// moves the case on one step, until it is told to stop; it answers where a
+// link led (UpdateLinkOutcome) as the real workflows do.
 func waitForLinks(ctx workflow.Context, caseID string) (int, error) {
 	var a *activities.Activities
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
 	links := workflow.GetSignalChannel(ctx, workflows.SignalLink)
+	done := map[string]certdesk.Case{}
+	err := workflow.SetUpdateHandler(ctx, workflows.UpdateLinkOutcome, func(ctx workflow.Context, tokenID string) (certdesk.Case, error) {
+		err := workflow.Await(ctx, func() bool { _, ok := done[tokenID]; return ok })
+		return done[tokenID], err
+	})
+	if err != nil {
+		return 0, err
+	}
 	used := 0
 	for {
 		var l workflows.LinkUsed
@@ -34,13 +43,15 @@ func waitForLinks(ctx workflow.Context, caseID string) (int, error) {
 			return used, nil
 		}
 		used++
+		var after certdesk.Case
 		err := workflow.ExecuteActivity(ctx, a.ChangeCase, activities.ChangeCaseInput{
 			CaseID: caseID, Step: int64(used + 1), Status: certdesk.StatusAwaitingAgent,
 			Actor: certdesk.LearnerActor("x"), Event: "link_used", Data: []byte(`{"step":"` + l.Step + `"}`),
-		}).Get(ctx, nil)
+		}).Get(ctx, &after)
 		if err != nil {
 			return used, err
 		}
+		done[l.TokenID] = after
 	}
 }
 

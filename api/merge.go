@@ -2,13 +2,12 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
@@ -85,8 +84,8 @@ func (s *Server) requestMerge(c *gin.Context) {
 	c.JSON(http.StatusAccepted, toCaseJSON(cs))
 }
 
-// startMerge checks the request for the caller, starts the case's workflow
-// and writes its projection.
+// startMerge checks the request for the caller and starts the case's
+// workflow, which opens the case.
 func (s *Server) startMerge(ctx context.Context, p *Principal, in workflows.MergeInput) (certdesk.Case, error) {
 	in.RequestedBy = p.Actor()
 	if p.Role == certdesk.RoleLearner {
@@ -109,23 +108,9 @@ func (s *Server) startMerge(ctx context.Context, p *Principal, in workflows.Merg
 	if in.AccountID == "" {
 		in.AccountID, in.LearningProfileID = review.AccountID, review.LearningProfileID
 	}
-	if s.temporal == nil {
-		return certdesk.Case{}, certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
-	}
 	in.CaseID = certdesk.NewID()
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.MergeWorkflowID(in.CaseID), TaskQueue: s.cfg.TaskQueue,
-	}, workflows.Merge, in)
-	if err != nil {
-		return certdesk.Case{}, &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not start the case; try again", Err: err}
-	}
-	cs, opened := workflows.MergeCase(in, review)
-	cs.WorkflowID, cs.RunID = run.GetID(), run.GetRunID()
-	if _, err := s.store.OpenCase(ctx, &cs, store.Event{Actor: in.RequestedBy, Type: "opened", Data: opened}); err != nil {
-		// The workflow writes the same row as its first step.
-		slog.WarnContext(ctx, "merge case projection", "case", cs.ID, "err", err)
-	}
-	return cs, nil
+	return s.startCase(ctx, in.CaseID, workflows.MergeWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		workflows.Merge, in, certdesk.KindMerge)
 }
 
 // learnersOwn refuses profiles that are not the learner's: owned by an

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -89,13 +88,11 @@ func (s *Server) renderPortal(c *gin.Context, code int, notice string, refusal e
 
 // portalConnect is POST /portal/connect: "Connect my certification profile".
 func (s *Server) portalConnect(c *gin.Context) {
-	cs, _, err := s.openConnect(c.Request.Context(), caller(c))
+	_, _, err := s.openConnect(c.Request.Context(), caller(c))
 	if err != nil {
 		s.renderPortal(c, status(certdesk.ErrorCode(err)), "", err)
 		return
 	}
-	// Give the case a moment to move, so the page shows where it went.
-	s.awaitCase(c.Request.Context(), cs.ID, 1, 2*time.Second)
 	c.Redirect(http.StatusSeeOther, "/portal?done=connect")
 }
 

@@ -2,17 +2,15 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/certdesk/certdesk"
-	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/workflows"
 )
 
@@ -130,27 +128,14 @@ func (s *Server) submitRecovery(c *gin.Context, req recoveryRequest) error {
 }
 
 func (s *Server) startRecovery(ctx context.Context, claim workflows.RecoveryClaim) error {
-	if s.temporal == nil {
-		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
-	}
 	in := workflows.RecoveryInput{
 		CaseID: certdesk.NewID(), Claim: claim,
 		VerifyTTL: workflows.Duration(s.cfg.VerifyTTL), AgentSLA: workflows.Duration(s.cfg.AgentSLA),
 		CoolingOff: workflows.Duration(s.cfg.CoolingOff), LearnerWait: workflows.Duration(s.cfg.LearnerWait),
 	}
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.RecoveryWorkflowID(in.CaseID), TaskQueue: s.cfg.TaskQueue,
-	}, workflows.Recovery, in)
-	if err != nil {
-		return &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "could not start the case; please try again", Err: err}
-	}
-	cs := workflows.RecoveryCase(in)
-	cs.RunID = run.GetRunID()
-	if _, err := s.store.OpenCase(ctx, &cs, store.Event{Actor: certdesk.ActorPublic, Type: "opened", Data: workflows.RecoveryOpenedData}); err != nil {
-		// The case runs; its workflow writes the projection as well.
-		slog.WarnContext(ctx, "recovery case started, projection not written", "case", cs.ID, "err", err)
-	}
-	return nil
+	_, err := s.startCase(ctx, in.CaseID, workflows.RecoveryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		workflows.Recovery, in, certdesk.KindRecovery)
+	return err
 }
 
 type signInRequest struct {

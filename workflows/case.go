@@ -22,9 +22,73 @@ var acts *activities.Activities
 type caseRun struct {
 	ID   string
 	step int64
+	// last is the projection as the workflow last wrote it: what its
+	// updates answer, so nobody reads the store to learn what it did.
+	last certdesk.Case
+	// rests counts the times the case came to rest: waiting for someone
+	// (a learner, an agent, the cooling-off) or ended. A link's update
+	// answers at the next rest: where the link led.
+	rests int
+	// ended is set as the workflow returns: updates still waiting answer
+	// with the case as it is.
+	ended bool
+	// taken maps the links the workflow took (token ids) to the rest count
+	// when it took each.
+	taken map[string]int
 }
 
 func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
+
+// Updates every case workflow answers.
+const (
+	// UpdateCase answers the case's projection once the workflow has
+	// written it. The API starts a case with UpdateWithStartWorkflow and
+	// this update, so it answers with the case the workflow opened (or,
+	// for a connect case already open, the one it joined).
+	UpdateCase = "case"
+	// UpdateLinkOutcome answers where a link led: its argument is the link
+	// token's id, sent before as SignalLink (durable, in the same
+	// transaction that used the token); the answer is the case once the
+	// workflow has taken that link and come to rest.
+	UpdateLinkOutcome = "link_outcome"
+)
+
+// serve registers the updates every case answers. Call it before the
+// workflow's first wait.
+func (c *caseRun) serve(ctx workflow.Context) error {
+	err := workflow.SetUpdateHandler(ctx, UpdateCase, func(ctx workflow.Context) (certdesk.Case, error) {
+		err := workflow.Await(ctx, func() bool { return c.last.Version > 0 || c.ended })
+		return c.last, err
+	})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandler(ctx, UpdateLinkOutcome, func(ctx workflow.Context, tokenID string) (certdesk.Case, error) {
+		err := workflow.Await(ctx, func() bool {
+			at, ok := c.taken[tokenID]
+			return ok && c.rests > at || c.ended
+		})
+		return c.last, err
+	})
+}
+
+// took records that the workflow took a link (by its token): its outcome
+// is the next rest.
+func (c *caseRun) took(tokenID string) {
+	if c.taken == nil {
+		c.taken = map[string]int{}
+	}
+	if _, ok := c.taken[tokenID]; !ok {
+		c.taken[tokenID] = c.rests
+	}
+}
+
+// settle lets the updates in progress answer before the workflow ends.
+// Every case workflow defers it first, so it runs last.
+func (c *caseRun) settle(ctx workflow.Context) {
+	c.ended = true
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
 
 // open writes the case's projection (a no-op when the API already did).
 func (c *caseRun) open(ctx workflow.Context, cs certdesk.Case, actor certdesk.Actor, data any) (certdesk.Case, error) {
@@ -33,6 +97,9 @@ func (c *caseRun) open(ctx workflow.Context, cs certdesk.Case, actor certdesk.Ac
 	cs.WorkflowID, cs.RunID = info.WorkflowExecution.ID, info.WorkflowExecution.RunID
 	var out certdesk.Case
 	err := workflow.ExecuteLocalActivity(projection(ctx), acts.OpenCase, activities.OpenCaseInput{Case: cs, Actor: actor, Data: mustJSON(data)}).Get(ctx, &out)
+	if err == nil {
+		c.last = out
+	}
 	return out, err
 }
 
@@ -45,7 +112,23 @@ func (c *caseRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (c
 	}
 	var out certdesk.Case
 	err := workflow.ExecuteLocalActivity(projection(ctx), acts.ChangeCase, in).Get(ctx, &out)
+	if err == nil {
+		c.last = out
+		if rests(in.Status) {
+			c.rests++
+		}
+	}
 	return out, err
+}
+
+// rests reports whether a case in this status waits for someone, or has
+// ended.
+func rests(s certdesk.Status) bool {
+	switch s {
+	case certdesk.StatusAwaitingAgent, certdesk.StatusAwaitingLearner, certdesk.StatusCoolingOff:
+		return true
+	}
+	return s.Terminal()
 }
 
 // event appends an event to the timeline without changing the case.
@@ -101,6 +184,7 @@ func (c *caseRun) failVisibly(ctx workflow.Context, kind certdesk.Kind, opening 
 		log.Error("the failed case could not be recorded", "case", c.ID, "err", ferr)
 		return
 	}
+	c.last, c.rests = failed, c.rests+1
 	ferr := c.tellSupervisors(ctx, "failed", mail.CaseFailed, map[string]any{"kind": string(kind), "subject": failed.Subject,
 		"case_url": "/console/cases/" + c.ID})
 	if ferr != nil {

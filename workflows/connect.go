@@ -60,7 +60,11 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 	r := &connectRun{in: in, c: newCase(in.CaseID), actor: certdesk.LearnerActor(in.AccountID),
 		details: certdesk.ConnectDetails{Profiles: []certdesk.ConnectProfile{}},
 		added:   workflow.GetSignalChannel(ctx, SignalAccountAdded), links: workflow.GetSignalChannel(ctx, SignalLink)}
+	defer r.c.settle(ctx)
 	defer r.c.failVisibly(ctx, certdesk.KindConnect, r.opening, &err)
+	if err := r.c.serve(ctx); err != nil {
+		return ConnectResult{}, err
+	}
 	// The learner's account and learning profile exist: the API checked,
 	// and the case's projection refers to them.
 	if err := r.lookup(ctx); err != nil {
@@ -278,6 +282,7 @@ func (r *connectRun) awaitPersonalAccount(ctx workflow.Context) (bool, error) {
 			return
 		}
 		r.usedTokens = append(r.usedTokens, l.TokenID)
+		r.c.took(l.TokenID)
 		event, data = certdesk.EventLinkUsed, map[string]any{"step": l.Step, "purpose": l.Purpose}
 	})
 	expired := false

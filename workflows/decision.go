@@ -32,9 +32,12 @@ func refuse(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), RefusalType, nil)
 }
 
-// DecisionResult is what the update answers once the decision is accepted.
+// DecisionResult is what the update answers once the decision is on the
+// case: the case as the workflow recorded it (zero for cases started before
+// this answer existed, which answered at once).
 type DecisionResult struct {
 	Accepted certdesk.Decision
+	Case     certdesk.Case
 }
 
 // agentDesk is the part of a case workflow that waits for agents: the
@@ -46,6 +49,9 @@ type agentDesk struct {
 	// check adds the kind's own rules (four-eyes, the candidate profiles…).
 	check   func(DecisionInput) error
 	pending *DecisionInput
+	// recorded counts the decisions on the timeline: the update answers
+	// once its decision is among them.
+	recorded int
 	// escalated is set once: the SLA timer fires once per case.
 	escalated bool
 	sla       time.Duration
@@ -61,7 +67,14 @@ func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time
 		func(ctx workflow.Context, in DecisionInput) (DecisionResult, error) {
 			in.Note = strings.TrimSpace(in.Note)
 			d.pending = &in
-			return DecisionResult{Accepted: in.Decision}, nil
+			// The agent gets the case with the decision on it, not a
+			// promise to go and look. Cases started before answered at once.
+			if workflow.GetVersion(ctx, "decision-answers-recorded", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				return DecisionResult{Accepted: in.Decision}, nil
+			}
+			seen := d.recorded
+			err := workflow.Await(ctx, func() bool { return d.recorded > seen || d.c.ended })
+			return DecisionResult{Accepted: in.Decision, Case: d.c.last}, err
 		},
 		workflow.UpdateHandlerOptions{Validator: d.validate})
 	return d, err
@@ -159,6 +172,12 @@ func (d *agentDesk) decided(ctx workflow.Context, in DecisionInput, data map[str
 	if in.Note != "" {
 		data["note"] = in.Note
 	}
-	_, err := d.c.change(ctx, activities.ChangeCaseInput{Actor: certdesk.AgentActor(in.AgentID), Event: certdesk.EventDecided, ClearSLA: true, Data: mustJSON(data)})
+	// Decided, the case awaits no agent any more: it moves on (open) until
+	// its next step says where it went.
+	_, err := d.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusOpen, Actor: certdesk.AgentActor(in.AgentID),
+		Event: certdesk.EventDecided, ClearSLA: true, Data: mustJSON(data)})
+	if err == nil {
+		d.recorded++
+	}
 	return err
 }

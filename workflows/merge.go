@@ -63,7 +63,11 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 	}
 	m := &mergeRun{in: in, run: newCase(in.CaseID)}
 	var r certdesk.MergeReview
+	defer m.run.settle(ctx)
 	defer m.run.failVisibly(ctx, certdesk.KindMerge, func() certdesk.Case { cs, _ := MergeCase(in, r); return cs }, &err)
+	if err := m.run.serve(ctx); err != nil {
+		return MergeResult{}, err
+	}
 	desk, err := newAgentDesk(ctx, m.run, certdesk.KindMerge, in.AgentSLA.D(), m.fourEyes)
 	if err != nil {
 		return MergeResult{}, err

@@ -107,7 +107,11 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err err
 	cs := RecoveryCase(in)
 	r := &recovery{in: in, c: newCase(in.CaseID), subject: cs.Subject, tokens: map[string]bool{},
 		d: certdesk.RecoveryDetails{Claim: certdesk.RecoveryClaim(in.Claim), Candidates: []certdesk.RecoveryCandidate{}, InfoRequests: []certdesk.InfoRequest{}}}
+	defer r.c.settle(ctx)
 	defer r.c.failVisibly(ctx, certdesk.KindRecovery, func() certdesk.Case { return RecoveryCase(in) }, &err)
+	if err := r.c.serve(ctx); err != nil {
+		return RecoveryResult{}, err
+	}
 	if _, err := r.c.open(ctx, cs, certdesk.ActorPublic, RecoveryOpenedData); err != nil {
 		return RecoveryResult{}, err
 	}
@@ -182,6 +186,7 @@ func (r *recovery) onLink(l LinkUsed) {
 		return // the same link, signalled twice
 	}
 	r.tokens[l.TokenID] = true
+	r.c.took(l.TokenID)
 	switch l.Purpose {
 	case PurposeVerifyContact:
 		if r.verified == nil {
