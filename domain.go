@@ -98,11 +98,12 @@ type Case struct {
 	LearnerName  string `json:"learner_name"`
 	LearnerEmail string `json:"learner_email"`
 	// LearningProfileID and AccountID link the case to the learner it is
-	// about, when known; ProfileIDs to the certification profiles involved.
+	// about, when known; ProfileIDs and MCIDs to the certification profiles
+	// involved (the console searches them).
 	LearningProfileID *string    `json:"learning_profile_id,omitempty"`
 	AccountID         *string    `json:"account_id,omitempty"`
-	ProfileIDs        string     `json:"-"` // space-separated; see Profiles()
-	MCIDs             string     `json:"-"` // space-separated, for search
+	ProfileIDs        []string   `json:"profile_ids,omitempty"`
+	MCIDs             []string   `json:"mcids,omitempty"`
 	Requester         Actor      `json:"requester"`
 	AssigneeID        *string    `json:"assignee,omitempty"`
 	ParentCaseID      *string    `json:"parent_case_id,omitempty"`

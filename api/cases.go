@@ -1,14 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"reflect"
-	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,69 +14,61 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// caseJSON is a case as the API shows it: the projection's fields, and the
-// kind's details (a merge's preview, a recovery's candidates…) both under
-// "details" and spread at the top level for convenience.
+// caseJSON is a case as the API shows it (API version 2): the fields every
+// case has, and the kind's own under details, typed by kind (a connect's
+// accounts and profiles, a merge's preview, a recovery's claim and
+// candidates; the OpenAPI document's Case is a oneOf on kind). The
+// workflow's ids are for staff only.
 type caseJSON struct {
-	certdesk.Case
-	ProfileIDs []string `json:"profile_ids"`
+	ID                string          `json:"id"`
+	Kind              certdesk.Kind   `json:"kind"`
+	Status            certdesk.Status `json:"status"`
+	Resolution        string          `json:"resolution"`
+	Escalated         bool            `json:"escalated"`
+	Unreachable       bool            `json:"unreachable"`
+	SecurityReview    bool            `json:"security_review"`
+	Subject           string          `json:"subject"`
+	LearnerName       string          `json:"learner_name"`
+	LearnerEmail      string          `json:"learner_email"`
+	LearningProfileID *string         `json:"learning_profile_id,omitempty"`
+	AccountID         *string         `json:"account_id,omitempty"`
+	ProfileIDs        []string        `json:"profile_ids"`
+	Requester         certdesk.Actor  `json:"requester"`
+	Assignee          *string         `json:"assignee,omitempty"`
+	ParentCaseID      *string         `json:"parent_case_id,omitempty"`
+	SLADueAt          *time.Time      `json:"sla_due_at,omitempty"`
+	Version           int64           `json:"version"`
+	WorkflowID        string          `json:"workflow_id,omitempty"`
+	RunID             string          `json:"run_id,omitempty"`
+	Details           json.RawMessage `json:"details"`
+	CreatedAt         time.Time       `json:"created_at"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+	ClosedAt          *time.Time      `json:"closed_at,omitempty"`
 }
 
-// MarshalJSON writes the case's fields, then the details' keys that are
-// not one of them, in their sorted order, appended to the same object (no
-// round trip through a map: a page of cases is written on every list).
-func (c caseJSON) MarshalJSON() ([]byte, error) {
-	type plain caseJSON // without this method
-	b, err := json.Marshal(plain(c))
-	if err != nil || len(c.Details) < 2 || c.Details[0] != '{' {
-		return b, err
+// toCaseJSON is a case as a caller sees it; staff also see its workflow.
+func toCaseJSON(c certdesk.Case, staff bool) caseJSON {
+	out := caseJSON{ID: c.ID, Kind: c.Kind, Status: c.Status, Resolution: c.Resolution, Escalated: c.Escalated,
+		Unreachable: c.Unreachable, SecurityReview: c.SecurityReview, Subject: c.Subject, LearnerName: c.LearnerName,
+		LearnerEmail: c.LearnerEmail, LearningProfileID: c.LearningProfileID, AccountID: c.AccountID, ProfileIDs: c.ProfileIDs,
+		Requester: c.Requester, Assignee: c.AssigneeID, ParentCaseID: c.ParentCaseID, SLADueAt: c.SLADueAt, Version: c.Version,
+		Details: c.Details, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, ClosedAt: c.ClosedAt}
+	if out.ProfileIDs == nil {
+		out.ProfileIDs = []string{}
 	}
-	var details map[string]json.RawMessage
-	if json.Unmarshal(c.Details, &details) != nil {
-		return b, nil
+	if len(out.Details) == 0 {
+		out.Details = json.RawMessage(`{}`)
 	}
-	keys := make([]string, 0, len(details))
-	for k := range details {
-		if !caseFields[k] {
-			keys = append(keys, k)
-		}
+	if staff {
+		out.WorkflowID, out.RunID = c.WorkflowID, c.RunID
 	}
-	if len(keys) == 0 {
-		return b, nil
-	}
-	slices.Sort(keys)
-	out := bytes.NewBuffer(b[:len(b)-1]) // without the closing brace
-	for _, k := range keys {
-		name, _ := json.Marshal(k)
-		out.WriteByte(',')
-		out.Write(name)
-		out.WriteByte(':')
-		json.HTMLEscape(out, details[k]) // as json.Marshal escapes the rest
-	}
-	out.WriteByte('}')
-	return out.Bytes(), nil
+	return out
 }
 
-// caseFields are the JSON names of a case's own fields, present or
-// omitted: a detail never stands in for one of them.
-var caseFields = func() map[string]bool {
-	names := map[string]bool{"profile_ids": true}
-	t := reflect.TypeFor[certdesk.Case]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			names[name] = true
-		}
-	}
-	return names
-}()
-
-func toCaseJSON(c certdesk.Case) caseJSON {
-	ids := strings.Fields(c.ProfileIDs)
-	if ids == nil {
-		ids = []string{}
-	}
-	return caseJSON{Case: c, ProfileIDs: ids}
+// caseOf answers a case in the caller's view of it.
+func caseOf(c *gin.Context, cs certdesk.Case) caseJSON {
+	p := caller(c)
+	return toCaseJSON(cs, p != nil && p.Role.Staff())
 }
 
 type listJSON[T any] struct {
@@ -98,7 +88,7 @@ func (s *Server) listCases(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	body, err := casePageJSON(page)
+	body, err := casePageJSON(page, caller(c).Role.Staff())
 	if err != nil {
 		fail(c, err)
 		return
@@ -106,27 +96,13 @@ func (s *Server) listCases(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
-// casePageJSON writes a page of cases as listJSON[caseJSON] does, each case
-// encoded once (json.Marshal of the list would check and re-indent every
-// case's own encoding a second time).
-func casePageJSON(page store.Page) ([]byte, error) {
-	out := append(make([]byte, 0, 1024*len(page.Items)+64), `{"items":[`...)
+// casePageJSON writes a page of cases.
+func casePageJSON(page store.Page, staff bool) ([]byte, error) {
+	out := listJSON[caseJSON]{Items: make([]caseJSON, len(page.Items)), NextCursor: page.NextCursor}
 	for i, cs := range page.Items {
-		b, err := toCaseJSON(cs).MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, b...)
+		out.Items[i] = toCaseJSON(cs, staff)
 	}
-	out = append(out, ']')
-	if page.NextCursor != "" {
-		cursor, _ := json.Marshal(page.NextCursor)
-		out = append(append(out, `,"next_cursor":`...), cursor...)
-	}
-	return append(out, '}'), nil
+	return json.Marshal(out)
 }
 
 // caseFilter reads the list's query: kind, status (comma-separated),
@@ -235,7 +211,7 @@ func (s *Server) visibleCase(c *gin.Context) (certdesk.Case, bool) {
 
 func (s *Server) getCase(c *gin.Context) {
 	if cs, ok := s.visibleCase(c); ok {
-		c.JSON(http.StatusOK, toCaseJSON(cs))
+		c.JSON(http.StatusOK, caseOf(c, cs))
 	}
 }
 

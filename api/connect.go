@@ -35,7 +35,7 @@ func (s *Server) requestConnect(c *gin.Context) {
 	if opened {
 		code = http.StatusAccepted
 	}
-	c.JSON(code, toCaseJSON(cs))
+	c.JSON(code, caseOf(c, cs))
 }
 
 // openConnect starts the learner's connect workflow, or joins the one

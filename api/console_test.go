@@ -74,7 +74,7 @@ func TestConsoleQueueViewsAndFilters(t *testing.T) {
 	past, future := time.Now().Add(-time.Hour), time.Now().Add(5*time.Hour)
 	open := func(subject, email, mcids string, kind certdesk.Kind, status certdesk.Status, assignee *string, due *time.Time, escalated bool) {
 		c := certdesk.Case{ID: certdesk.NewID(), Kind: kind, Status: status, Subject: subject, LearnerName: subject, LearnerEmail: email,
-			MCIDs: mcids, Requester: certdesk.ActorSystem, WorkflowID: "w", AssigneeID: assignee, SLADueAt: due, Escalated: escalated}
+			MCIDs: strings.Fields(mcids), Requester: certdesk.ActorSystem, WorkflowID: "w", AssigneeID: assignee, SLADueAt: due, Escalated: escalated}
 		if _, err := h.store.OpenCase(ctx, &c, store.Event{Actor: certdesk.ActorSystem, Type: "opened"}); err != nil {
 			t.Fatal(err)
 		}

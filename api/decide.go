@@ -90,7 +90,7 @@ func (s *Server) answerCase(c *gin.Context, code int) func(certdesk.Case, error)
 			fail(c, err)
 			return
 		}
-		c.JSON(code, toCaseJSON(cs))
+		c.JSON(code, caseOf(c, cs))
 	}
 }
 

@@ -81,7 +81,7 @@ func (s *Server) requestMerge(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, toCaseJSON(cs))
+	c.JSON(http.StatusAccepted, caseOf(c, cs))
 }
 
 // startMerge checks the request for the caller and starts the case's

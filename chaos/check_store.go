@@ -152,7 +152,7 @@ func (k *checker) strings(ctx context.Context, q string) ([]string, error) {
 
 // checkPeople: every person's profiles are as their script leaves them.
 func (k *checker) checkPeople(ctx context.Context) error {
-	k.proves("every person's profiles are as their script leaves them: merged into the older one or not at all, the survivor connected to their learning profile or nothing connected, re-bound to the new account or every owner as it was")
+	k.proves("every person's profiles are as their script leaves them: merged into the older one (a connect case's merge: into the one their sign-in owns) or not at all, the survivor connected to their learning profile or nothing connected, re-bound to the new account or every owner as it was")
 	k.proves("no certification was lost or made: each person holds as many as before, a merge collapses the one held twice")
 	type profileRow struct {
 		status                       string
@@ -192,18 +192,22 @@ func (k *checker) checkPeople(ctx context.Context) error {
 		bad := func(format string, args ...any) {
 			k.violate("%s (%s): %s", p.name, p.variant.name, fmt.Sprintf(format, args...))
 		}
-		survivor := p.profiles[0]
-		if want.merged {
-			survivor = p.profiles[1]
+		// profiles[0] is the one the sign-in owns, profiles[1] the older.
+		survivor, source := p.profiles[0], -1
+		switch {
+		case want.merged && want.intoOwned:
+			source = 1
+		case want.merged:
+			survivor, source = p.profiles[1], 0
 		}
 		total, collapsed := 0, 0
 		for i, id := range p.profiles {
 			row := profiles[id]
 			total, collapsed = total+row.certs, collapsed+row.collapsed
 			switch {
-			case want.merged && i == 0 && (row.status != certdesk.ProfileMerged || row.mergedInto.String != p.profiles[1]):
-				bad("profile %s is %s, merged into %q; want merged into %s", id, row.status, row.mergedInto.String, p.profiles[1])
-			case (!want.merged || i > 0) && row.status != certdesk.ProfileActive:
+			case i == source && (row.status != certdesk.ProfileMerged || row.mergedInto.String != survivor):
+				bad("profile %s is %s, merged into %q; want merged into %s", id, row.status, row.mergedInto.String, survivor)
+			case i != source && row.status != certdesk.ProfileActive:
 				bad("profile %s is %s; want active", id, row.status)
 			}
 			switch {

@@ -149,13 +149,15 @@ func (c *apiClient) login(ctx context.Context, email string) (string, error) {
 
 // caseView is what the scripts read of a case.
 type caseView struct {
-	ID          string          `json:"id"`
-	Kind        certdesk.Kind   `json:"kind"`
-	Status      certdesk.Status `json:"status"`
-	Resolution  string          `json:"resolution"`
-	Version     int64           `json:"version"`
-	MergeCaseID string          `json:"merge_case_id"`
-	ParentID    string          `json:"parent_case_id"`
+	ID         string          `json:"id"`
+	Kind       certdesk.Kind   `json:"kind"`
+	Status     certdesk.Status `json:"status"`
+	Resolution string          `json:"resolution"`
+	Version    int64           `json:"version"`
+	ParentID   string          `json:"parent_case_id"`
+	Details    struct {
+		MergeCaseID string `json:"merge_case_id"`
+	} `json:"details"`
 }
 
 // awaitCase polls a case until ok says so. A case not there yet (404: its

@@ -42,14 +42,17 @@ type variant struct {
 // connected to their learning profile (and nothing connected otherwise),
 // the first re-bound to the new account (and every owner as it was
 // otherwise).
-type after struct{ merged, connected, rebound bool }
+// after is what a script leaves: merged (into the older profile, or, with
+// intoOwned, into the one the learner's sign-in owns, as a connect case's
+// merge does), connected, re-bound.
+type after struct{ merged, intoOwned, connected, rebound bool }
 
 // variants are the scripts, with how many of every 20 cases follow each.
 var variants = []*variant{
 	{"connect-ana", shapeAna, 5, connectAna, after{connected: true}},
 	{"connect-ben-adds-account", shapeBen, 2, connectBen(false), after{connected: true}},
 	{"connect-ben-uses-link-first", shapeBen, 1, connectBen(true), after{connected: true}},
-	{"connect-chen-merge-first", shapeChen, 3, connectChen, after{merged: true, connected: true}},
+	{"connect-chen-merge-first", shapeChen, 3, connectChen, after{merged: true, intoOwned: true, connected: true}},
 	{"merge-approved", shapeChen, 2, mergeRequest(certdesk.DecisionApprove), after{merged: true}},
 	{"merge-rejected", shapeChen, 1, mergeRequest(certdesk.DecisionReject), after{}},
 	{"recovery-completed", shapeDara, 2, recovery(recoverPlain), after{rebound: true}},
@@ -237,8 +240,8 @@ func connectChen(ctx context.Context, r *runner, p *person) error {
 	e := connected
 	e.Emails, e.Timeline = []string{"completed"}, []string{"opened", "profiles_found", "merge_started", "merge_finished", "connected"}
 	r.expect(cv.ID, p, e)
-	cv, err = r.c.awaitCase(ctx, tok, cv.ID, "a merge case", func(cv caseView) bool { return cv.MergeCaseID != "" || cv.Status.Terminal() })
-	if err != nil || cv.MergeCaseID == "" {
+	cv, err = r.c.awaitCase(ctx, tok, cv.ID, "a merge case", func(cv caseView) bool { return cv.Details.MergeCaseID != "" || cv.Status.Terminal() })
+	if err != nil || cv.Details.MergeCaseID == "" {
 		return errorf("connect case %s ran no merge (%s): %v", cv.ID, cv.Status, err)
 	}
 	agent := r.agent()
@@ -263,7 +266,7 @@ func connectChen(ctx context.Context, r *runner, p *person) error {
 // (by the learner's MCID: the case whose parent is the connect case) and
 // the run reports it.
 func (r *runner) mergeOf(ctx context.Context, agent string, connect caseView, mcid string) (string, error) {
-	named := connect.MergeCaseID
+	named := connect.Details.MergeCaseID
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		code, _, err := r.c.do(ctx, "GET", "/api/v1/cases/"+named, agent, nil, nil, nil)

@@ -155,7 +155,7 @@ func TestConnectAnaAtOnce(t *testing.T) {
 	token := s.Login("ana.silva@outlook.example")
 	c := requestConnect(t, s, token)
 	done := awaitEnd(t, s, c.ID, certdesk.StatusCompleted, certdesk.ConnectConnected)
-	if done.MCIDs != "100001" || done.Subject != "Ana Silva · connect · MCID 100001" {
+	if strings.Join(done.MCIDs, " ") != "100001" || done.Subject != "Ana Silva · connect · MCID 100001" {
 		t.Errorf("case MCIDs %q, subject %q", done.MCIDs, done.Subject)
 	}
 	expectConnected(t, s, token, store.DemoID("lp:ana"), "100001", "ana.silva@outlook.example")
@@ -349,11 +349,14 @@ func TestConnectChenMergesThenConnects(t *testing.T) {
 	// The seed's rule: he connects the profile his sign-in owns (100003,
 	// owned by chen.wei@outlook.example), not the older one another
 	// account owns; the merge's preview said why.
-	var md struct {
-		TargetMCID   string `json:"target_mcid"`
-		TargetReason string `json:"target_reason"`
+	var mergeJSON struct {
+		Details struct {
+			TargetMCID   string `json:"target_mcid"`
+			TargetReason string `json:"target_reason"`
+		} `json:"details"`
 	}
-	s.Do("GET", "/api/v1/cases/"+mergeID, bob, nil).Decode(t, &md)
+	s.Do("GET", "/api/v1/cases/"+mergeID, bob, nil).Decode(t, &mergeJSON)
+	md := mergeJSON.Details
 	if survivor.MCID != "100003" || md.TargetMCID != "100003" || md.TargetReason != certdesk.TargetOwned {
 		t.Errorf("connected MCID %s; merge target %s because %q; want 100003, owned", survivor.MCID, md.TargetMCID, md.TargetReason)
 	}

@@ -38,14 +38,16 @@ type caseOut struct {
 	WorkflowID string          `json:"workflow_id"`
 	RunID      string          `json:"run_id"`
 	ProfileIDs []string        `json:"profile_ids"`
-	// The merge's details, spread at the top level.
-	TargetID   string `json:"target_id"`
-	NamesMatch bool   `json:"names_match"`
-	Preview    struct {
-		CertificationsMoved int `json:"certifications_moved"`
-		TranscriptMoved     int `json:"transcript_moved"`
-		DuplicatesCollapsed int `json:"duplicates_collapsed"`
-	} `json:"preview"`
+	// The merge's details.
+	Details struct {
+		TargetID   string `json:"target_id"`
+		NamesMatch bool   `json:"names_match"`
+		Preview    struct {
+			CertificationsMoved int `json:"certifications_moved"`
+			TranscriptMoved     int `json:"transcript_moved"`
+			DuplicatesCollapsed int `json:"duplicates_collapsed"`
+		} `json:"preview"`
+	} `json:"details"`
 }
 
 // requestMerge posts a merge request and returns the case it opened.
@@ -109,8 +111,8 @@ func TestChenMergesHisDuplicates(t *testing.T) {
 	aliceT, bobT, samT := s.Login("alice.agent@certdesk.example"), s.Login("bob.agent@certdesk.example"), s.Login("sam.supervisor@certdesk.example")
 
 	opened := requestMerge(t, s, chen, map[string]any{"profile_ids": []string{p3, p4}, "note": "Both are me: I registered twice."})
-	if opened.Kind != certdesk.KindMerge || opened.TargetID != p4 || !opened.NamesMatch || opened.Preview.CertificationsMoved != 2 ||
-		opened.Preview.TranscriptMoved != 2 || opened.Preview.DuplicatesCollapsed != 1 || opened.WorkflowID != "merge-"+opened.ID {
+	if opened.Kind != certdesk.KindMerge || opened.Details.TargetID != p4 || !opened.Details.NamesMatch || opened.Details.Preview.CertificationsMoved != 2 ||
+		opened.Details.Preview.TranscriptMoved != 2 || opened.Details.Preview.DuplicatesCollapsed != 1 || opened.WorkflowID != "" {
 		t.Fatalf("opened case %+v", opened)
 	}
 	s.AwaitStatus(opened.ID, certdesk.StatusAwaitingAgent)
@@ -213,7 +215,7 @@ func TestAgentRequestedMergeNeedsFourEyes(t *testing.T) {
 	aliceT, bobT := s.Login("alice.agent@certdesk.example"), s.Login("bob.agent@certdesk.example")
 
 	opened := requestMerge(t, s, aliceT, map[string]any{"profile_ids": []string{p4, p3}, "target_id": p3})
-	if opened.Requester != "agent:"+alice || opened.TargetID != p3 {
+	if opened.Requester != "agent:"+alice || opened.Details.TargetID != p3 {
 		t.Fatalf("opened %+v", opened)
 	}
 	cs := s.AwaitStatus(opened.ID, certdesk.StatusAwaitingAgent)

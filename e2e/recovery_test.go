@@ -91,20 +91,22 @@ func TestDaraRecoversHerProfile(t *testing.T) {
 
 	alice := s.Login("alice.agent@certdesk.example")
 	var cs struct {
-		Status     certdesk.Status
-		Requester  certdesk.Actor
-		Candidates []struct {
-			ProfileID string `json:"profile_id"`
-			MCID      string
-			Strength  string
-			Evidence  []certdesk.Evidence
+		Status    certdesk.Status
+		Requester certdesk.Actor
+		Details   struct {
+			Candidates []struct {
+				ProfileID string `json:"profile_id"`
+				MCID      string
+				Strength  string
+				Evidence  []certdesk.Evidence
+			}
 		}
 	}
 	s.Do("GET", "/api/v1/cases/"+caseID, alice, nil).Decode(t, &cs)
-	if cs.Status != certdesk.StatusAwaitingAgent || cs.Requester != certdesk.ActorPublic || len(cs.Candidates) != 1 {
+	if cs.Status != certdesk.StatusAwaitingAgent || cs.Requester != certdesk.ActorPublic || len(cs.Details.Candidates) != 1 {
 		t.Fatalf("case for the agent: %+v", cs)
 	}
-	if c := cs.Candidates[0]; c.ProfileID != profile || c.MCID != "100005" || c.Strength != certdesk.StrengthStrong || len(c.Evidence) != 4 {
+	if c := cs.Details.Candidates[0]; c.ProfileID != profile || c.MCID != "100005" || c.Strength != certdesk.StrengthStrong || len(c.Evidence) != 4 {
 		t.Fatalf("candidate %+v, want Dara's profile, strong, with four pieces of evidence", c)
 	}
 	if r := s.Do("POST", "/api/v1/cases/"+caseID+"/decision", alice, map[string]string{"decision": "approve"}); r.Code != http.StatusConflict {
@@ -291,11 +293,11 @@ func TestRecoveryInfoRequestedThenRejected(t *testing.T) {
 	click(t, s, ask, stacktest.Form{"reply": {"MS-900 in 2019, SC-900 in 2021."}})
 	s.AwaitStatus(id, certdesk.StatusAwaitingAgent)
 	var cs struct {
-		InfoRequests []certdesk.InfoRequest `json:"info_requests"`
+		Details certdesk.RecoveryDetails `json:"details"`
 	}
 	s.Do("GET", "/api/v1/cases/"+id, alice, nil).Decode(t, &cs)
-	if len(cs.InfoRequests) != 1 || cs.InfoRequests[0].Reply != "MS-900 in 2019, SC-900 in 2021." {
-		t.Errorf("info requests %+v, want the reply on the case", cs.InfoRequests)
+	if len(cs.Details.InfoRequests) != 1 || cs.Details.InfoRequests[0].Reply != "MS-900 in 2019, SC-900 in 2021." {
+		t.Errorf("info requests %+v, want the reply on the case", cs.Details.InfoRequests)
 	}
 	decide(t, s, alice, id, map[string]string{"decision": "reject", "note": "The exams do not match the profile."}, http.StatusOK)
 	c := s.AwaitStatus(id, certdesk.StatusRejected)

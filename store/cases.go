@@ -23,11 +23,11 @@ type Event struct {
 
 // Case finds a case by id.
 func (s *Store) Case(ctx context.Context, id string) (certdesk.Case, error) {
-	var c certdesk.Case
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
-		return c, fmt.Errorf("store: case %q: %w", id, translate(err))
+	var r caseRow
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return certdesk.Case{}, fmt.Errorf("store: case %q: %w", id, translate(err))
 	}
-	return c, nil
+	return r.domain(), nil
 }
 
 // OpenCase inserts a case's projection with its first event, unless a case
@@ -53,7 +53,8 @@ func (s *Store) OpenCase(ctx context.Context, c *certdesk.Case, ev Event) (bool,
 	}
 	created := false
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(c)
+		row := rowOf(*c)
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
@@ -127,14 +128,15 @@ func (s *Store) ChangeCase(ctx context.Context, ch Change) (certdesk.Case, bool,
 
 // changeCase is ChangeCase inside a caller's transaction.
 func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) {
-	var c certdesk.Case
+	var r caseRow
 	data, err := eventData(ch.Event.Data)
 	if err != nil {
-		return c, false, err
+		return certdesk.Case{}, false, err
 	}
-	if err := s.forUpdate(tx).Where("id = ?", ch.CaseID).Take(&c).Error; err != nil {
-		return c, false, err
+	if err := s.forUpdate(tx).Where("id = ?", ch.CaseID).Take(&r).Error; err != nil {
+		return certdesk.Case{}, false, err
 	}
+	c := r.domain()
 	if ch.WorkflowStep > 0 && c.WorkflowStep >= ch.WorkflowStep {
 		return c, false, nil // applied before: a retry or a replay
 	}
@@ -188,7 +190,7 @@ func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) 
 	if ch.AccountID != nil {
 		set["account_id"] = *ch.AccountID
 	}
-	res := tx.Model(&certdesk.Case{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
+	res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
 	if res.Error != nil {
 		return c, false, res.Error
 	}
@@ -199,7 +201,10 @@ func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) 
 	if err := tx.Create(&ev).Error; err != nil {
 		return c, false, err
 	}
-	return c, true, tx.Where("id = ?", c.ID).Take(&c).Error
+	if err := tx.Where("id = ?", c.ID).Take(&r).Error; err != nil {
+		return c, false, err
+	}
+	return r.domain(), true, nil
 }
 
 // Events returns a case's timeline after seq (0 for all), oldest first.
@@ -218,12 +223,12 @@ func (s *Store) Events(ctx context.Context, caseID string, afterSeq int64, limit
 // CasesOfWorkflow returns the cases run by a workflow id, newest first (a
 // connect workflow id is reused by a learner's later cases).
 func (s *Store) CasesOfWorkflow(ctx context.Context, workflowID string) ([]certdesk.Case, error) {
-	var out []certdesk.Case
-	err := s.db.WithContext(ctx).Where("workflow_id = ?", workflowID).Order("id DESC").Find(&out).Error
+	var rows []caseRow
+	err := s.db.WithContext(ctx).Where("workflow_id = ?", workflowID).Order("id DESC").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: cases of workflow %q: %w", workflowID, translate(err))
 	}
-	return out, nil
+	return domainCases(rows), nil
 }
 
 func eventData(v any) (json.RawMessage, error) {
@@ -254,7 +259,7 @@ func IsNotFound(err error) bool { return errors.Is(err, certdesk.ErrNotFound) }
 func (s *Store) FailCase(ctx context.Context, c certdesk.Case, step int64, reason string) (certdesk.Case, error) {
 	var out certdesk.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		open := certdesk.Case{ID: c.ID, Kind: c.Kind, Status: certdesk.StatusOpen, Subject: storable(c.Subject),
+		open := caseRow{ID: c.ID, Kind: c.Kind, Status: certdesk.StatusOpen, Subject: storable(c.Subject),
 			LearnerName: storable(c.LearnerName), LearnerEmail: storable(c.LearnerEmail), Requester: c.Requester,
 			LearningProfileID: c.LearningProfileID, AccountID: c.AccountID, ParentCaseID: c.ParentCaseID,
 			WorkflowID: c.WorkflowID, RunID: c.RunID, Details: json.RawMessage(`{}`), CreatedAt: s.now(), Version: 1}

@@ -298,12 +298,12 @@ func TestChangeCaseRecordsProfilesOnce(t *testing.T) {
 		ids := []string{store.DemoID("profile:100003"), store.DemoID("profile:100004")}
 		ch.ProfileIDs, ch.MCIDs = ids, []string{"100003", "100004"}
 		got, applied, err := s.ChangeCase(ctx, ch)
-		if err != nil || !applied || got.Version != 2 || got.ProfileIDs != strings.Join(ids, " ") || got.MCIDs != "100003 100004" || got.Subject != ch.Subject {
+		if err != nil || !applied || got.Version != 2 || !slices.Equal(got.ProfileIDs, ids) || strings.Join(got.MCIDs, " ") != "100003 100004" || got.Subject != ch.Subject {
 			t.Fatalf("ChangeCase = %+v, %v, %v", got, applied, err)
 		}
 		ch.ProfileIDs, ch.MCIDs = nil, nil
 		got, applied, err = s.ChangeCase(ctx, ch) // a retry
-		if err != nil || applied || got.Version != 2 || got.MCIDs != "100003 100004" {
+		if err != nil || applied || got.Version != 2 || strings.Join(got.MCIDs, " ") != "100003 100004" {
 			t.Fatalf("retried = version %d, applied %v, mcids %q, %v; want a no-op", got.Version, applied, got.MCIDs, err)
 		}
 		page, err := s.ListCases(ctx, store.CaseFilter{Q: "100004"})

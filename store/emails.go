@@ -120,7 +120,7 @@ func (s *Store) FailEmail(ctx context.Context, e Email, reason string) error {
 			return err
 		}
 		var n int64
-		if err := tx.Model(&certdesk.Case{}).Where("id = ?", e.CaseID).Count(&n).Error; err != nil || n == 0 {
+		if err := tx.Model(&caseRow{}).Where("id = ?", e.CaseID).Count(&n).Error; err != nil || n == 0 {
 			return err
 		}
 		_, _, err = s.changeCase(tx, Change{CaseID: e.CaseID, Event: Event{

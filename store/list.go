@@ -81,7 +81,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (Page, error) {
 // condition and order, and one row more than the page (whether there is a
 // next page, without counting).
 func (s *Store) listQuery(db *gorm.DB, f CaseFilter) (*gorm.DB, error) {
-	q := db.Model(&certdesk.Case{})
+	q := db.Model(&caseRow{})
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
@@ -145,7 +145,7 @@ func scanCases(q *gorm.DB) ([]certdesk.Case, error) {
 	var out []certdesk.Case
 	for rows.Next() {
 		var (
-			c       certdesk.Case
+			c       caseRow
 			details []byte
 		)
 		if err := rows.Scan(&c.ID, &c.Kind, &c.Status, &c.Resolution, &c.Escalated, &c.Unreachable, &c.SecurityReview,
@@ -155,7 +155,7 @@ func scanCases(q *gorm.DB) ([]certdesk.Case, error) {
 			return nil, err
 		}
 		c.Details = details
-		out = append(out, c)
+		out = append(out, c.domain())
 	}
 	return out, rows.Err()
 }

@@ -127,7 +127,7 @@ type mergedEvent struct {
 func (s *Store) MergeProfiles(ctx context.Context, m MergeRequest) (certdesk.MergeOutcome, error) {
 	var out certdesk.MergeOutcome
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var c certdesk.Case
+		var c caseRow
 		if err := s.forUpdate(tx).Where("id = ?", m.CaseID).Take(&c).Error; err != nil {
 			return err
 		}

@@ -177,7 +177,7 @@ func passedExam(db *gorm.DB, profileID, code string) (bool, error) {
 // newest first, and flags what they did to it.
 func (s *Store) recentCases(db *gorm.DB, p certdesk.CertificationProfile, exclude string) ([]certdesk.RecentCase, []string, error) {
 	since := s.now().Add(-certdesk.RecentWindow)
-	var cases []certdesk.Case
+	var cases []caseRow
 	err := db.Select("id, kind, status, resolution, created_at, closed_at").
 		Where("created_at >= ? AND id <> ?", since, exclude).
 		Where("profile_ids LIKE ? OR "+s.jsonText("details", "chosen_profile_id")+" = ?", "%"+p.ID+"%", p.ID).

@@ -263,7 +263,7 @@ func TestMatchRecoveryShowsRecentCases(t *testing.T) {
 		}
 		open := func(kind certdesk.Kind, status certdesk.Status, age time.Duration, details string, profileIDs string) string {
 			c := certdesk.Case{ID: certdesk.NewID(), Kind: kind, Status: status, Subject: "x", Requester: certdesk.ActorPublic,
-				WorkflowID: "wf-" + certdesk.NewID(), ProfileIDs: profileIDs, Details: json.RawMessage(details), CreatedAt: time.Now().Add(-age)}
+				WorkflowID: "wf-" + certdesk.NewID(), ProfileIDs: strings.Fields(profileIDs), Details: json.RawMessage(details), CreatedAt: time.Now().Add(-age)}
 			if _, err := s.OpenCase(ctx, &c, store.Event{Actor: certdesk.ActorSystem, Type: "opened"}); err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -327,7 +328,7 @@ func TestListCasesReadsEveryField(t *testing.T) {
 		}
 		got, _ := json.Marshal(page.Items[0])
 		exp, _ := json.Marshal(want)
-		if string(got) != string(exp) || page.Items[0].ProfileIDs != want.ProfileIDs || page.Items[0].MCIDs != want.MCIDs ||
+		if string(got) != string(exp) || !slices.Equal(page.Items[0].ProfileIDs, want.ProfileIDs) || !slices.Equal(page.Items[0].MCIDs, want.MCIDs) ||
 			page.Items[0].WorkflowStep != want.WorkflowStep {
 			t.Fatalf("listed\n%s\nwant\n%s", got, exp)
 		}

@@ -117,7 +117,7 @@ func TestConnectAnaAtOnce(t *testing.T) {
 		t.Fatalf("100001 connected to %q (result %q), want Ana's learning profile", e.connectedTo(profileID("100001")), res.ProfileID)
 	}
 	if c.Subject != "Ana Silva · connect · MCID 100001" || c.LearnerName != "Ana Silva" || c.LearnerEmail != ana.email ||
-		c.MCIDs != "100001" || c.ProfileIDs != profileID("100001") || c.Requester != certdesk.LearnerActor(ana.account) {
+		strings.Join(c.MCIDs, " ") != "100001" || strings.Join(c.ProfileIDs, " ") != profileID("100001") || c.Requester != certdesk.LearnerActor(ana.account) {
 		t.Errorf("case fields: %+v", c)
 	}
 	d := details(t, c)
@@ -432,7 +432,7 @@ func TestConnectChenRunsAMergeFirst(t *testing.T) {
 					t.Errorf("profile %s shown as %s, want %s", p.MCID, p.Found, want)
 				}
 			}
-			if c.MCIDs != "100003 100004" || c.Subject != "Chen Wei · connect · MCID 100003, 100004" {
+			if strings.Join(c.MCIDs, " ") != "100003 100004" || c.Subject != "Chen Wei · connect · MCID 100003, 100004" {
 				t.Errorf("case MCIDs %q, subject %q", c.MCIDs, c.Subject)
 			}
 			var connected string

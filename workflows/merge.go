@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -246,7 +247,7 @@ func MergeCase(in MergeInput, r certdesk.MergeReview) (certdesk.Case, map[string
 	cs := certdesk.Case{
 		ID: in.CaseID, Kind: certdesk.KindMerge, Status: certdesk.StatusOpen, Requester: in.RequestedBy,
 		LearnerName: r.LearnerName, LearnerEmail: certdesk.NormalizeEmail(r.LearnerEmail),
-		ProfileIDs: strings.Join(in.ProfileIDs, " "), Details: mustJSON(map[string]any{"note": in.Note}),
+		ProfileIDs: slices.Clone(in.ProfileIDs), Details: mustJSON(map[string]any{"note": in.Note}),
 		Subject: fmt.Sprintf("merge of %d certification profiles", len(in.ProfileIDs)),
 	}
 	if r.Details.TargetID != "" {
@@ -257,7 +258,7 @@ func MergeCase(in MergeInput, r certdesk.MergeReview) (certdesk.Case, map[string
 		for _, p := range d.Profiles {
 			ids, mcids = append(ids, p.ID), append(mcids, p.MCID)
 		}
-		cs.ProfileIDs, cs.MCIDs = strings.Join(ids, " "), strings.Join(mcids, " ")
+		cs.ProfileIDs, cs.MCIDs = ids, mcids
 	}
 	ptr := func(s string) *string {
 		if s == "" {

@@ -65,12 +65,14 @@ type RecoveryResult struct {
 func RecoveryCase(in RecoveryInput) certdesk.Case {
 	claim := certdesk.RecoveryClaim(in.Claim)
 	subject := "Recovery · " + claim.LegalName
+	var mcids []string
 	if claim.MCID != "" {
 		subject += " · MCID " + claim.MCID
+		mcids = []string{claim.MCID}
 	}
 	return certdesk.Case{
 		ID: in.CaseID, Kind: certdesk.KindRecovery, Requester: certdesk.ActorPublic, Subject: subject,
-		LearnerName: claim.LegalName, LearnerEmail: claim.ContactEmail, MCIDs: claim.MCID,
+		LearnerName: claim.LegalName, LearnerEmail: claim.ContactEmail, MCIDs: mcids,
 		WorkflowID: RecoveryWorkflowID(in.CaseID),
 		Details: mustJSON(certdesk.RecoveryDetails{Claim: claim, Candidates: []certdesk.RecoveryCandidate{},
 			InfoRequests: []certdesk.InfoRequest{}}),
