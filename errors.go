@@ -3,6 +3,7 @@ package certdesk
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. Each maps to one HTTP status in api's error mapper.
@@ -94,4 +95,34 @@ func ErrorFields(err error) map[string]string {
 		return e.Fields
 	}
 	return nil
+}
+
+// ToStatus is the HTTP status of an error code: the only place that knows
+// the mapping (the JSON API, the pages and the sign-in all answer by it).
+func ToStatus(code string) int {
+	switch code {
+	case "":
+		return http.StatusOK
+	case EINVALID:
+		return http.StatusBadRequest
+	case EUNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EGONE:
+		return http.StatusGone
+	case EMETHOD:
+		return http.StatusMethodNotAllowed
+	case ERATELIMITED:
+		return http.StatusTooManyRequests
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

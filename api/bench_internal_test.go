@@ -11,19 +11,6 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// BenchmarkSessionTokenCheck is the first step of every signed-in request:
-// the session token's signature and expiry (the row is looked up after).
-func BenchmarkSessionTokenCheck(b *testing.B) {
-	s := newSigner("bench-secret-bench-secret-bench-secret", time.Now)
-	tok := s.token(sessionClaims{ID: certdesk.NewID(), Subject: "agent:" + certdesk.NewID(), Expires: time.Now().Add(time.Hour).Unix()})
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.parse(tok); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // listPageOf is a full page of the case list as the API answers it.
 func listPageOf(n int) store.Page {
 	now := time.Now().UTC()

@@ -8,6 +8,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/request"
+	"github.com/certdesk/certdesk/respond"
 )
 
 // The codec server the Temporal Web UI calls to show certdesk's encrypted
@@ -17,21 +19,21 @@ import (
 // changes nothing, so it needs no CSRF token; only the configured UI origin
 // may read the answers (CORS).
 
-func (s *Server) codecHandler() gin.HandlerFunc {
+func (s *API) codecHandler() gin.HandlerFunc {
 	h := converter.NewPayloadCodecHTTPHandler(s.codec)
 	return func(c *gin.Context) {
 		if s.codec == nil {
-			fail(c, certdesk.Errorf(certdesk.ENOTFOUND, "no payload codec is configured"))
+			respond.Fail(c, certdesk.Errorf(certdesk.ENOTFOUND, "no payload codec is configured"))
 			return
 		}
 		s.codecCORS(c)
-		p := caller(c)
+		p := request.Caller(c)
 		switch {
 		case p == nil:
-			fail(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to certdesk to see case data in the Temporal Web UI"))
+			respond.Fail(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to certdesk to see case data in the Temporal Web UI"))
 			return
 		case !p.Role.Staff():
-			fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "only support agents see case data in the Temporal Web UI"))
+			respond.Fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "only support agents see case data in the Temporal Web UI"))
 			return
 		}
 		h.ServeHTTP(c.Writer, c.Request)
@@ -39,12 +41,12 @@ func (s *Server) codecHandler() gin.HandlerFunc {
 }
 
 // codecPreflight answers the browser's CORS preflight for the UI.
-func (s *Server) codecPreflight(c *gin.Context) {
+func (s *API) codecPreflight(c *gin.Context) {
 	s.codecCORS(c)
 	c.Status(http.StatusNoContent)
 }
 
-func (s *Server) codecCORS(c *gin.Context) {
+func (s *API) codecCORS(c *gin.Context) {
 	origin := c.GetHeader("Origin")
 	if origin == "" || s.cfg.TemporalUIURL == "" || !strings.EqualFold(origin, uiOrigin(s.cfg.TemporalUIURL)) {
 		return
@@ -65,12 +67,4 @@ func uiOrigin(u string) string {
 	}
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + "://" + host
-}
-
-// dataConverter reads payloads the way the clients write them (memos).
-func (s *Server) dataConverter() converter.DataConverter {
-	if s.codec != nil {
-		return s.codec.DataConverter()
-	}
-	return converter.GetDefaultDataConverter()
 }

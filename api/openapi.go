@@ -17,6 +17,6 @@ var openapiDoc []byte
 // OpenAPI returns the document.
 func OpenAPI() []byte { return openapiDoc }
 
-func (s *Server) openapi(c *gin.Context) {
+func (s *API) openapi(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json", openapiDoc)
 }

@@ -16,9 +16,9 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/certdesk/certdesk/activities"
-	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -100,7 +100,8 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 	}
 	s.closers = append(s.closers, s.tc.Close)
 	slog.SetDefault(quiet)
-	hs := &http.Server{Handler: api.New(api.Deps{Config: s.cfg, Store: s.st, Temporal: s.tc}), ReadHeaderTimeout: 10 * time.Second}
+	handler := server.New(server.Deps{Config: s.cfg, Store: s.st, Temporal: s.tc})
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	s.closers = append(s.closers, func() { hs.Close() })
 	s.web = newHTTPClient(s.cfg.PublicURL, "")

@@ -16,10 +16,11 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
-	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/mail"
+	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -76,7 +77,7 @@ func TestWaitingCasesResumeAfterATemporalRestart(t *testing.T) {
 	if _, err := st.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cd, err := cfg.Codec()
+	cd, err := codec.Parse(cfg.PayloadKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,8 @@ func TestWaitingCasesResumeAfterATemporalRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	hs := &http.Server{Handler: api.New(api.Deps{Config: cfg, Store: st, Temporal: tc})}
+	handler := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc})
+	hs := &http.Server{Handler: handler}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
 	c := &apiClient{base: cfg.PublicURL, http: &http.Client{Timeout: 30 * time.Second}, poll: 100 * time.Millisecond}

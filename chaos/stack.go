@@ -13,10 +13,10 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver: drops, checks
 	"go.temporal.io/sdk/client"
 
-	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/mail"
+	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -106,7 +106,8 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	cfg.CoolingOff, cfg.VerifyTTL, cfg.LearnerWait = o.CoolingOff, time.Hour, time.Hour
 	s.closers = append(s.closers, s.tc.Close)
 	// The API runs in dev mode for its sign-in; it sends no mail.
-	hs := &http.Server{Handler: api.New(api.Deps{Config: s.cfg, Store: s.st, Temporal: s.tc}), ReadHeaderTimeout: 10 * time.Second}
+	handler := server.New(server.Deps{Config: s.cfg, Store: s.st, Temporal: s.tc})
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	s.closers = append(s.closers, func() { hs.Close() })
 

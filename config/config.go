@@ -15,12 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/codec"
-	"github.com/certdesk/certdesk/mail"
 )
 
 // Mode says how certdesk runs.
@@ -267,38 +265,6 @@ func (c *Config) Dev(dataDir string) error {
 		c.PayloadKeys = keys
 	}
 	return nil
-}
-
-// Mailer returns the production mailer: SendGrid with the configured
-// templates.
-func (c Config) Mailer() *mail.SendGrid {
-	return &mail.SendGrid{
-		APIKey: c.Mail.SendGridAPIKey, BaseURL: c.Mail.SendGridBaseURL, From: c.Mail.From, FromName: c.Mail.FromName,
-		Sandbox: c.Mail.SendGridSandbox, Templates: c.Mail.Templates,
-	}
-}
-
-// TemporalClientOptions returns the SDK client options of the profile, with
-// the payload codec.
-func (c Config) TemporalClientOptions() (client.Options, error) {
-	opts, err := c.Temporal.ToClientOptions(envconfig.ToClientOptionsRequest{})
-	if err != nil {
-		return client.Options{}, fmt.Errorf("temporal client config: %w", err)
-	}
-	cd, err := c.Codec()
-	if err != nil {
-		return client.Options{}, err
-	}
-	return cd.Client(opts), nil
-}
-
-// Codec is the payload codec of the configured keys.
-func (c Config) Codec() (*codec.Codec, error) {
-	cd, err := codec.Parse(c.PayloadKeys)
-	if err != nil {
-		return nil, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %w", err)
-	}
-	return cd, nil
 }
 
 // IsPostgres reports whether the store is PostgreSQL (else SQLite).

@@ -109,31 +109,6 @@ func TestDevDefaults(t *testing.T) {
 	}
 }
 
-func TestTemporalVariablesReadAsTheCLIReadsThem(t *testing.T) {
-	cfg, err := load(t, config.ModeProduction, with(good,
-		"TEMPORAL_ADDRESS", "acme.a1b2c.tmprl.cloud:7233",
-		"TEMPORAL_NAMESPACE", "acme.a1b2c",
-		"TEMPORAL_API_KEY", "tmprl-secret-key",
-	))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := cfg.TemporalClientOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.HostPort != "acme.a1b2c.tmprl.cloud:7233" || opts.Namespace != "acme.a1b2c" {
-		t.Errorf("client options %s / %s", opts.HostPort, opts.Namespace)
-	}
-	if opts.Credentials == nil || opts.ConnectionOptions.TLS == nil {
-		t.Error("an API key must bring credentials and TLS, as in the Temporal CLI")
-	}
-	def, _ := load(t, config.ModeProduction, good)
-	if def.Temporal.Address != "127.0.0.1:7233" || def.Temporal.Namespace != "default" {
-		t.Errorf("defaults %s / %s", def.Temporal.Address, def.Temporal.Namespace)
-	}
-}
-
 func TestTemplatesFromEnvironment(t *testing.T) {
 	cfg, err := load(t, config.ModeProduction, with(good, "SENDGRID_TEMPLATE_CONNECT_COMPLETED", "d-123"))
 	if err != nil {

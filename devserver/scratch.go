@@ -33,7 +33,7 @@ func (s *Server) Scratch(dbURL, name string) (config.Config, net.Listener, clien
 	cfg.Secret, cfg.PayloadKeys, cfg.TaskQueue = certdesk.NewID()+certdesk.NewID(), codec.NewKey(name+"1"), name+"-"+strings.ToLower(certdesk.NewID())
 	cfg.Temporal.Address, cfg.Temporal.Namespace = s.HostPort(), Namespace
 	cfg.TrustedProxies = []string{"127.0.0.1"}
-	cd, err := cfg.Codec()
+	cd, err := codec.Parse(cfg.PayloadKeys)
 	if err == nil {
 		var tc client.Client
 		tc, err = client.Dial(cd.Client(client.Options{HostPort: s.HostPort(), Namespace: Namespace,

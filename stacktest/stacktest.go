@@ -34,10 +34,11 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
-	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/mail"
+	httpserver "github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
 	"github.com/certdesk/certdesk/worker"
@@ -85,7 +86,7 @@ type Stack struct {
 	Client   client.Client
 	Acts     *activities.Activities
 	Worker   sdkworker.Worker
-	API      *api.Server
+	API      *httpserver.Server
 	URL      string // the HTTP server's base URL
 	HTTP     *http.Client
 	stopOnce sync.Once
@@ -120,7 +121,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 		opts.Configure(&cfg)
 	}
 
-	cd, err := cfg.Codec()
+	cd, err := codec.Parse(cfg.PayloadKeys)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if err := worker.EnsureSweepSchedule(context.Background(), tc, cfg); err != nil {
 		tb.Fatal(err)
 	}
-	a := api.New(api.Deps{Config: cfg, Store: st, Temporal: tc})
+	a := httpserver.New(httpserver.Deps{Config: cfg, Store: st, Temporal: tc})
 	hs := httptest.NewUnstartedServer(a)
 	hs.Listener.Close()
 	hs.Listener = ln

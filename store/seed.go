@@ -12,7 +12,7 @@ import (
 	"github.com/certdesk/certdesk"
 )
 
-// The demo world of DESIGN.md: fixed people, so anyone can walk every path.
+// The demo world (README, "The demo world"): fixed people, so anyone can walk every path.
 // Ids are derived from fixed names, so seeding twice inserts nothing twice.
 
 // DemoPerson is one signed-in identity of the demo world.

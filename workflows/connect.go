@@ -45,7 +45,7 @@ type ConnectResult struct {
 }
 
 // Connect connects a learner's certification profile to their learning
-// profile. See DESIGN.md, "Connect": already connected → completed; no
+// profile. See docs/design.md, "Connect": already connected → completed; no
 // personal account → wait for the learner to add one (14 days); no profile
 // → rejected; a profile connected elsewhere → rejected; duplicates → a
 // merge case as a child, then its survivor; then the connection, made in

@@ -52,7 +52,7 @@ type MergeResult struct {
 }
 
 // Merge folds duplicate certification profiles into one, with an agent's
-// approval. See DESIGN.md, "Merge".
+// approval. See docs/design.md, "Merge".
 func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 	if in.CaseID == "" {
 		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return certdesk.NewID() }).Get(&in.CaseID); err != nil {

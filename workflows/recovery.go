@@ -103,7 +103,7 @@ type recovery struct {
 }
 
 // Recovery re-binds a lost certification profile to a new account, through
-// verification, an agent's review and a cooling-off. See DESIGN.md.
+// verification, an agent's review and a cooling-off. See docs/design.md, "Recovery".
 func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err error) {
 	in.defaults()
 	cs := RecoveryCase(in)

@@ -42,7 +42,7 @@ type SweepResult struct {
 }
 
 // InactivitySweep reminds accounts unused for 23 months and makes those
-// unused for 24 months inactive. See DESIGN.md, "Inactivity sweep". Both
+// unused for 24 months inactive. See docs/design.md, "The three case workflows". Both
 // steps are activities that page through the accounts and heartbeat: the
 // decisions and their notices are queued in one transaction per page, then
 // the notices are sent, each once.

@@ -16,9 +16,10 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/certdesk/certdesk/activities"
-	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -94,7 +95,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		seeded = true
 	}
 
-	cd, err := cfg.Codec()
+	cd, err := codec.Parse(cfg.PayloadKeys)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	defer w.Stop()
 
 	printDevBanner(stdout, cfg, srv.HostPort(), *dataDir, seeded)
-	err = serveOn(ctx, ln, api.New(api.Deps{Config: cfg, Store: st, Temporal: tc}))
+	handler := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc})
+	err = serveOn(ctx, ln, handler)
 	fmt.Fprintln(stdout, "\ncertdesk dev stopping; open cases stay in", *dataDir)
 	return err
 }

@@ -14,11 +14,14 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/certdesk/certdesk/activities"
-	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/mail"
+	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/worker"
 )
@@ -78,7 +81,7 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 // dialTemporal returns a lazy client: the process starts even when Temporal
 // is down, and /readyz says so until it is back.
 func dialTemporal(cfg config.Config) (client.Client, error) {
-	opts, err := cfg.TemporalClientOptions()
+	opts, err := temporalClientOptions(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +104,8 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	return serveHTTP(ctx, cfg.HTTPAddr, api.New(api.Deps{Config: cfg, Store: st, Temporal: tc}))
+	srv := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc})
+	return serveHTTP(ctx, cfg.HTTPAddr, srv)
 }
 
 func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
@@ -125,7 +129,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: cfg.Mailer(), Links: activities.Links{BaseURL: cfg.PublicURL}})
+	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}})
 }
 
 // databaseOnly loads the configuration of the commands that need only the
@@ -219,4 +223,26 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// sendGrid is the production mailer: SendGrid with the configured templates.
+func sendGrid(c config.Config) *mail.SendGrid {
+	return &mail.SendGrid{
+		APIKey: c.Mail.SendGridAPIKey, BaseURL: c.Mail.SendGridBaseURL, From: c.Mail.From, FromName: c.Mail.FromName,
+		Sandbox: c.Mail.SendGridSandbox, Templates: c.Mail.Templates,
+	}
+}
+
+// temporalClientOptions are the SDK client options of the configured
+// profile (Temporal's own variables), with the payload codec.
+func temporalClientOptions(c config.Config) (client.Options, error) {
+	opts, err := c.Temporal.ToClientOptions(envconfig.ToClientOptionsRequest{})
+	if err != nil {
+		return client.Options{}, fmt.Errorf("temporal client config: %w", err)
+	}
+	cd, err := codec.Parse(c.PayloadKeys)
+	if err != nil {
+		return client.Options{}, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %w", err)
+	}
+	return cd.Client(opts), nil
 }

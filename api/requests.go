@@ -1,0 +1,156 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/auth"
+	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/request"
+	"github.com/certdesk/certdesk/respond"
+)
+
+// The requests that open cases, who is calling, their accounts, and the
+// identity system's sign-in events.
+
+// connectRequest is the body of POST /api/v1/connect-requests: nothing yet
+// (the learner is the caller), so an empty body or {}.
+type connectRequest struct{}
+
+// requestConnect opens a connect case for the calling learner: 202 with the
+// new case, or 200 with the case already open for their learning profile.
+func (s *API) requestConnect(c *gin.Context) {
+	var req connectRequest
+	if c.Request.ContentLength != 0 {
+		if err := request.DecodeJSON(c, &req); err != nil {
+			respond.Fail(c, err)
+			return
+		}
+	}
+	cs, opened, err := s.desk.OpenConnect(c.Request.Context(), request.Caller(c))
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	code := http.StatusOK
+	if opened {
+		code = http.StatusAccepted
+	}
+	c.JSON(code, caseOf(c, cs))
+}
+
+// requestMerge opens a merge case (see desk.RequestMerge).
+func (s *API) requestMerge(c *gin.Context) {
+	var req desk.MergeRequest
+	if err := request.DecodeJSON(c, &req); err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	cs, err := s.desk.RequestMerge(c.Request.Context(), request.Caller(c), req)
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, caseOf(c, cs))
+}
+
+// requestRecovery starts a recovery case from the public API: the one
+// answer to every valid request, whether or not anything matches.
+func (s *API) requestRecovery(c *gin.Context) {
+	var req desk.RecoveryRequest
+	if err := request.DecodeJSON(c, &req); err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	if err := s.desk.SubmitRecovery(c.Request.Context(), req); err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "received", "message": s.desk.RecoveryAccepted()})
+}
+
+type signInJSON struct {
+	ID           string     `json:"id"`
+	Email        string     `json:"email"`
+	Status       string     `json:"status"`
+	LastSignInAt *time.Time `json:"last_sign_in_at"`
+}
+
+// recordSignIn records a sign-in on an active account (see desk.RecordSignIn).
+func (s *API) recordSignIn(c *gin.Context) {
+	var req desk.SignInRequest
+	if err := request.DecodeJSON(c, &req); err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	a, err := s.desk.RecordSignIn(c.Request.Context(), req)
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, signInJSON{ID: a.ID, Email: a.Email, Status: a.Status, LastSignInAt: a.LastSignInAt})
+}
+
+// me answers who is calling.
+func (s *API) me(c *gin.Context) {
+	me, err := s.desk.WhoIs(c.Request.Context(), request.Caller(c))
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	if auth.ViaCookie(c) {
+		me.CSRFToken = request.CSRF(c)
+	}
+	c.JSON(http.StatusOK, me)
+}
+
+type addAccountRequest struct {
+	Email string `json:"email"`
+	Kind  string `json:"kind"`
+}
+
+// addAccount adds an account to the caller's learning profile, as the
+// learning site's "Add account" does: in dev mode by naming it; elsewhere
+// a learner proves they own an account by signing in with it. 201 when
+// added, 200 when it was there.
+func (s *API) addAccount(c *gin.Context) {
+	var req addAccountRequest
+	if err := request.DecodeJSON(c, &req); err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	if !s.dev {
+		respond.Fail(c, certdesk.Errorf(certdesk.EFORBIDDEN, "add an account by signing in with it: open /auth/login?add_account=1"))
+		return
+	}
+	ctx := c.Request.Context()
+	p := request.Caller(c)
+	added, created, err := s.desk.AddAccount(ctx, p, c.Param("id"), req.Email, req.Kind, "")
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	me, err := s.desk.WhoIs(ctx, p)
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	c.JSON(code, gin.H{"account": desk.Accounts([]certdesk.Account{added})[0], "learning_profile": me.LearningProfile})
+}
+
+// devMail: GET /api/v1/dev/mail?to=&case=, newest first.
+func (s *API) devMail(c *gin.Context) {
+	ms, err := s.desk.Mailbox(c.Request.Context(), c.Query("to"), c.Query("case"))
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listJSON[desk.CapturedMail]{Items: ms})
+}

@@ -1,0 +1,261 @@
+package pages
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/request"
+	"github.com/certdesk/certdesk/respond"
+	"github.com/certdesk/certdesk/store"
+)
+
+// The case page of the console: the case, its subject (the kind's details
+// side by side), the actions the viewer may take now, its timeline and
+// emails; and the forms' actions.
+
+type eventRow struct {
+	certdesk.CaseEvent
+	Who     string
+	Summary []string
+}
+
+type casePage struct {
+	Case      certdesk.Case
+	Row       queueRow
+	Requester string
+	Events    []eventRow
+	Emails    []store.Email
+	Details   map[string]any
+	// The kind's details, typed, for the subject section.
+	Merge    *certdesk.MergeDetails
+	Connect  *certdesk.ConnectDetails
+	Recovery *certdesk.RecoveryDetails
+	// Actions offered now.
+	CanClaim    bool
+	CanReassign bool
+	// CanClearReview offers a supervisor the end of a security review.
+	CanClearReview bool
+	// HeldBy names the agent who claimed the case, when it is not the
+	// viewer: an agent then takes it over before deciding.
+	HeldBy      string
+	CanTakeOver bool
+	Decisions   []certdesk.Decision
+	// WhyNoApprove says why approve is not offered (four-eyes).
+	WhyNoApprove string
+	Agents       []certdesk.Agent
+	TemporalURL  string
+	Error        string
+	Notice       string
+	Form         desk.DecisionRequest // what the agent typed, kept on a refusal
+}
+
+// consoleCase is the case page: GET /console/cases/:id
+func (s *Pages) consoleCase(c *gin.Context) {
+	p := request.Caller(c)
+	cs, err := s.store.Case(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	s.renderCase(c, http.StatusOK, p, cs, noticeOf(c.Query("done")), nil, desk.DecisionRequest{})
+}
+
+// renderCase renders the case page with its fresh state; refusal, when set,
+// is shown inline.
+func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs certdesk.Case, notice string, refusal error, form desk.DecisionRequest) {
+	ctx := c.Request.Context()
+	agents, names, err := s.agentNames(ctx)
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	evs, err := s.store.Events(ctx, cs.ID, 0, 0)
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	emails, err := s.store.EmailsOfCase(ctx, cs.ID)
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	v := casePage{Case: cs, Row: rowOf(cs, names, s.now()), Requester: s.actorName(ctx, cs.Requester, names), Emails: emails,
+		Agents: agents, Notice: notice, Form: form}
+	_ = json.Unmarshal(cs.Details, &v.Details)
+	switch cs.Kind {
+	case certdesk.KindMerge:
+		v.Merge = &certdesk.MergeDetails{}
+		if json.Unmarshal(cs.Details, v.Merge) != nil || len(v.Merge.Profiles) == 0 {
+			v.Merge = nil
+		}
+	case certdesk.KindConnect:
+		v.Connect = &certdesk.ConnectDetails{}
+		if json.Unmarshal(cs.Details, v.Connect) != nil {
+			v.Connect = nil
+		}
+	case certdesk.KindRecovery:
+		v.Recovery = &certdesk.RecoveryDetails{}
+		if json.Unmarshal(cs.Details, v.Recovery) != nil || v.Recovery.Claim.ContactEmail == "" {
+			v.Recovery = nil
+		}
+	}
+	for _, ev := range evs {
+		v.Events = append(v.Events, eventRow{CaseEvent: ev, Who: s.actorName(ctx, ev.Actor, names), Summary: summarize(ev.Data)})
+	}
+	if refusal != nil {
+		v.Error = certdesk.ErrorMessage(refusal)
+		if f := certdesk.ErrorFields(refusal); len(f) > 0 {
+			for k, m := range f {
+				v.Error += " (" + k + " " + m + ")"
+			}
+		}
+	}
+	open := !cs.Status.Terminal()
+	v.CanClaim = open && (cs.AssigneeID == nil || *cs.AssigneeID != p.AgentID) && (cs.AssigneeID == nil || p.Role == certdesk.RoleSupervisor)
+	v.CanReassign = open && p.Role == certdesk.RoleSupervisor
+	v.CanClearReview = cs.SecurityReview && p.Role == certdesk.RoleSupervisor
+	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID {
+		v.HeldBy = names[*cs.AssigneeID]
+		v.CanTakeOver = open && p.Role != certdesk.RoleSupervisor
+	}
+	// What the viewer may decide now is the kind's rule (certdesk.Offer):
+	// the page does not know four-eyes or claims itself.
+	v.Decisions, v.WhyNoApprove = certdesk.Offer(cs, p.AgentID, p.Role)
+	if certdesk.HeldByAnother(cs, p.AgentID, p.Role) && cs.Status == certdesk.StatusAwaitingAgent {
+		v.WhyNoApprove = v.HeldBy + " claimed this case: take it over to decide it."
+	}
+	if s.cfg.TemporalUIURL != "" {
+		v.TemporalURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", s.cfg.TemporalUIURL,
+			url.PathEscape(s.cfg.Temporal.Namespace), url.PathEscape(cs.WorkflowID), url.PathEscape(cs.RunID))
+	}
+	s.html.Render(c, code, "console_case", cs.Subject, v)
+}
+
+// actorName says who an actor is, in words.
+func (s *Pages) actorName(ctx context.Context, a certdesk.Actor, agents map[string]string) string {
+	if id, ok := a.Agent(); ok {
+		if n := agents[id]; n != "" {
+			return n + " (agent)"
+		}
+	}
+	if id, ok := a.Learner(); ok {
+		if acct, err := s.store.Account(ctx, id); err == nil {
+			return acct.DisplayName + " <" + acct.Email + "> (learner)"
+		}
+		return "the learner"
+	}
+	if _, ok := a.Owner(); ok {
+		return "the profile's owner (an address on file)"
+	}
+	switch a {
+	case certdesk.ActorSystem:
+		return "certdesk"
+	case certdesk.ActorPublic:
+		return "the requester (public form)"
+	}
+	return string(a)
+}
+
+// summarize turns an event's data into short "key: value" lines.
+func summarize(data json.RawMessage) []string {
+	var m map[string]any
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	var out []string
+	for _, k := range sortedKeys(m) {
+		switch v := m[k].(type) {
+		case nil:
+		case string:
+			if v != "" {
+				out = append(out, k+": "+v)
+			}
+		default:
+			b, _ := json.Marshal(v)
+			out = append(out, k+": "+string(b))
+		}
+	}
+	return out
+}
+
+// noticeOf says what a successful action did, after the redirect.
+func noticeOf(done string) string {
+	switch done {
+	case "claimed":
+		return "The case is yours."
+	case "assigned":
+		return "The case is reassigned."
+	case "noted":
+		return "Note added."
+	case "reviewed":
+		return "Security review closed."
+	case "approve", "reject", "request_info":
+		return "Decision recorded: " + strings.ReplaceAll(done, "_", " ") + "."
+	}
+	return ""
+}
+
+// consoleAction handles the case page's forms: claim, decision, notes. A
+// success redirects to the case (so a reload does not repeat it); a refusal
+// renders the case's fresh state with the reason.
+func (s *Pages) consoleAction(c *gin.Context) {
+	p := request.Caller(c)
+	ctx := c.Request.Context()
+	cs, err := s.store.Case(ctx, c.Param("id"))
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	version, _ := strconv.ParseInt(c.PostForm("version"), 10, 64)
+	form := desk.DecisionRequest{Decision: certdesk.Decision(c.PostForm("decision")), Note: c.PostForm("note"), ProfileID: c.PostForm("profile_id"), Version: version}
+	var done string
+	switch c.Param("action") {
+	case "claim":
+		_, err = s.desk.Claim(ctx, p, cs, desk.ClaimRequest{Assignee: c.PostForm("assignee"), TakeOver: c.PostForm("take_over") == "1", Version: version})
+		done = "claimed"
+		if a := c.PostForm("assignee"); a != "" && a != p.AgentID {
+			done = "assigned"
+		}
+	case "decision":
+		_, err = s.desk.Decide(ctx, p, cs, form)
+		done = string(form.Decision)
+	case "notes":
+		_, err = s.desk.Note(ctx, p, cs, desk.NoteRequest{Note: form.Note})
+		done, form = "noted", desk.DecisionRequest{}
+	case "security-review":
+		_, err = s.desk.ClearReview(ctx, p, cs, desk.NoteRequest{Note: form.Note})
+		done, form = "reviewed", desk.DecisionRequest{}
+	default:
+		s.html.Error(c, certdesk.Errorf(certdesk.ENOTFOUND, "no such action"))
+		return
+	}
+	if err != nil {
+		fresh, ferr := s.store.Case(ctx, cs.ID)
+		if ferr != nil {
+			s.html.Error(c, ferr)
+			return
+		}
+		s.renderCase(c, respond.Status(err), p, fresh, "", err, form)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/console/cases/"+cs.ID+"?done="+url.QueryEscape(done))
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
