@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
 )
@@ -55,24 +57,26 @@ type ConnectProfileInput struct {
 	ProfileID         string
 }
 
-// ConnectProfileResult is the profile as connected, or why the rules refused
-// the connection (Refused is a connect resolution; Message says it in words).
+// ConnectProfileResult is the profile as connected. (Refused and Message
+// are how the rules' refusals were answered before they became refusals like
+// every activity's; the histories of those cases still hold them.)
 type ConnectProfileResult struct {
 	Profile certdesk.CertificationProfile
-	Refused string
-	Message string
+	Refused string `json:",omitempty"`
+	Message string `json:",omitempty"`
 }
 
 // ConnectProfile connects a certification profile to a learning profile in
-// one transaction that re-checks the rules (store.Connect). A refusal is a
-// result, not an error: it is how the case ends.
+// one transaction that re-checks the rules (store.Connect). The rules'
+// refusal is a refusal like every activity's (a non-retryable error), its
+// type the connect resolution and its message the reason.
 // Retry: connecting a profile already connected to this learning profile
 // changes nothing and succeeds.
 func (a *Activities) ConnectProfile(ctx context.Context, in ConnectProfileInput) (ConnectProfileResult, error) {
 	p, err := a.Store.Connect(ctx, in.LearningProfileID, in.ProfileID)
 	var refusal *store.ConnectRefusal
 	if errors.As(err, &refusal) {
-		return ConnectProfileResult{Refused: refusal.Reason, Message: refusal.Message}, nil
+		return ConnectProfileResult{}, temporal.NewNonRetryableApplicationError(refusal.Message, refusal.Reason, nil)
 	}
 	if err != nil {
 		return ConnectProfileResult{}, nonRetryable(err)

@@ -224,14 +224,16 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-// businessError reports whether err is a refusal of the domain (not found,
-// conflict, invalid…) rather than an outage; its code is the error's type.
-func businessError(err error) (code string, ok bool) {
+// refusal is how every activity says the domain refused what it was asked
+// (not found, conflict, the connection rules…): a non-retryable error whose
+// type is a code and whose message says why, in words for the case's
+// timeline. ok is false for nil and for outages (those are retried).
+func refusal(err error) (code, message string, ok bool) {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.NonRetryable() {
-		return appErr.Type(), true
+		return appErr.Type(), appErr.Message(), true
 	}
-	return "", false
+	return "", "", false
 }
 
 func boolp(b bool) *bool { return &b }

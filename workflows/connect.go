@@ -122,9 +122,17 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 	var res activities.ConnectProfileResult
 	err = workflow.ExecuteActivity(activityOptions(ctx), acts.ConnectProfile, activities.ConnectProfileInput{
 		CaseID: in.CaseID, LearningProfileID: in.LearningProfileID, ProfileID: target}).Get(ctx, &res)
-	if code, ok := businessError(err); ok {
+	// The rules' refusals (already connected, connected elsewhere, not
+	// owned, not active) are refusals like any activity's, their code the
+	// resolution. (A case connected before answered them in the result's
+	// Refused, which the histories of those cases still hold.)
+	code, message, refused := refusal(err)
+	switch {
+	case refused && connectRefusals[code]:
+		res.Refused, res.Message = code, message
+	case refused:
 		return r.end(ctx, certdesk.StatusFailed, certdesk.ConnectFailed, certdesk.EventFailed, "the certification profile could not be connected ("+code+").", guidanceAgain)
-	} else if err != nil {
+	case err != nil:
 		return ConnectResult{}, err
 	}
 	switch res.Refused {
@@ -143,6 +151,10 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 	}
 	return r.reject(ctx, res.Refused, res.Message+".", guidanceAgain)
 }
+
+// connectRefusals are the resolutions the connection's rules refuse with.
+var connectRefusals = map[string]bool{certdesk.ConnectAlreadyConnected: true, certdesk.ConnectConnectedElsewhere: true,
+	certdesk.ConnectNotOwned: true, certdesk.ConnectProfileNotActive: true}
 
 // What the learner is told to do when a connect case cannot connect.
 const (

@@ -1,12 +1,10 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk"
@@ -79,7 +77,7 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 	// only).
 	err = workflow.ExecuteActivity(storeActivity(ctx), acts.ReviewMerge,
 		activities.ReviewMergeInput{ProfileIDs: in.ProfileIDs, TargetID: in.TargetID, Owners: in.Owners}).Get(ctx, &r)
-	reason, refused := mergeRefusal(err)
+	_, reason, refused := refusal(err)
 	if err != nil && !refused {
 		return MergeResult{}, err
 	}
@@ -169,7 +167,7 @@ func (m *mergeRun) merge(ctx workflow.Context, agent certdesk.Actor) (MergeResul
 	err := workflow.ExecuteActivity(activityOptions(ctx), acts.MergeProfiles, activities.MergeProfilesInput{
 		CaseID: m.run.ID, Step: m.run.step, Actor: agent, TargetID: d.TargetID, SourceIDs: sources,
 	}).Get(ctx, &out)
-	if reason, refused := mergeRefusal(err); refused {
+	if _, reason, refused := refusal(err); refused {
 		note := "The profiles changed while the request waited, and can no longer be merged as asked: " + reason
 		return m.finish(ctx, certdesk.StatusRejected, certdesk.MergeNotMergeable, certdesk.ActorSystem, map[string]any{"reason": reason, "emailed": m.learner},
 			"rejected", mail.MergeRejected, map[string]any{"note": note})
@@ -276,14 +274,4 @@ func MergeCase(in MergeInput, r certdesk.MergeReview) (certdesk.Case, map[string
 		opened["parent_case_id"] = in.ParentCaseID
 	}
 	return cs, opened
-}
-
-// mergeRefusal returns the reason of a business refusal by an activity (the
-// profiles no longer allow the merge); false for nil and for outages.
-func mergeRefusal(err error) (string, bool) {
-	var appErr *temporal.ApplicationError
-	if _, ok := businessError(err); ok && errors.As(err, &appErr) {
-		return appErr.Message(), true
-	}
-	return "", false
 }

@@ -9,7 +9,7 @@ import (
 
 // The options of every activity a case workflow runs, in one place: what
 // each kind of step may take, and how it is retried. Business refusals are
-// non-retryable errors (see businessError); anything else is an outage to
+// non-retryable errors (see refusal); anything else is an outage to
 // wait out.
 
 // projection is the options of the projection writes: local activities

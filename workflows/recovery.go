@@ -1,11 +1,9 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk"
@@ -425,11 +423,9 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 	err = workflow.ExecuteActivity(activityOptions(ctx), acts.RebindRecoveredProfile, activities.RebindInput{
 		CaseID: r.c.ID, ProfileID: cand.ProfileID, NewAccountEmail: claim.NewAccountEmail, DisplayName: claim.LegalName,
 	}).Get(ctx, &rb)
-	if _, refused := businessError(err); refused {
-		var appErr *temporal.ApplicationError
-		errors.As(err, &appErr)
+	if _, reason, refused := refusal(err); refused {
 		_, err := r.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusFailed, Resolution: certdesk.ResolutionRebindRefused,
-			Event: certdesk.EventFailed, Data: mustJSON(map[string]any{"reason": appErr.Message()})})
+			Event: certdesk.EventFailed, Data: mustJSON(map[string]any{"reason": reason})})
 		return RecoveryResult{Status: certdesk.StatusFailed, Resolution: certdesk.ResolutionRebindRefused, ProfileID: cand.ProfileID}, false, err
 	} else if err != nil {
 		return RecoveryResult{}, false, err
