@@ -37,21 +37,31 @@ func Baseline(ctx workflow.Context, in BaselineInput) error {
 func NoOp(context.Context) error { return nil }
 
 // BaselineDesk is the engine's own limit for a decision: a workflow that
-// waits for an Update, takes it in its handler, writes as many local no-op
-// activities as the case does when it records the decision, then runs the
-// no-op activities the case runs after it.
+// waits for an Update and answers it as certdesk's decision does — once
+// the decision is recorded (here one local no-op, where the case writes its
+// "decided" event) — then runs the rest of the no-op activities the case
+// runs after it.
 func BaselineDesk(ctx workflow.Context, in BaselineInput) error {
-	decided := false
+	decided, recorded := false, false
 	if err := workflow.SetUpdateHandler(ctx, updateDecide, func(ctx workflow.Context, _ map[string]string) error {
 		decided = true
-		return nil
+		return workflow.Await(ctx, func() bool { return recorded })
 	}); err != nil {
 		return err
 	}
 	if err := workflow.Await(ctx, func() bool { return decided }); err != nil {
 		return err
 	}
-	return Baseline(ctx, in)
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	if err := workflow.ExecuteLocalActivity(lctx, NoOp).Get(ctx, nil); err != nil {
+		return err
+	}
+	recorded = true
+	in.Local = max(in.Local-1, 0)
+	if err := Baseline(ctx, in); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
 // updateDecide is the name of certdesk's decision update, which the

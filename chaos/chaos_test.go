@@ -64,11 +64,11 @@ func TestChaosShort(t *testing.T) {
 	bin := certdeskBinary(t)
 	// The API in this process logs every request; only errors here.
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
 	rep, err := chaos.Run(ctx, chaos.Options{
 		Cases: 40, KillEvery: 3 * time.Second, DBDrops: 3, DropEvery: 8 * time.Second, CoolingOff: 60 * time.Second,
-		Binary: bin, PostgresURL: storetest.PostgresAdminURL(), Timeout: 4 * time.Minute,
+		Binary: bin, PostgresURL: storetest.PostgresAdminURL(), Timeout: 6 * time.Minute,
 		Progress: testWriter{t},
 	})
 	if err != nil {

@@ -126,32 +126,24 @@ func (s *Store) ChangeCase(ctx context.Context, ch Change) (certdesk.Case, bool,
 	return c, applied, nil
 }
 
-// changeCase is ChangeCase inside a caller's transaction.
+// changeCase is ChangeCase inside a caller's transaction: one UPDATE that
+// checks the step (and the version a caller expects) and returns the row,
+// then the event. Only a change that applies nothing reads the row again,
+// to say why.
 func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) {
-	var r caseRow
 	data, err := eventData(ch.Event.Data)
 	if err != nil {
 		return certdesk.Case{}, false, err
 	}
-	if err := s.forUpdate(tx).Where("id = ?", ch.CaseID).Take(&r).Error; err != nil {
-		return certdesk.Case{}, false, err
-	}
-	c := r.domain()
-	if ch.WorkflowStep > 0 && c.WorkflowStep >= ch.WorkflowStep {
-		return c, false, nil // applied before: a retry or a replay
-	}
-	if ch.ExpectVersion > 0 && c.Version != ch.ExpectVersion {
-		return c, false, certdesk.Errorf(certdesk.ECONFLICT, "the case changed since you loaded it (now at version %d, you had %d)", c.Version, ch.ExpectVersion)
-	}
 	now := s.now()
-	set := map[string]any{"version": c.Version + 1, "updated_at": now}
+	set := map[string]any{"version": gorm.Expr("version + 1"), "updated_at": now}
 	if ch.WorkflowStep > 0 {
 		set["workflow_step"] = ch.WorkflowStep
 	}
-	if ch.Status != "" && ch.Status != c.Status {
+	if ch.Status != "" {
 		set["status"] = ch.Status
 		if ch.Status.Terminal() {
-			set["closed_at"] = now
+			set["closed_at"] = gorm.Expr("COALESCE(closed_at, ?)", now)
 		}
 	}
 	if ch.Resolution != "" {
@@ -190,19 +182,32 @@ func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) 
 	if ch.AccountID != nil {
 		set["account_id"] = *ch.AccountID
 	}
-	res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(set)
+	var r caseRow
+	q := tx.Model(&r).Clauses(clause.Returning{}).Where("id = ?", ch.CaseID)
+	if ch.WorkflowStep > 0 {
+		q = q.Where("workflow_step < ?", ch.WorkflowStep)
+	}
+	if ch.ExpectVersion > 0 {
+		q = q.Where("version = ?", ch.ExpectVersion)
+	}
+	res := q.Updates(set)
 	if res.Error != nil {
-		return c, false, res.Error
+		return certdesk.Case{}, false, res.Error
 	}
-	if res.RowsAffected != 1 {
-		return c, false, certdesk.Errorf(certdesk.ECONFLICT, "the case changed while this change was being made; try again")
+	if res.RowsAffected == 0 {
+		// Nothing applied: say why, from the row as it is.
+		if err := tx.Where("id = ?", ch.CaseID).Take(&r).Error; err != nil {
+			return certdesk.Case{}, false, err
+		}
+		c := r.domain()
+		if ch.WorkflowStep > 0 && c.WorkflowStep >= ch.WorkflowStep {
+			return c, false, nil // applied before: a retry or a replay
+		}
+		return c, false, certdesk.Errorf(certdesk.ECONFLICT, "the case changed since you loaded it (now at version %d, you had %d)", c.Version, ch.ExpectVersion)
 	}
-	ev := certdesk.CaseEvent{CaseID: c.ID, Seq: c.Version + 1, At: now, Actor: ch.Event.Actor, Type: ch.Event.Type, Data: data}
+	ev := certdesk.CaseEvent{CaseID: r.ID, Seq: r.Version, At: now, Actor: ch.Event.Actor, Type: ch.Event.Type, Data: data}
 	if err := tx.Create(&ev).Error; err != nil {
-		return c, false, err
-	}
-	if err := tx.Where("id = ?", c.ID).Take(&r).Error; err != nil {
-		return c, false, err
+		return certdesk.Case{}, false, err
 	}
 	return r.domain(), true, nil
 }
