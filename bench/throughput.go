@@ -45,14 +45,17 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 		if i >= len(tokens) {
 			return errDone
 		}
-		var cv struct {
-			caseView
-			WorkflowID string `json:"workflow_id"`
-		}
+		var cv caseView
 		if err := s.web.do(ctx, "POST", "/api/v1/connect-requests", tokens[i], nil, http.StatusAccepted, &cv); err != nil {
 			return err
 		}
-		return awaitWorkflow(ctx, s, cv.WorkflowID)
+		// A learner's view of a case names no workflow: the bench reads
+		// it where the case is kept.
+		var wf string
+		if err := s.pg.QueryRow(ctx, "SELECT workflow_id FROM cases WHERE id = $1", cv.ID).Scan(&wf); err != nil {
+			return fmt.Errorf("case %s: %w", cv.ID, err)
+		}
+		return awaitWorkflow(ctx, s, wf)
 	}
 
 	// Warm up, and read from a finished case what the baseline must run.
