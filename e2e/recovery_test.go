@@ -43,7 +43,9 @@ func request(t *testing.T, s *stacktest.Stack, body any) stacktest.Response {
 }
 
 // click uses an email's link the way a browser does: the page, then its button.
-func click(t *testing.T, s *stacktest.Stack, m stacktest.Mail, form stacktest.Form) {
+// click opens an email's link, then uses it, and returns what the page
+// said: where the link led, as the case's workflow answered.
+func click(t *testing.T, s *stacktest.Stack, m stacktest.Mail, form stacktest.Form) string {
 	t.Helper()
 	link := m.Link(t)
 	if r := s.Do("GET", link, "", nil); r.Code != http.StatusOK {
@@ -52,9 +54,14 @@ func click(t *testing.T, s *stacktest.Stack, m stacktest.Mail, form stacktest.Fo
 	if form == nil {
 		form = stacktest.Form{}
 	}
-	if r := s.Do("POST", link, "", form); r.Code != http.StatusOK {
+	r := s.Do("POST", link, "", form)
+	if r.Code != http.StatusOK {
 		t.Fatalf("POST %s link = %d %s", m.Kind, r.Code, r.Body)
 	}
+	if strings.Contains(string(r.Body), "being updated") {
+		t.Errorf("the %s link's page did not learn where the link led: %s", m.Kind, r.Body)
+	}
+	return string(r.Body)
 }
 
 // verifiedRequest sends Dara's request, confirms the contact address from
@@ -198,7 +205,10 @@ func TestRecoveryCancelledFromTheNotice(t *testing.T) {
 	decide(t, s, bob, id, map[string]string{"decision": "approve", "profile_id": store.DemoID("profile:100005")}, http.StatusOK)
 	s.AwaitStatus(id, certdesk.StatusCoolingOff)
 
-	click(t, s, s.AwaitMail("dara.murphy@outlook.example", mail.RecoveryCoolingOff), nil)
+	page := click(t, s, s.AwaitMail("dara.murphy@outlook.example", mail.RecoveryCoolingOff), nil)
+	if !strings.Contains(page, "Stopped: nothing was changed") {
+		t.Errorf("the owner's page after stopping the recovery does not say it stopped: %s", page)
+	}
 	c := s.AwaitStatus(id, certdesk.StatusCancelled)
 	if !c.SecurityReview || c.Resolution != certdesk.ResolutionCancelledByOwner {
 		t.Errorf("cancelled case %+v, want flagged for security review", c)

@@ -25,16 +25,15 @@ type caseRun struct {
 	// last is the projection as the workflow last wrote it: what its
 	// updates answer, so nobody reads the store to learn what it did.
 	last certdesk.Case
-	// rests counts the times the case came to rest: waiting for someone
-	// (a learner, an agent, the cooling-off) or ended. A link's update
-	// answers at the next rest: where the link led.
-	rests int
 	// ended is set as the workflow returns: updates still waiting answer
 	// with the case as it is.
 	ended bool
-	// taken maps the links the workflow took (token ids) to the rest count
-	// when it took each.
-	taken map[string]int
+	// taken maps the links the workflow took (token ids) to the case's
+	// version when it took each: a link's update answers with the first
+	// change the link made (the link on the timeline, and where the case
+	// went with it), not after the work it started, which can take
+	// activities and retries.
+	taken map[string]int64
 }
 
 func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
@@ -49,7 +48,7 @@ const (
 	// UpdateLinkOutcome answers where a link led: its argument is the link
 	// token's id, sent before as SignalLink (durable, in the same
 	// transaction that used the token); the answer is the case once the
-	// workflow has taken that link and come to rest.
+	// workflow has recorded what that link changed.
 	UpdateLinkOutcome = "link_outcome"
 )
 
@@ -66,20 +65,20 @@ func (c *caseRun) serve(ctx workflow.Context) error {
 	return workflow.SetUpdateHandler(ctx, UpdateLinkOutcome, func(ctx workflow.Context, tokenID string) (certdesk.Case, error) {
 		err := workflow.Await(ctx, func() bool {
 			at, ok := c.taken[tokenID]
-			return ok && c.rests > at || c.ended
+			return ok && c.last.Version > at || c.ended
 		})
 		return c.last, err
 	})
 }
 
 // took records that the workflow took a link (by its token): its outcome
-// is the next rest.
+// is the next change it records.
 func (c *caseRun) took(tokenID string) {
 	if c.taken == nil {
-		c.taken = map[string]int{}
+		c.taken = map[string]int64{}
 	}
 	if _, ok := c.taken[tokenID]; !ok {
-		c.taken[tokenID] = c.rests
+		c.taken[tokenID] = c.last.Version
 	}
 }
 
@@ -114,21 +113,8 @@ func (c *caseRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (c
 	err := workflow.ExecuteLocalActivity(projection(ctx), acts.ChangeCase, in).Get(ctx, &out)
 	if err == nil {
 		c.last = out
-		if rests(in.Status) {
-			c.rests++
-		}
 	}
 	return out, err
-}
-
-// rests reports whether a case in this status waits for someone, or has
-// ended.
-func rests(s certdesk.Status) bool {
-	switch s {
-	case certdesk.StatusAwaitingAgent, certdesk.StatusAwaitingLearner, certdesk.StatusCoolingOff:
-		return true
-	}
-	return s.Terminal()
 }
 
 // event appends an event to the timeline without changing the case.
@@ -184,7 +170,7 @@ func (c *caseRun) failVisibly(ctx workflow.Context, kind certdesk.Kind, opening 
 		log.Error("the failed case could not be recorded", "case", c.ID, "err", ferr)
 		return
 	}
-	c.last, c.rests = failed, c.rests+1
+	c.last = failed
 	ferr := c.tellSupervisors(ctx, "failed", mail.CaseFailed, map[string]any{"kind": string(kind), "subject": failed.Subject,
 		"case_url": "/console/cases/" + c.ID})
 	if ferr != nil {
