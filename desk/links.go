@@ -19,7 +19,7 @@ const linkWait = 5 * time.Second
 
 // linkOutcome asks the case's workflow where a link it was sent led
 // (UpdateLinkOutcome): the case once the workflow took the link and
-// recorded what it changed.
+// recorded the first status it set after it.
 func (s *Desk) LinkOutcome(ctx context.Context, cs certdesk.Case, tokenID string) (certdesk.Case, error) {
 	var after certdesk.Case
 	ctx, cancel := context.WithTimeout(ctx, linkWait)

@@ -28,12 +28,15 @@ type caseRun struct {
 	// ended is set as the workflow returns: updates still waiting answer
 	// with the case as it is.
 	ended bool
-	// taken maps the links the workflow took (token ids) to the case's
-	// version when it took each: a link's update answers with the first
-	// change the link made (the link on the timeline, and where the case
-	// went with it), not after the work it started, which can take
-	// activities and retries.
-	taken map[string]int64
+	// moves counts the changes that set the case's status (where the
+	// case went, even when it stays where it was); taken maps the links
+	// the workflow took (token ids) to the count when it took each. A
+	// link's update answers at the first move after it: where the link
+	// led (with the support team, stopped, moving on), neither before
+	// the case took it in (an event on the timeline alone) nor after all
+	// the work it starts, which can take activities and retries.
+	moves int
+	taken map[string]int
 }
 
 func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
@@ -48,7 +51,7 @@ const (
 	// UpdateLinkOutcome answers where a link led: its argument is the link
 	// token's id, sent before as SignalLink (durable, in the same
 	// transaction that used the token); the answer is the case once the
-	// workflow has recorded what that link changed.
+	// workflow has recorded where that link led (the first status it set).
 	UpdateLinkOutcome = "link_outcome"
 )
 
@@ -65,20 +68,20 @@ func (c *caseRun) serve(ctx workflow.Context) error {
 	return workflow.SetUpdateHandler(ctx, UpdateLinkOutcome, func(ctx workflow.Context, tokenID string) (certdesk.Case, error) {
 		err := workflow.Await(ctx, func() bool {
 			at, ok := c.taken[tokenID]
-			return ok && c.last.Version > at || c.ended
+			return ok && c.moves > at || c.ended
 		})
 		return c.last, err
 	})
 }
 
 // took records that the workflow took a link (by its token): its outcome
-// is the next change it records.
+// is the next move.
 func (c *caseRun) took(tokenID string) {
 	if c.taken == nil {
-		c.taken = map[string]int64{}
+		c.taken = map[string]int{}
 	}
 	if _, ok := c.taken[tokenID]; !ok {
-		c.taken[tokenID] = c.last.Version
+		c.taken[tokenID] = c.moves
 	}
 }
 
@@ -113,6 +116,9 @@ func (c *caseRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (c
 	err := workflow.ExecuteLocalActivity(projection(ctx), acts.ChangeCase, in).Get(ctx, &out)
 	if err == nil {
 		c.last = out
+		if in.Status != "" {
+			c.moves++
+		}
 	}
 	return out, err
 }
@@ -170,7 +176,7 @@ func (c *caseRun) failVisibly(ctx workflow.Context, kind certdesk.Kind, opening 
 		log.Error("the failed case could not be recorded", "case", c.ID, "err", ferr)
 		return
 	}
-	c.last = failed
+	c.last, c.moves = failed, c.moves+1
 	ferr := c.tellSupervisors(ctx, "failed", mail.CaseFailed, map[string]any{"kind": string(kind), "subject": failed.Subject,
 		"case_url": "/console/cases/" + c.ID})
 	if ferr != nil {
