@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/certdesk/certdesk"
@@ -61,92 +61,132 @@ func (s *Store) Seed(ctx context.Context) (SeedResult, error) {
 		{ID: DemoID("lp:chen"), DisplayName: "Chen Wei", CreatedAt: date(2020, 6, 5)},
 		{ID: DemoID("lp:dara"), DisplayName: "Dara Murphy", CreatedAt: date(2019, 2, 20)},
 	}
-	account := func(email, kind, name, lp string, last time.Time, status string, created time.Time) certdesk.Account {
-		a := certdesk.Account{ID: DemoID("account:" + email), Email: email, Kind: kind, DisplayName: name,
-			Status: status, LastSignInAt: &last, CreatedAt: created}
+	// Accounts and profiles come in through the import, as a source's
+	// records would: the seed exercises that path every time it runs. The
+	// import is told the demo's fixed ids, the learning profiles and
+	// statuses (which records do not carry), and to leave rows that exist
+	// as they are.
+	seed := &seedRows{id: DemoID, accounts: map[string]seedAccount{}}
+	var accounts []certdesk.AccountRecord
+	account := func(email, kind, name, lp string, last time.Time, status string, created time.Time) {
+		accounts = append(accounts, certdesk.AccountRecord{Email: email, Kind: kind, DisplayName: name, LastSignInAt: &last, CreatedAt: &created})
+		a := seedAccount{status: status}
 		if lp != "" {
-			a.LearningProfileID = ptr(DemoID("lp:" + lp))
+			a.learningProfileID = ptr(DemoID("lp:" + lp))
 		}
-		return a
+		seed.accounts[email] = a
 	}
-	accounts := []certdesk.Account{
-		account("ana.silva@outlook.example", certdesk.AccountPersonal, "Ana Silva", "ana", recent, certdesk.AccountActive, date(2021, 3, 1)),
-		account("ben.okafor@contoso.example", certdesk.AccountWork, "Ben Okafor", "ben", recent, certdesk.AccountActive, date(2022, 1, 10)),
-		account("ben.okafor@hotmail.example", certdesk.AccountPersonal, "Ben Okafor", "", recent.Add(-40*day), certdesk.AccountActive, date(2018, 4, 2)),
-		account("chen.wei@outlook.example", certdesk.AccountPersonal, "Chen Wei", "chen", recent, certdesk.AccountActive, date(2020, 6, 5)),
-		account("c.wei@gmail.example", certdesk.AccountPersonal, "Chen Wei", "", recent.Add(-200*day), certdesk.AccountActive, date(2019, 8, 14)),
-		account("dara.murphy@outlook.example", certdesk.AccountPersonal, "Dara Murphy", "dara", threeYears, certdesk.AccountInactive, date(2019, 2, 20)),
+	account("ana.silva@outlook.example", certdesk.AccountPersonal, "Ana Silva", "ana", recent, certdesk.AccountActive, date(2021, 3, 1))
+	account("ben.okafor@contoso.example", certdesk.AccountWork, "Ben Okafor", "ben", recent, certdesk.AccountActive, date(2022, 1, 10))
+	account("ben.okafor@hotmail.example", certdesk.AccountPersonal, "Ben Okafor", "", recent.Add(-40*day), certdesk.AccountActive, date(2018, 4, 2))
+	account("chen.wei@outlook.example", certdesk.AccountPersonal, "Chen Wei", "chen", recent, certdesk.AccountActive, date(2020, 6, 5))
+	account("c.wei@gmail.example", certdesk.AccountPersonal, "Chen Wei", "", recent.Add(-200*day), certdesk.AccountActive, date(2019, 8, 14))
+	account("dara.murphy@outlook.example", certdesk.AccountPersonal, "Dara Murphy", "dara", threeYears, certdesk.AccountInactive, date(2019, 2, 20))
+
+	var profiles []certdesk.ProfileRecord
+	byMCID := map[string]int{}
+	profile := func(mcid, name, email, owner string, created time.Time) {
+		byMCID[mcid] = len(profiles)
+		profiles = append(profiles, certdesk.ProfileRecord{MCID: mcid, LegalName: name, Email: email, OwnerEmail: owner,
+			Status: certdesk.ProfileActive, CreatedAt: &created, Certifications: []certdesk.CertificationRecord{}, Exams: []certdesk.ExamRecord{}})
 	}
-	profile := func(mcid, name, email, owner string, created time.Time) certdesk.CertificationProfile {
-		return certdesk.CertificationProfile{ID: DemoID("profile:" + mcid), MCID: mcid, LegalName: name, Email: email,
-			OwnerAccountID: ptr(DemoID("account:" + owner)), Status: certdesk.ProfileActive, CreatedAt: created, UpdatedAt: created}
-	}
-	profiles := []certdesk.CertificationProfile{
-		profile("100001", "Ana Silva", "ana.silva@outlook.example", "ana.silva@outlook.example", date(2021, 2, 1)),
-		profile("100002", "Ben Okafor", "ben.okafor@hotmail.example", "ben.okafor@hotmail.example", date(2018, 4, 2)),
-		profile("100003", "Chen Wei", "chen.wei@outlook.example", "chen.wei@outlook.example", date(2020, 6, 1)),
-		profile("100004", "Chen Wei", "chen.wei@outlook.example", "c.wei@gmail.example", date(2019, 8, 14)),
-		profile("100005", "Dara Murphy", "dara.murphy@outlook.example", "dara.murphy@outlook.example", date(2019, 2, 20)),
-	}
-	cert := func(mcid, code, title string, earned time.Time) certdesk.Certification {
+	profile("100001", "Ana Silva", "ana.silva@outlook.example", "ana.silva@outlook.example", date(2021, 2, 1))
+	profile("100002", "Ben Okafor", "ben.okafor@hotmail.example", "ben.okafor@hotmail.example", date(2018, 4, 2))
+	profile("100003", "Chen Wei", "chen.wei@outlook.example", "chen.wei@outlook.example", date(2020, 6, 1))
+	profile("100004", "Chen Wei", "chen.wei@outlook.example", "c.wei@gmail.example", date(2019, 8, 14))
+	profile("100005", "Dara Murphy", "dara.murphy@outlook.example", "dara.murphy@outlook.example", date(2019, 2, 20))
+	cert := func(mcid, code, title string, earned time.Time) {
 		exp := earned.AddDate(3, 0, 0)
-		return certdesk.Certification{ID: DemoID("cert:" + mcid + ":" + code), ProfileID: DemoID("profile:" + mcid),
-			Code: code, Title: title, EarnedAt: earned, ExpiresAt: &exp, CreatedAt: earned}
+		p := &profiles[byMCID[mcid]]
+		p.Certifications = append(p.Certifications, certdesk.CertificationRecord{Code: code, Title: title, EarnedAt: earned, ExpiresAt: &exp})
 	}
-	certs := []certdesk.Certification{
-		cert("100001", "AZ-900", "Microsoft Certified: Azure Fundamentals", date(2021, 4, 12)),
-		cert("100001", "AZ-104", "Microsoft Certified: Azure Administrator Associate", date(2022, 9, 30)),
-		cert("100002", "PL-900", "Microsoft Certified: Power Platform Fundamentals", date(2018, 6, 3)),
-		cert("100002", "PL-300", "Microsoft Certified: Power BI Data Analyst Associate", date(2020, 11, 19)),
-		cert("100003", "AZ-204", "Microsoft Certified: Azure Developer Associate", date(2021, 5, 7)),
-		cert("100003", "AZ-900", "Microsoft Certified: Azure Fundamentals", date(2020, 9, 2)),
-		cert("100004", "AZ-900", "Microsoft Certified: Azure Fundamentals", date(2019, 10, 21)),
-		cert("100004", "DP-900", "Microsoft Certified: Azure Data Fundamentals", date(2020, 1, 15)),
-		cert("100005", "MS-900", "Microsoft 365 Certified: Fundamentals", date(2019, 5, 9)),
-		cert("100005", "SC-900", "Microsoft Certified: Security, Compliance, and Identity Fundamentals", date(2021, 7, 23)),
+	cert("100001", "AZ-900", "Microsoft Certified: Azure Fundamentals", date(2021, 4, 12))
+	cert("100001", "AZ-104", "Microsoft Certified: Azure Administrator Associate", date(2022, 9, 30))
+	cert("100002", "PL-900", "Microsoft Certified: Power Platform Fundamentals", date(2018, 6, 3))
+	cert("100002", "PL-300", "Microsoft Certified: Power BI Data Analyst Associate", date(2020, 11, 19))
+	cert("100003", "AZ-204", "Microsoft Certified: Azure Developer Associate", date(2021, 5, 7))
+	cert("100003", "AZ-900", "Microsoft Certified: Azure Fundamentals", date(2020, 9, 2))
+	cert("100004", "AZ-900", "Microsoft Certified: Azure Fundamentals", date(2019, 10, 21))
+	cert("100004", "DP-900", "Microsoft Certified: Azure Data Fundamentals", date(2020, 1, 15))
+	cert("100005", "MS-900", "Microsoft 365 Certified: Fundamentals", date(2019, 5, 9))
+	cert("100005", "SC-900", "Microsoft Certified: Security, Compliance, and Identity Fundamentals", date(2021, 7, 23))
+	exam := func(mcid, code, title string, score int, taken time.Time) {
+		p := &profiles[byMCID[mcid]]
+		p.Exams = append(p.Exams, certdesk.ExamRecord{Code: code, Title: title, Score: &score, TakenAt: taken})
 	}
-	exam := func(mcid, code, title string, score int, taken time.Time) certdesk.TranscriptEntry {
-		return certdesk.TranscriptEntry{ID: DemoID(fmt.Sprintf("exam:%s:%s:%d", mcid, code, taken.Year())), ProfileID: DemoID("profile:" + mcid),
-			ExamCode: code, ExamTitle: title, Score: score, Passed: score >= 700, TakenAt: taken, CreatedAt: taken}
-	}
-	exams := []certdesk.TranscriptEntry{
-		exam("100001", "AZ-900", "Microsoft Azure Fundamentals", 812, date(2021, 4, 12)),
-		exam("100001", "AZ-104", "Microsoft Azure Administrator", 744, date(2022, 9, 30)),
-		exam("100002", "PL-900", "Microsoft Power Platform Fundamentals", 880, date(2018, 6, 3)),
-		exam("100002", "PL-300", "Microsoft Power BI Data Analyst", 690, date(2020, 8, 1)),
-		exam("100002", "PL-300", "Microsoft Power BI Data Analyst", 775, date(2020, 11, 19)),
-		exam("100003", "AZ-900", "Microsoft Azure Fundamentals", 905, date(2020, 9, 2)),
-		exam("100003", "AZ-204", "Developing Solutions for Microsoft Azure", 720, date(2021, 5, 7)),
-		exam("100004", "AZ-900", "Microsoft Azure Fundamentals", 760, date(2019, 10, 21)),
-		exam("100004", "DP-900", "Microsoft Azure Data Fundamentals", 833, date(2020, 1, 15)),
-		exam("100005", "MS-900", "Microsoft 365 Fundamentals", 799, date(2019, 5, 9)),
-		exam("100005", "SC-900", "Microsoft Security, Compliance, and Identity Fundamentals", 858, date(2021, 7, 23)),
-	}
+	exam("100001", "AZ-900", "Microsoft Azure Fundamentals", 812, date(2021, 4, 12))
+	exam("100001", "AZ-104", "Microsoft Azure Administrator", 744, date(2022, 9, 30))
+	exam("100002", "PL-900", "Microsoft Power Platform Fundamentals", 880, date(2018, 6, 3))
+	// Ben's PL-300 retake (775, November 2020) shares the id of his first
+	// try, which is named by code and year: the demo world has always held
+	// the first try only.
+	exam("100002", "PL-300", "Microsoft Power BI Data Analyst", 690, date(2020, 8, 1))
+	exam("100003", "AZ-900", "Microsoft Azure Fundamentals", 905, date(2020, 9, 2))
+	exam("100003", "AZ-204", "Developing Solutions for Microsoft Azure", 720, date(2021, 5, 7))
+	exam("100004", "AZ-900", "Microsoft Azure Fundamentals", 760, date(2019, 10, 21))
+	exam("100004", "DP-900", "Microsoft Azure Data Fundamentals", 833, date(2020, 1, 15))
+	exam("100005", "MS-900", "Microsoft 365 Fundamentals", 799, date(2019, 5, 9))
+	exam("100005", "SC-900", "Microsoft Security, Compliance, and Identity Fundamentals", 858, date(2021, 7, 23))
 	var agents []certdesk.Agent
 	for _, p := range DemoPeople {
 		if p.Role.Staff() {
-			agents = append(agents, certdesk.Agent{ID: DemoID("agent:" + p.Email), Email: p.Email, Name: p.Name, Role: p.Role, CreatedAt: date(2020, 1, 1)})
+			agents = append(agents, certdesk.Agent{ID: DemoID("agent:" + p.Email), Email: p.Email, Name: p.Name, Role: p.Role, Source: certdesk.StaffByHand, CreatedAt: date(2020, 1, 1)})
 		}
 	}
 
 	var res SeedResult
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		insert := func(rows any) error {
-			r := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(rows)
-			res.Inserted += int(r.RowsAffected)
-			return r.Error
+	insert := func(rows any) error {
+		r := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(rows)
+		res.Inserted += int(r.RowsAffected)
+		return translate(r.Error)
+	}
+	opts := ImportOptions{seed: seed, keepExisting: true}
+	steps := []func() error{
+		func() error { return insert(&lps) },
+		func() error {
+			rep, err := importRecords(ctx, s, accountKind, records(accounts), opts)
+			res.Inserted += rep.Inserted
+			return refusedErr(rep, err)
+		},
+		func() error {
+			rep, err := importRecords(ctx, s, profileKind, records(profiles), opts)
+			res.Inserted += rep.Inserted + rep.Certifications + rep.Exams
+			return refusedErr(rep, err)
+		},
+		func() error { return insert(&agents) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return res, fmt.Errorf("store: seed: %w", err)
 		}
-		for _, rows := range []any{&lps, &accounts, &profiles, &certs, &exams, &agents} {
-			if err := insert(rows); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("store: seed: %w", err)
 	}
 	return res, nil
+}
+
+// refusedErr makes a refused demo record an error: the demo world is
+// certdesk's own data.
+func refusedErr(rep ImportReport, err error) error {
+	if err == nil && rep.Refused > 0 {
+		return fmt.Errorf("%d demo records refused", rep.Refused)
+	}
+	return err
+}
+
+// sliceSource yields records from a slice, numbered from line 1.
+type sliceSource[T any] struct {
+	recs []T
+	next int
+}
+
+func records[T any](recs []T) *sliceSource[T] { return &sliceSource[T]{recs: recs} }
+
+func (s *sliceSource[T]) Next() (int, T, error) {
+	var zero T
+	if s.next == len(s.recs) {
+		return 0, zero, io.EOF
+	}
+	s.next++
+	return s.next, s.recs[s.next-1], nil
 }
 
 // Empty reports whether the store holds no accounts yet (a new store).
