@@ -28,9 +28,12 @@ const (
 	EventFailed          EventType = "failed"
 
 	// Written by agents through the API, and by delivery reports.
-	EventClaimed               EventType = "claimed"
-	EventAssigned              EventType = "assigned"
-	EventTakenOver             EventType = "taken_over"
+	EventClaimed   EventType = "claimed"
+	EventAssigned  EventType = "assigned"
+	EventTakenOver EventType = "taken_over"
+	// EventReleased: the claim went back to the queue because its holder
+	// left the staff (disabled, or their role removed).
+	EventReleased              EventType = "released"
 	EventNote                  EventType = "note"
 	EventSecurityReviewCleared EventType = "security_review_cleared"
 	EventEmailFailed           EventType = "email_failed"

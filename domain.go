@@ -74,13 +74,38 @@ type TranscriptEntry struct {
 
 // Agent is a support agent or supervisor.
 type Agent struct {
-	ID          string    `json:"id"`
-	Email       string    `json:"email"`
-	Name        string    `json:"name"`
-	Role        Role      `json:"role"`
-	OIDCSubject *string   `json:"-"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string  `json:"id"`
+	Email       string  `json:"email"`
+	Name        string  `json:"name"`
+	Role        Role    `json:"role"`
+	OIDCSubject *string `json:"-"`
+	// Source says who decides the role: StaffFromProvider (the identity
+	// provider's app roles, at each sign-in) or StaffByHand (certdesk
+	// staff).
+	Source string `json:"source"`
+	// DisabledAt is set when the member may no longer use certdesk; their
+	// sessions and tokens stop at once. DisabledReason is
+	// StaffRoleRemoved or StaffDisabled.
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	LastSignInAt   *time.Time `json:"last_sign_in_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
 }
+
+// Where a staff member's role comes from, and why one was disabled.
+const (
+	StaffByHand       = "manual"
+	StaffFromProvider = "oidc"
+	// StaffRoleRemoved: the identity provider stopped giving the member a
+	// staff role; a sign-in with the role again enables them.
+	StaffRoleRemoved = "removed_role"
+	// StaffDisabled: a person disabled the member; only `certdesk staff
+	// enable` undoes it, whatever the provider says.
+	StaffDisabled = "disabled"
+)
+
+// Active reports whether the member may use certdesk.
+func (a Agent) Active() bool { return a.DisabledAt == nil }
 
 // Case is the store's projection of a case's workflow, plus what the console
 // needs to list and search it.

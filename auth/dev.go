@@ -56,6 +56,10 @@ func (s *Auth) devLogin(c *gin.Context) {
 		}
 	}
 	if a, err := s.store.AgentByEmail(ctx, email); err == nil {
+		if !a.Active() {
+			refuse(errRoleRemoved)
+			return
+		}
 		subject, role = "agent:"+a.ID, a.Role
 	} else if !errors.Is(err, certdesk.ErrNotFound) {
 		refuse(err)

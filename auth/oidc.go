@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,9 +20,9 @@ import (
 )
 
 // Production sign-in with OpenID Connect: the authorization-code flow with
-// PKCE (Microsoft Entra ID is the expected issuer). People are matched to
-// agents, then to learners' accounts, by the provider's subject or by a
-// verified email; anyone else is refused.
+// PKCE (Microsoft Entra ID is the expected issuer). Who a verified ID token
+// is — staff by its app roles, a learner created at the first sign-in — is
+// the sign-in policy of identity.go.
 
 const (
 	oidcCookie = "certdesk_oidc"
@@ -137,28 +136,29 @@ func (s *Auth) signInCallback(c *gin.Context) {
 		s.html.Error(c, &certdesk.Error{Code: certdesk.EUNAUTHENTICATED, Message: "The sign-in provider's answer did not verify. Please sign in again.", Err: err})
 		return
 	}
-	var claims struct {
-		Email         string `json:"email"`
-		EmailVerified *bool  `json:"email_verified"`
-		TenantID      string `json:"tid"`
+	var claims idClaims
+	if err := idt.Claims(&claims); err != nil {
+		s.html.Error(c, &certdesk.Error{Code: certdesk.EUNAUTHENTICATED, Message: "The sign-in provider's answer did not verify. Please sign in again.", Err: err})
+		return
 	}
-	_ = idt.Claims(&claims)
-	email := ""
+	var all map[string]any
+	_ = idt.Claims(&all)
+	id := signInIdentity{Subject: idt.Issuer + "|" + idt.Subject, Name: clipText(strings.TrimSpace(claims.Name), 200),
+		Kind: s.accountKind(claims.TenantID), Role: s.staffRole(all)}
 	if claims.EmailVerified != nil && *claims.EmailVerified || s.cfg.OIDC.TrustEmail {
 		// Matched only in its canonical form, and never when Unicode
 		// would read it as another address.
-		if email, err = certdesk.ParseEmail(claims.Email); err != nil {
+		if id.Email, err = certdesk.ParseEmail(claims.Email); err != nil {
 			s.html.Error(c, &certdesk.Error{Code: certdesk.EFORBIDDEN, Err: err,
 				Message: "The email address of this sign-in cannot be used with certdesk: it contains characters that can stand for others. Sign in with another account, or contact support."})
 			return
 		}
 	}
-	subject := idt.Issuer + "|" + idt.Subject
 	if f.AddFor != "" {
-		s.addProvenAccount(c, f, email, claims.TenantID, subject)
+		s.addProvenAccount(c, f, id)
 		return
 	}
-	holder, err := s.matchPerson(ctx, subject, email)
+	holder, err := s.matchPerson(ctx, id)
 	if err != nil {
 		s.html.Error(c, err)
 		return
@@ -170,25 +170,18 @@ func (s *Auth) signInCallback(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, f.Next)
 }
 
-// msaTenant is the tenant of personal Microsoft accounts in Entra ID tokens.
-const msaTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
-
 // addProvenAccount adds the account the learner just proved they own (by
 // signing in with it) to their learning profile, and tells their open
 // connect case. The learner stays signed in as before.
-func (s *Auth) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant, subject string) {
+func (s *Auth) addProvenAccount(c *gin.Context, f oidcFlow, id signInIdentity) {
 	p := sessionOf(c).Principal
 	if p == nil || p.AccountID != f.AddFor {
 		s.html.Error(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "Your learning profile's session ended meanwhile. Sign in again, then add the account."))
 		return
 	}
-	if email == "" {
+	if id.Email == "" {
 		s.html.Error(c, certdesk.Errorf(certdesk.EFORBIDDEN, "The sign-in provider did not confirm this account's email address, so it cannot be added."))
 		return
-	}
-	kind := certdesk.AccountWork
-	if tenant == "" || tenant == msaTenant {
-		kind = certdesk.AccountPersonal
 	}
 	ctx := c.Request.Context()
 	acct, err := s.store.Account(ctx, p.AccountID)
@@ -196,34 +189,14 @@ func (s *Auth) addProvenAccount(c *gin.Context, f oidcFlow, email, tenant, subje
 		err = certdesk.Errorf(certdesk.ECONFLICT, "you have no learning profile to add the account to")
 	}
 	if err == nil {
-		_, _, err = s.desk.AddAccount(ctx, p, *acct.LearningProfileID, email, kind, subject)
+		_, _, err = s.desk.AddAccount(ctx, p, *acct.LearningProfileID, id.Email, id.Kind, id.Subject)
 	}
 	if err != nil {
 		s.html.Error(c, err)
 		return
 	}
-	s.desk.Audit(ctx, p.Actor(), "add_account", "", c.ClientIP(), map[string]string{"email": email, "kind": kind})
+	s.desk.Audit(ctx, p.Actor(), "add_account", "", c.ClientIP(), map[string]string{"email": id.Email, "kind": id.Kind})
 	c.Redirect(http.StatusSeeOther, f.Next)
-}
-
-// matchPerson finds an agent, then a learner's account, for a signed-in
-// identity, and returns the session subject. An inactive account is
-// refused (see signInRefusal).
-func (s *Auth) matchPerson(ctx context.Context, subject, email string) (string, error) {
-	if a, err := s.store.SignInAgent(ctx, subject, email); err == nil {
-		return "agent:" + a.ID, nil
-	} else if !errors.Is(err, certdesk.ErrNotFound) {
-		return "", err
-	}
-	if a, err := s.store.SignInAccount(ctx, subject, email); err == nil {
-		if err := signInRefusal(a); err != nil {
-			return "", err
-		}
-		return "account:" + a.ID, nil
-	} else if !errors.Is(err, certdesk.ErrNotFound) {
-		return "", err
-	}
-	return "", certdesk.Errorf(certdesk.EFORBIDDEN, "You are signed in with the provider, but no certification account or agent matches this sign-in. If you lost access to your account, use the recovery form at /portal/recovery.")
 }
 
 func randomString() string {

@@ -87,7 +87,21 @@ type OIDC struct {
 	// (Entra ID does not send it); only for an issuer whose tenant owns the
 	// addresses it issues.
 	TrustEmail bool
+	// RolesClaim names the ID token's claim that carries app roles (Entra
+	// ID: roles; groups arrive in groups); AgentRole and SupervisorRole
+	// are its values that make someone staff. With neither set, staff
+	// come only from `certdesk staff`.
+	RolesClaim     string
+	AgentRole      string
+	SupervisorRole string
+	// PersonalTenants are the tenants (the tid claim) whose accounts are
+	// personal; any other tenant is work or school. A token without tid
+	// is personal. Default: Entra ID's consumer tenant.
+	PersonalTenants []string
 }
+
+// StaffRoles reports whether the provider's roles decide who is staff.
+func (o OIDC) StaffRoles() bool { return o.AgentRole != "" || o.SupervisorRole != "" }
 
 // Enabled reports whether OpenID Connect sign-in is configured.
 func (o OIDC) Enabled() bool { return o.Issuer != "" }
@@ -131,6 +145,7 @@ var Variables = []string{
 	"CERTDESK_DATABASE_URL", "CERTDESK_HTTP_ADDR", "CERTDESK_PUBLIC_URL", "CERTDESK_SECRET", "CERTDESK_PAYLOAD_KEYS",
 	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_TRUSTED_PROXIES", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
 	"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET", "CERTDESK_OIDC_TRUST_EMAIL",
+	"CERTDESK_OIDC_ROLES_CLAIM", "CERTDESK_OIDC_AGENT_ROLE", "CERTDESK_OIDC_SUPERVISOR_ROLE", "CERTDESK_OIDC_PERSONAL_TENANTS",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 }
@@ -185,6 +200,11 @@ func Load(mode Mode, env Env) (Config, error) {
 		Issuer:       strings.TrimRight(get("CERTDESK_OIDC_ISSUER", ""), "/"),
 		ClientID:     get("CERTDESK_OIDC_CLIENT_ID", ""),
 		ClientSecret: get("CERTDESK_OIDC_CLIENT_SECRET", ""),
+		RolesClaim:   get("CERTDESK_OIDC_ROLES_CLAIM", "roles"),
+		AgentRole:    get("CERTDESK_OIDC_AGENT_ROLE", ""),
+		// Entra ID's tenant of personal Microsoft accounts.
+		PersonalTenants: splitList(get("CERTDESK_OIDC_PERSONAL_TENANTS", "9188040d-6c67-4c5b-b112-36a304b66dad")),
+		SupervisorRole:  get("CERTDESK_OIDC_SUPERVISOR_ROLE", ""),
 	}
 	var errs []error
 	var err error

@@ -44,6 +44,9 @@ func (c Config) Validate() error {
 		if o.ClientID == "" || o.ClientSecret == "" {
 			errs = append(errs, errors.New("CERTDESK_OIDC_CLIENT_ID and CERTDESK_OIDC_CLIENT_SECRET are required with CERTDESK_OIDC_ISSUER"))
 		}
+		if o.AgentRole != "" && o.AgentRole == o.SupervisorRole {
+			errs = append(errs, fmt.Errorf("CERTDESK_OIDC_AGENT_ROLE and CERTDESK_OIDC_SUPERVISOR_ROLE are both %q: give each role its own value", o.AgentRole))
+		}
 	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

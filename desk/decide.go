@@ -96,8 +96,11 @@ func (s *Desk) Claim(ctx context.Context, p *certdesk.Principal, cs certdesk.Cas
 			return cs, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor assigns a case to someone else")
 		}
 		a, aerr := s.store.Agent(ctx, req.Assignee)
+		if aerr == nil && !a.Active() {
+			aerr = certdesk.ErrNotFound
+		}
 		if aerr != nil {
-			return cs, certdesk.Invalid(map[string]string{"assignee": "is not an agent"})
+			return cs, certdesk.Invalid(map[string]string{"assignee": "is not an active agent"})
 		}
 		target = a.ID
 	}

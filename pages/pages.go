@@ -51,6 +51,8 @@ func (s *Pages) Routes(r *gin.Engine) {
 	r.GET("/console", page(staff...), s.console)
 	r.GET("/console/cases/:id", page(staff...), s.consoleCase)
 	r.POST("/console/cases/:id/:action", page(staff...), s.consoleAction)
+	r.GET("/console/staff", page(certdesk.RoleSupervisor), s.staffPage)
+	r.POST("/console/staff/:id/disable", page(certdesk.RoleSupervisor), s.disableStaff)
 	r.GET("/portal", page(), s.portal)
 	r.POST("/portal/connect", page(certdesk.RoleLearner), s.portalConnect)
 	r.GET("/portal/recovery", s.recoveryForm)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -149,4 +150,57 @@ func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
 		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	return tx
+}
+
+// LearnerIdentity is a learner as the identity provider says at sign-in.
+type LearnerIdentity struct {
+	Subject string
+	Email   string // verified and canonical; "" when the provider did not confirm it
+	Name    string
+	Kind    string // AccountPersonal or AccountWork, from the token's tenant
+}
+
+// SignInLearner matches a learner's sign-in to their account (by subject,
+// else by an unbound email, binding the subject), or creates what the
+// learning site creates at a first sign-in: the account, bound to the
+// subject, with its own learning profile. An account certdesk knew before
+// (from the certification system or an import) is left as it is: without
+// a learning profile it can still be added to the learner's one (Ben's
+// path), which a profile made for it here would forbid. created reports a
+// new account. ENOTFOUND when nothing matches and there is no
+// confirmed email to create the account with; ECONFLICT when the address
+// belongs to an account bound to another sign-in.
+func (s *Store) SignInLearner(ctx context.Context, id LearnerIdentity) (a certdesk.Account, created bool, err error) {
+	now := s.now()
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		err := bindSubject(tx, &a, id.Subject, id.Email)
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound) && id.Email != "":
+			a = certdesk.Account{ID: certdesk.NewID(), Email: certdesk.NormalizeEmail(id.Email), Kind: id.Kind, DisplayName: id.Name,
+				Status: certdesk.AccountActive, OIDCSubject: &id.Subject, CreatedAt: now}
+			if err := tx.Create(&a).Error; err != nil {
+				return err
+			}
+			created = true
+		case err != nil:
+			return err
+		}
+		if !created {
+			return nil
+		}
+		name := id.Name
+		if name == "" {
+			name, _, _ = strings.Cut(a.Email, "@")
+		}
+		lp := certdesk.LearningProfile{ID: certdesk.NewID(), DisplayName: name, CreatedAt: now}
+		if err := tx.Create(&lp).Error; err != nil {
+			return err
+		}
+		a.LearningProfileID = &lp.ID
+		return tx.Model(&a).Update("learning_profile_id", lp.ID).Error
+	})
+	if err != nil {
+		return a, false, fmt.Errorf("store: learner sign-in: %w", translate(err))
+	}
+	return a, created, nil
 }

@@ -65,7 +65,7 @@ func (s *Store) SessionHolder(ctx context.Context, id string) (Holder, error) {
 		ac.id AS account_id, ac.email AS account_email, ac.display_name AS account_name,
 		ac.status AS account_status
 		FROM sessions s
-		LEFT JOIN agents ag ON s.subject LIKE 'agent:%' AND ag.id = substr(s.subject, 7)
+		LEFT JOIN agents ag ON s.subject LIKE 'agent:%' AND ag.id = substr(s.subject, 7) AND ag.disabled_at IS NULL
 		LEFT JOIN accounts ac ON s.subject LIKE 'account:%' AND ac.id = substr(s.subject, 9)
 		WHERE s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`, id, s.now()).Take(&row).Error
 	if err != nil {
@@ -228,27 +228,37 @@ func (s *Store) SignInAccount(ctx context.Context, subject, email string) (certd
 }
 
 func (s *Store) matchSubject(ctx context.Context, row any, subject, email string) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if subject != "" {
-			err := tx.Where("oidc_subject = ?", subject).Take(row).Error
-			if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return err
-			}
-		}
-		if email == "" {
-			return gorm.ErrRecordNotFound
-		}
-		// A row already bound to another subject is someone else's.
-		if err := tx.Where("email = ? AND oidc_subject IS NULL", certdesk.NormalizeEmail(email)).Take(row).Error; err != nil {
-			return err
-		}
-		if subject == "" {
-			return nil
-		}
-		return tx.Model(row).Update("oidc_subject", subject).Error
-	})
+	err := s.tx(ctx, func(tx *gorm.DB) error { return bindSubject(tx, row, subject, email) })
 	if err != nil {
 		return fmt.Errorf("store: match sign-in: %w", translate(err))
 	}
 	return nil
+}
+
+// bindSubject finds the row of a signed-in identity (see identityRow) and
+// records the subject on a row matched by email.
+func bindSubject(tx *gorm.DB, row any, subject, email string) error {
+	if err := identityRow(tx, row, subject, email); err != nil {
+		return err
+	}
+	if subject == "" {
+		return nil
+	}
+	return tx.Model(row).Update("oidc_subject", subject).Error
+}
+
+// identityRow finds the agent or account a sign-in names: by the provider's
+// subject, else by an email not bound to another subject (a row already
+// bound to another subject is someone else's).
+func identityRow(tx *gorm.DB, row any, subject, email string) error {
+	if subject != "" {
+		err := tx.Where("oidc_subject = ?", subject).Take(row).Error
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+	}
+	if email == "" {
+		return gorm.ErrRecordNotFound
+	}
+	return tx.Where("email = ? AND oidc_subject IS NULL", certdesk.NormalizeEmail(email)).Take(row).Error
 }

@@ -35,6 +35,9 @@ Usage:
   certdesk seed      load the demo world (idempotent)
   certdesk token create --agent EMAIL [--name N] [--ttl 90d] | list | revoke ID
                      agents' personal access tokens (Authorization: Bearer cdp_…)
+  certdesk staff add --email E --role agent|supervisor [--name N] | list
+  certdesk staff set-role --email E --role R | disable --email E | enable --email E
+                     agents and supervisors by hand (besides the provider's app roles)
   certdesk keys new [--id ID]
                      a new payload key for CERTDESK_PAYLOAD_KEYS
   certdesk bench --scenario NAME [--duration D] [--concurrency N] [--out FILE]
@@ -76,6 +79,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runSeed(ctx, rest, stdout)
 	case "token":
 		return runToken(ctx, rest, stdout)
+	case "staff":
+		return runStaff(ctx, rest, stdout)
 	case "keys":
 		return runKeys(rest, stdout)
 	case "bench":

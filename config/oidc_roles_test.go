@@ -1,0 +1,35 @@
+package config_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/certdesk/certdesk/config"
+)
+
+// The staff roles and personal tenants come from the environment, with
+// Entra ID's defaults; one value for both roles is refused.
+func TestOIDCRolesFromTheEnvironment(t *testing.T) {
+	c, err := config.Load(config.ModeProduction, config.MapEnv{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDC.RolesClaim != "roles" || c.OIDC.StaffRoles() || !slices.Equal(c.OIDC.PersonalTenants, []string{"9188040d-6c67-4c5b-b112-36a304b66dad"}) {
+		t.Errorf("defaults = %+v", c.OIDC)
+	}
+	c, err = config.Load(config.ModeProduction, config.MapEnv{"CERTDESK_OIDC_ROLES_CLAIM": "groups", "CERTDESK_OIDC_AGENT_ROLE": "g-agents",
+		"CERTDESK_OIDC_SUPERVISOR_ROLE": "g-sups", "CERTDESK_OIDC_PERSONAL_TENANTS": "t1, t2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDC.RolesClaim != "groups" || c.OIDC.AgentRole != "g-agents" || c.OIDC.SupervisorRole != "g-sups" || !c.OIDC.StaffRoles() ||
+		!slices.Equal(c.OIDC.PersonalTenants, []string{"t1", "t2"}) {
+		t.Errorf("from the environment = %+v", c.OIDC)
+	}
+	c, _ = config.Load(config.ModeProduction, config.MapEnv{"CERTDESK_OIDC_ISSUER": "https://login.example/v2.0", "CERTDESK_OIDC_CLIENT_ID": "c",
+		"CERTDESK_OIDC_CLIENT_SECRET": "s", "CERTDESK_OIDC_AGENT_ROLE": "staff", "CERTDESK_OIDC_SUPERVISOR_ROLE": "staff"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "CERTDESK_OIDC_SUPERVISOR_ROLE") {
+		t.Errorf("one value for both roles: %v", err)
+	}
+}
