@@ -74,8 +74,8 @@ func TestConsoleStaffPage(t *testing.T) {
 	// nobody is disabled twice or made up.
 	for path, want := range map[string]int{
 		"/console/staff/" + store.DemoID("agent:sam.supervisor@certdesk.example") + "/disable": http.StatusForbidden,
-		"/console/staff/" + certdesk.NewID() + "/disable":                                     http.StatusNotFound,
-		"/console/staff/" + aliceID + "/disable":                                              http.StatusSeeOther,
+		"/console/staff/" + certdesk.NewID() + "/disable":                                      http.StatusNotFound,
+		"/console/staff/" + aliceID + "/disable":                                               http.StatusSeeOther,
 	} {
 		if r := h.do("POST", path, sam, nil); r.Code != want {
 			t.Errorf("POST %s = %d, want %d", path, r.Code, want)
