@@ -28,6 +28,9 @@ type LearningProfile struct {
 	ID          string    `json:"id"`
 	DisplayName string    `json:"display_name"`
 	CreatedAt   time.Time `json:"created_at"`
+	// MadeAtSignIn marks a learning profile certdesk made at an account's
+	// first sign-in: its account may still move to its owner's main one.
+	MadeAtSignIn bool `json:"-"`
 }
 
 // CertificationProfile holds a learner's legal name, MCID, certifications and

@@ -90,7 +90,8 @@ func (s *Store) LearningProfileAccounts(ctx context.Context, lpID string) ([]cer
 // bound to it. Adding an account that is already on this learning profile
 // changes nothing. It is refused (ECONFLICT, nothing changed) when the
 // account belongs to another learning profile (an account never moves by
-// being added), is bound to another subject (only that sign-in may add
+// being added, but for one its own sign-in moves from the profile made at
+// that sign-in, see moveFromSignInProfile), is bound to another subject (only that sign-in may add
 // it), is inactive (only a recovery makes it usable again), or is of
 // another kind.
 func (s *Store) AddAccount(ctx context.Context, lpID, email, kind, subject string) (certdesk.Account, bool, error) {
@@ -121,12 +122,15 @@ func (s *Store) AddAccount(ctx context.Context, lpID, email, kind, subject strin
 			return nil
 		case acct.OIDCSubject != nil && *acct.OIDCSubject != subject:
 			return certdesk.Errorf(certdesk.ECONFLICT, "%s is bound to another sign-in: only that sign-in can add it", email)
-		case acct.LearningProfileID != nil:
+		case acct.LearningProfileID != nil && (subject == "" || acct.OIDCSubject == nil):
 			return certdesk.Errorf(certdesk.ECONFLICT, "this account already belongs to another learning profile")
 		case acct.Status == certdesk.AccountInactive:
 			return certdesk.Errorf(certdesk.ECONFLICT, "%s is inactive: it can be used again only after a recovery of its certification profile", email)
 		case acct.Kind != kind:
 			return certdesk.Errorf(certdesk.ECONFLICT, "%s is a %s account, not %s", email, acct.Kind, kind)
+		case acct.LearningProfileID != nil:
+			added = true
+			return moveFromSignInProfile(tx, &acct, lpID)
 		}
 		set := map[string]any{"learning_profile_id": lpID}
 		if subject != "" && acct.OIDCSubject == nil {
@@ -141,6 +145,42 @@ func (s *Store) AddAccount(ctx context.Context, lpID, email, kind, subject strin
 		return acct, false, fmt.Errorf("store: add account to learning profile %q: %w", lpID, translate(err))
 	}
 	return acct, added, nil
+}
+
+// moveFromSignInProfile moves an account, proven by its own sign-in, from
+// the learning profile certdesk made at its first sign-in to lpID, when
+// that profile holds nothing but the account: no other account, no
+// connected certification profile, no case. The emptied profile goes.
+// Otherwise the account stays (ECONFLICT): a learning profile with a life
+// of its own is never emptied by adding its account elsewhere.
+func moveFromSignInProfile(tx *gorm.DB, acct *certdesk.Account, lpID string) error {
+	from := *acct.LearningProfileID
+	refuse := certdesk.Errorf(certdesk.ECONFLICT, "this account already belongs to another learning profile")
+	var lp certdesk.LearningProfile
+	if err := tx.Where("id = ?", from).Take(&lp).Error; err != nil {
+		return err
+	}
+	if !lp.MadeAtSignIn {
+		return refuse
+	}
+	var others, connected, cases int64
+	if err := tx.Model(&certdesk.Account{}).Where("learning_profile_id = ? AND id <> ?", from, acct.ID).Count(&others).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&certdesk.CertificationProfile{}).Where("connected_learning_profile_id = ?", from).Count(&connected).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&caseRow{}).Where("learning_profile_id = ?", from).Count(&cases).Error; err != nil {
+		return err
+	}
+	if others+connected+cases > 0 {
+		return refuse
+	}
+	if err := tx.Model(acct).Update("learning_profile_id", lpID).Error; err != nil {
+		return err
+	}
+	acct.LearningProfileID = &lpID
+	return tx.Delete(&lp).Error
 }
 
 // forUpdate locks the rows tx selects until the transaction ends, on
@@ -161,13 +201,13 @@ type LearnerIdentity struct {
 }
 
 // SignInLearner matches a learner's sign-in to their account (by subject,
-// else by an unbound email, binding the subject), or creates what the
-// learning site creates at a first sign-in: the account, bound to the
-// subject, with its own learning profile. An account certdesk knew before
-// (from the certification system or an import) is left as it is: without
-// a learning profile it can still be added to the learner's one (Ben's
-// path), which a profile made for it here would forbid. created reports a
-// new account. ENOTFOUND when nothing matches and there is no
+// else by an unbound email, binding the subject), or creates the account,
+// bound to the subject; an account without a learning profile (a new one,
+// or one certdesk knew from the certification system or an import) gets
+// one, as the learning site makes one at a first sign-in. That profile is
+// marked MadeAtSignIn: while it holds nothing else, the account can still
+// join its owner's main learning profile (see AddAccount). created reports
+// a new account. ENOTFOUND when nothing matches and there is no
 // confirmed email to create the account with; ECONFLICT when the address
 // belongs to an account bound to another sign-in.
 func (s *Store) SignInLearner(ctx context.Context, id LearnerIdentity) (a certdesk.Account, created bool, err error) {
@@ -185,14 +225,17 @@ func (s *Store) SignInLearner(ctx context.Context, id LearnerIdentity) (a certde
 		case err != nil:
 			return err
 		}
-		if !created {
+		if a.LearningProfileID != nil {
 			return nil
 		}
-		name := id.Name
+		name := a.DisplayName
+		if name == "" {
+			name = id.Name
+		}
 		if name == "" {
 			name, _, _ = strings.Cut(a.Email, "@")
 		}
-		lp := certdesk.LearningProfile{ID: certdesk.NewID(), DisplayName: name, CreatedAt: now}
+		lp := certdesk.LearningProfile{ID: certdesk.NewID(), DisplayName: name, CreatedAt: now, MadeAtSignIn: true}
 		if err := tx.Create(&lp).Error; err != nil {
 			return err
 		}

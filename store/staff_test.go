@@ -151,15 +151,68 @@ func TestSignInLearnerCreatesOnce(t *testing.T) {
 		if _, _, err := s.SignInLearner(ctx, store.LearnerIdentity{Subject: "iss|nomail"}); !errors.Is(err, certdesk.ErrNotFound) {
 			t.Errorf("no email = %v, want not found", err)
 		}
-		// An account certdesk knew before (no learning profile) is left
-		// as it is: it can still join the learner's learning profile.
+		// An account certdesk knew before (no learning profile) gets one
+		// at its first sign-in too.
 		known := &certdesk.Account{Email: "known@contoso.example", Kind: certdesk.AccountWork}
 		if err := s.CreateAccount(ctx, known); err != nil {
 			t.Fatal(err)
 		}
 		k, created, err := s.SignInLearner(ctx, store.LearnerIdentity{Subject: "iss|known", Email: "known@contoso.example", Kind: certdesk.AccountWork})
-		if err != nil || created || k.ID != known.ID || k.LearningProfileID != nil || k.OIDCSubject == nil {
+		if err != nil || created || k.ID != known.ID || k.LearningProfileID == nil || k.OIDCSubject == nil {
 			t.Errorf("SignInLearner of a known account = %+v, %v, %v", k, created, err)
+		}
+	})
+}
+
+// An account whose own sign-in made its learning profile joins its owner's
+// main one by its own sign-in while that profile holds nothing else; any
+// other learning profile keeps its account.
+func TestAddAccountMovesOnlyFromAnEmptySignInProfile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		s := storetest.Open(t, dialect)
+		main := &certdesk.LearningProfile{DisplayName: "Ben"}
+		if err := s.CreateLearningProfile(ctx, main); err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(sub, email string) certdesk.Account {
+			a, _, err := s.SignInLearner(ctx, store.LearnerIdentity{Subject: sub, Email: email, Kind: certdesk.AccountPersonal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		solo := signIn("iss|solo", "solo@hotmail.example")
+		if _, _, err := s.AddAccount(ctx, main.ID, "solo@hotmail.example", certdesk.AccountPersonal, ""); certdesk.ErrorCode(err) != certdesk.ECONFLICT {
+			t.Errorf("added without its sign-in = %v, want conflict", err)
+		}
+		a, added, err := s.AddAccount(ctx, main.ID, "solo@hotmail.example", certdesk.AccountPersonal, "iss|solo")
+		if err != nil || !added || *a.LearningProfileID != main.ID {
+			t.Fatalf("moved by its own sign-in = %+v, %v, %v", a, added, err)
+		}
+		if _, err := s.LearningProfile(ctx, *solo.LearningProfileID); !errors.Is(err, certdesk.ErrNotFound) {
+			t.Errorf("the emptied learning profile = %v, want gone", err)
+		}
+
+		// A sign-in profile with a case of its own keeps its account.
+		busy := signIn("iss|busy", "busy@hotmail.example")
+		c := certdesk.Case{ID: certdesk.NewID(), Kind: certdesk.KindConnect, Requester: certdesk.ActorSystem, WorkflowID: "w-" + certdesk.NewID(), LearningProfileID: busy.LearningProfileID}
+		if _, err := s.OpenCase(ctx, &c, store.Event{Actor: certdesk.ActorSystem, Type: "opened"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AddAccount(ctx, main.ID, "busy@hotmail.example", certdesk.AccountPersonal, "iss|busy"); certdesk.ErrorCode(err) != certdesk.ECONFLICT {
+			t.Errorf("moved from a learning profile with a case = %v, want conflict", err)
+		}
+		// A learning profile the learning site made keeps its account.
+		other := &certdesk.LearningProfile{DisplayName: "Other"}
+		if err := s.CreateLearningProfile(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AddAccount(ctx, other.ID, "site@hotmail.example", certdesk.AccountPersonal, "iss|site"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AddAccount(ctx, main.ID, "site@hotmail.example", certdesk.AccountPersonal, "iss|site"); certdesk.ErrorCode(err) != certdesk.ECONFLICT {
+			t.Errorf("moved from the learning site's profile = %v, want conflict", err)
 		}
 	})
 }
