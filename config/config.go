@@ -115,6 +115,9 @@ type Mail struct {
 	SendGridBaseURL string
 	// SendGridSandbox asks SendGrid to validate but not deliver.
 	SendGridSandbox bool
+	// AllowMissingTemplates lets the production worker start although some
+	// message kinds have no template (their emails fail, visibly).
+	AllowMissingTemplates bool
 	// SendGridWebhookKey is the base64 ECDSA public key of the signed event webhook.
 	SendGridWebhookKey string
 	// Templates maps a message kind to a SendGrid dynamic template id.
@@ -147,7 +150,7 @@ var Variables = []string{
 	"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET", "CERTDESK_OIDC_TRUST_EMAIL",
 	"CERTDESK_OIDC_ROLES_CLAIM", "CERTDESK_OIDC_AGENT_ROLE", "CERTDESK_OIDC_SUPERVISOR_ROLE", "CERTDESK_OIDC_PERSONAL_TENANTS",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
-	"CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
+	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 }
 
 // TemplateVariablePrefix + an upper-cased message kind names the SendGrid
@@ -213,6 +216,9 @@ func Load(mode Mode, env Env) (Config, error) {
 	}
 	if c.Mail.SendGridSandbox, err = parseBool(get("SENDGRID_SANDBOX", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("SENDGRID_SANDBOX: %w", err))
+	}
+	if c.Mail.AllowMissingTemplates, err = parseBool(get("CERTDESK_ALLOW_MISSING_TEMPLATES", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("CERTDESK_ALLOW_MISSING_TEMPLATES: %w", err))
 	}
 	durations := []struct {
 		key string

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/mail"
 )
 
 func load(t *testing.T, mode config.Mode, env config.MapEnv) (config.Config, error) {
@@ -175,10 +176,14 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 				switch {
 				case parts[1] == "CERTDESK_PAYLOAD_KEYS":
 					return codec.NewKey("k1")
-				case strings.Contains(m, ":?") || parts[2] == "":
-					return strings.Repeat("x", 40) // a required value the operator supplies
+				case parts[1] == "CERTDESK_OIDC_ISSUER":
+					return "https://login.microsoftonline.com/tenant/v2.0"
+				case strings.HasPrefix(parts[1], config.TemplateVariablePrefix):
+					return "d-" + strings.Repeat("0", 32) // the operator sets each (the worker refuses to start otherwise)
+				case strings.Contains(m, ":-"):
+					return parts[2] // the default, maybe empty
 				}
-				return parts[2]
+				return strings.Repeat("x", 40) // a required value the operator supplies
 			})
 		}
 		cfg, err := load(t, config.ModeProduction, env)
@@ -192,6 +197,18 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 		if len(svc.Command) == 1 && svc.Command[0] == "worker" {
 			if err := cfg.ValidateMailer(); err != nil {
 				t.Errorf("%s: %v", name, err)
+			}
+			for _, k := range mail.Kinds {
+				if v := config.TemplateVariablePrefix + strings.ToUpper(k.Kind); svc.Environment[v] == "" {
+					t.Errorf("%s: the compose file does not carry %s", name, v)
+				}
+			}
+		}
+		if len(svc.Command) == 1 && svc.Command[0] == "api" {
+			for _, v := range []string{"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET"} {
+				if !strings.Contains(svc.Environment[v], ":?") {
+					t.Errorf("%s: %s is not required by the compose file", name, v)
+				}
 			}
 		}
 	}

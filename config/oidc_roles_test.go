@@ -33,3 +33,29 @@ func TestOIDCRolesFromTheEnvironment(t *testing.T) {
 		t.Errorf("one value for both roles: %v", err)
 	}
 }
+
+// The production worker refuses to start while a message kind has no
+// SendGrid template, naming every missing one, unless the sandbox sends
+// nothing or CERTDESK_ALLOW_MISSING_TEMPLATES says so.
+func TestWorkerNeedsEveryTemplate(t *testing.T) {
+	env := config.MapEnv{"SENDGRID_API_KEY": "SG.x", "SENDGRID_TEMPLATE_CONNECT_COMPLETED": "d-1"}
+	c, err := config.Load(config.ModeProduction, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.ValidateMailer()
+	if err == nil || !strings.Contains(err.Error(), "SENDGRID_TEMPLATE_RECOVERY_VERIFY") || strings.Contains(err.Error(), "SENDGRID_TEMPLATE_CONNECT_COMPLETED") {
+		t.Errorf("missing templates: %v", err)
+	}
+	for _, k := range []string{"SENDGRID_SANDBOX", "CERTDESK_ALLOW_MISSING_TEMPLATES"} {
+		env := config.MapEnv{"SENDGRID_API_KEY": "SG.x", k: "true"}
+		c, _ := config.Load(config.ModeProduction, env)
+		if err := c.ValidateMailer(); err != nil {
+			t.Errorf("with %s: %v", k, err)
+		}
+	}
+	dev, _ := config.Load(config.ModeDev, config.MapEnv{})
+	if err := dev.ValidateMailer(); err != nil {
+		t.Errorf("dev mode: %v", err)
+	}
+}

@@ -89,11 +89,22 @@ func (c Config) Validate() error {
 }
 
 // ValidateMailer checks what a process that sends mail needs (the worker).
+// In production every message kind needs its SendGrid template, unless the
+// sandbox sends nothing anyway or CERTDESK_ALLOW_MISSING_TEMPLATES says so:
+// a worker without them would fail every such email later, case by case.
 func (c Config) ValidateMailer() error {
-	if c.Mode == ModeProduction && c.Mail.SendGridAPIKey == "" {
-		return errors.New("SENDGRID_API_KEY is required for the worker in production: it sends the case emails")
+	if c.Mode != ModeProduction {
+		return nil
 	}
-	return nil
+	var errs []error
+	if c.Mail.SendGridAPIKey == "" {
+		errs = append(errs, errors.New("SENDGRID_API_KEY is required for the worker in production: it sends the case emails"))
+	}
+	if missing := c.MissingTemplates(); len(missing) > 0 && !c.Mail.SendGridSandbox && !c.Mail.AllowMissingTemplates {
+		errs = append(errs, fmt.Errorf("every message kind needs its SendGrid dynamic template id; missing: %s (docs: README, Email; CERTDESK_ALLOW_MISSING_TEMPLATES=true starts anyway, and those emails fail on their cases)",
+			strings.Join(missing, ", ")))
+	}
+	return errors.Join(errs...)
 }
 
 // MissingTemplates lists the variables of the message kinds that have no
