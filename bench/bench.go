@@ -13,6 +13,8 @@
 //     vs the same query run directly on the database;
 //   - memory: heap and stacks per case waiting for an agent, and how soon
 //     a restarted worker reacts compared to a warm one.
+//   - import: `certdesk import` of a million certification profiles
+//     against a raw COPY of the same rows, and the import's memory.
 //
 // The list scenario can also run against a deployment (Options.Target),
 // reading what is there.
@@ -118,6 +120,9 @@ var scenarios = map[string]scenario{
 	"memory": {run: runMemory, embeddedOnly: true, defaults: func(o *Options) {
 		defaultTo(&o.Concurrency, 20)
 		defaultTo(&o.Cases, 10_000)
+	}},
+	"import": {run: runImport, embeddedOnly: true, defaults: func(o *Options) {
+		defaultTo(&o.Cases, 1_000_000) // certification profiles
 	}},
 }
 

@@ -38,6 +38,9 @@ Usage:
   certdesk staff add --email E --role agent|supervisor [--name N] | list
   certdesk staff set-role --email E --role R | disable --email E | enable --email E
                      agents and supervisors by hand (besides the provider's app roles)
+  certdesk import profiles|accounts [--dry-run] [--report FILE] FILE
+                     load records from a system of record, NDJSON or CSV
+                     (see docs/import.md)
   certdesk keys new [--id ID]
                      a new payload key for CERTDESK_PAYLOAD_KEYS
   certdesk bench --scenario NAME [--duration D] [--concurrency N] [--out FILE]
@@ -81,6 +84,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runToken(ctx, rest, stdout)
 	case "staff":
 		return runStaff(ctx, rest, stdout)
+	case "import":
+		return runImport(ctx, rest, stdout)
 	case "keys":
 		return runKeys(rest, stdout)
 	case "bench":
