@@ -64,9 +64,15 @@ type signInIdentity struct {
 
 // staffRole reads the staff role a token gives (supervisor before agent)
 // from the configured claim: a list of strings, as Entra ID sends app
-// roles and groups, or one string of space-separated values.
+// roles and groups, or one string of space-separated values. With
+// CERTDESK_OIDC_STAFF_TENANT set, only that tenant's tokens give roles: in
+// a multi-tenant app, any other tenant can assign its users the app's
+// roles.
 func (s *Auth) staffRole(claims map[string]any) certdesk.Role {
 	o := s.cfg.OIDC
+	if tid, _ := claims["tid"].(string); o.StaffTenant != "" && tid != o.StaffTenant {
+		return "" // app roles count only in the staff's own tenant
+	}
 	var values []string
 	switch v := claims[o.RolesClaim].(type) {
 	case string:

@@ -54,6 +54,11 @@ func (s *Auth) oidcProvider(ctx context.Context) (*oidc.Provider, error) {
 	if s.oidc.provider != nil {
 		return s.oidc.provider, nil
 	}
+	if tmpl, ok := s.cfg.OIDC.MultiTenant(); ok {
+		// Entra ID's common endpoints publish a templated issuer; each
+		// token names its tenant's, checked in verifyIssuer.
+		ctx = oidc.InsecureIssuerURLContext(ctx, tmpl)
+	}
 	p, err := oidc.NewProvider(ctx, s.cfg.OIDC.Issuer)
 	if err != nil {
 		return nil, &certdesk.Error{Code: certdesk.EUNAVAILABLE, Message: "the sign-in provider does not answer; try again in a minute", Err: err}
@@ -131,7 +136,11 @@ func (s *Auth) signInCallback(c *gin.Context) {
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := p.Verifier(&oidc.Config{ClientID: s.cfg.OIDC.ClientID, Now: s.now}).Verify(ctx, raw)
+	_, multi := s.cfg.OIDC.MultiTenant()
+	idt, err := p.Verifier(&oidc.Config{ClientID: s.cfg.OIDC.ClientID, Now: s.now, SkipIssuerCheck: multi}).Verify(ctx, raw)
+	if err == nil {
+		err = s.verifyIssuer(idt)
+	}
 	if err != nil || !subtleEq(idt.Nonce, f.Nonce) {
 		s.html.Error(c, &certdesk.Error{Code: certdesk.EUNAUTHENTICATED, Message: "The sign-in provider's answer did not verify. Please sign in again.", Err: err})
 		return
@@ -168,6 +177,24 @@ func (s *Auth) signInCallback(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// verifyIssuer checks, for a multi-tenant issuer, that the token's issuer is
+// its own tenant's (the library could not: it skipped the check). A
+// single-tenant issuer was checked by the library.
+func (s *Auth) verifyIssuer(idt *oidc.IDToken) error {
+	tmpl, ok := s.cfg.OIDC.MultiTenant()
+	if !ok {
+		return nil
+	}
+	var c struct {
+		TenantID string `json:"tid"`
+	}
+	if err := idt.Claims(&c); err != nil || c.TenantID == "" || strings.ContainsAny(c.TenantID, "/?#") ||
+		idt.Issuer != strings.Replace(tmpl, "{tenantid}", c.TenantID, 1) {
+		return fmt.Errorf("oidc: issuer %q does not match the token's tenant %q", idt.Issuer, c.TenantID)
+	}
+	return nil
 }
 
 // addProvenAccount adds the account the learner just proved they own (by

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -94,10 +95,30 @@ type OIDC struct {
 	RolesClaim     string
 	AgentRole      string
 	SupervisorRole string
+	// StaffTenant, when set, is the only tenant (tid) whose tokens give
+	// staff roles; required with a multi-tenant issuer.
+	StaffTenant string
 	// PersonalTenants are the tenants (the tid claim) whose accounts are
 	// personal; any other tenant is work or school. A token without tid
 	// is personal. Default: Entra ID's consumer tenant.
 	PersonalTenants []string
+}
+
+// MultiTenant reports whether the issuer is one of Entra ID's multi-tenant
+// endpoints (…/common/v2.0, …/organizations/v2.0, …/consumers/v2.0), whose
+// tokens each carry their own tenant's issuer, and returns that issuer's
+// template ({tenantid} stands for the token's tid).
+func (o OIDC) MultiTenant() (string, bool) {
+	u, err := url.Parse(o.Issuer)
+	if err != nil {
+		return "", false
+	}
+	for _, t := range []string{"/common/v2.0", "/organizations/v2.0", "/consumers/v2.0"} {
+		if strings.HasSuffix(u.Path, t) {
+			return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, t) + "/{tenantid}/v2.0", true
+		}
+	}
+	return "", false
 }
 
 // StaffRoles reports whether the provider's roles decide who is staff.
@@ -149,6 +170,7 @@ var Variables = []string{
 	"CERTDESK_TEMPORAL_UI_URL", "CERTDESK_TASK_QUEUE", "CERTDESK_TRUSTED_PROXIES", "CERTDESK_MAIL_FROM", "CERTDESK_MAIL_FROM_NAME",
 	"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET", "CERTDESK_OIDC_TRUST_EMAIL",
 	"CERTDESK_OIDC_ROLES_CLAIM", "CERTDESK_OIDC_AGENT_ROLE", "CERTDESK_OIDC_SUPERVISOR_ROLE", "CERTDESK_OIDC_PERSONAL_TENANTS",
+	"CERTDESK_OIDC_STAFF_TENANT",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 }
@@ -208,6 +230,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		// Entra ID's tenant of personal Microsoft accounts.
 		PersonalTenants: splitList(get("CERTDESK_OIDC_PERSONAL_TENANTS", "9188040d-6c67-4c5b-b112-36a304b66dad")),
 		SupervisorRole:  get("CERTDESK_OIDC_SUPERVISOR_ROLE", ""),
+		StaffTenant:     get("CERTDESK_OIDC_STAFF_TENANT", ""),
 	}
 	var errs []error
 	var err error

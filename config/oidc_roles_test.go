@@ -59,3 +59,31 @@ func TestWorkerNeedsEveryTemplate(t *testing.T) {
 		t.Errorf("dev mode: %v", err)
 	}
 }
+
+// Entra ID's multi-tenant endpoints are recognised; with staff roles they
+// need the staff's tenant, or any tenant could make its users staff.
+func TestMultiTenantIssuerNeedsTheStaffTenant(t *testing.T) {
+	for issuer, want := range map[string]string{
+		"https://login.microsoftonline.com/common/v2.0":        "https://login.microsoftonline.com/{tenantid}/v2.0",
+		"https://login.microsoftonline.com/organizations/v2.0": "https://login.microsoftonline.com/{tenantid}/v2.0",
+		"https://login.microsoftonline.com/consumers/v2.0":     "https://login.microsoftonline.com/{tenantid}/v2.0",
+		"https://login.microsoftonline.com/contoso-id/v2.0":    "",
+		"https://accounts.example.com":                         "",
+	} {
+		got, ok := config.OIDC{Issuer: issuer}.MultiTenant()
+		if got != want || ok != (want != "") {
+			t.Errorf("MultiTenant(%s) = %q, %v; want %q", issuer, got, ok, want)
+		}
+	}
+	env := config.MapEnv{"CERTDESK_OIDC_ISSUER": "https://login.microsoftonline.com/common/v2.0", "CERTDESK_OIDC_CLIENT_ID": "c",
+		"CERTDESK_OIDC_CLIENT_SECRET": "s", "CERTDESK_OIDC_AGENT_ROLE": "certdesk.agent"}
+	c, _ := config.Load(config.ModeProduction, env)
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "CERTDESK_OIDC_STAFF_TENANT") {
+		t.Errorf("multi-tenant with roles, no staff tenant: %v", err)
+	}
+	env["CERTDESK_OIDC_STAFF_TENANT"] = "contoso-id"
+	c, _ = config.Load(config.ModeProduction, env)
+	if err := c.Validate(); err != nil && strings.Contains(err.Error(), "OIDC") {
+		t.Errorf("multi-tenant with the staff tenant: %v", err)
+	}
+}

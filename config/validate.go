@@ -44,6 +44,9 @@ func (c Config) Validate() error {
 		if o.ClientID == "" || o.ClientSecret == "" {
 			errs = append(errs, errors.New("CERTDESK_OIDC_CLIENT_ID and CERTDESK_OIDC_CLIENT_SECRET are required with CERTDESK_OIDC_ISSUER"))
 		}
+		if _, multi := o.MultiTenant(); multi && o.StaffRoles() && o.StaffTenant == "" {
+			errs = append(errs, errors.New("CERTDESK_OIDC_STAFF_TENANT is required with a multi-tenant issuer and staff roles: any tenant can give its own users the app's roles"))
+		}
 		if o.AgentRole != "" && o.AgentRole == o.SupervisorRole {
 			errs = append(errs, fmt.Errorf("CERTDESK_OIDC_AGENT_ROLE and CERTDESK_OIDC_SUPERVISOR_ROLE are both %q: give each role its own value", o.AgentRole))
 		}
