@@ -53,7 +53,7 @@ var webhookPerClient = limit.Limit{Name: "webhook-client", Max: 600, Window: tim
 // Routes registers the API's routes: every /api/v1 route on one screen.
 func (s *API) Routes(r *gin.Engine) {
 	staff := []certdesk.Role{certdesk.RoleAgent, certdesk.RoleSupervisor}
-	require := s.auth.Require
+	require, scope := s.auth.Require, s.auth.RequireScope
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", s.openapi)
 	v1.GET("/me", require(), s.me)
@@ -69,6 +69,10 @@ func (s *API) Routes(r *gin.Engine) {
 	v1.POST("/merge-requests", require(), s.requestMerge)
 	v1.POST("/recovery-requests", s.auth.PerClient(desk.RecoveryPerClient), s.requestRecovery)
 	v1.POST("/sign-in-events", require(staff...), s.recordSignIn)
+	// The integration API (auth.IntegrationPath): integration tokens only, each route within a scope.
+	v1.PUT("/integration/certification-profiles/:mcid", scope(certdesk.ScopeProfilesWrite), s.putProfile)
+	v1.PUT("/integration/accounts/:email", scope(certdesk.ScopeAccountsWrite), s.putAccount)
+	v1.POST("/integration/sign-in-events", scope(certdesk.ScopeSignInsWrite), s.recordSignIns)
 	if s.dev {
 		v1.GET("/dev/mail", s.devMail)
 	}

@@ -91,7 +91,11 @@ func (s *API) recordSignIn(c *gin.Context) {
 		respond.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, signInJSON{ID: a.ID, Email: a.Email, Status: a.Status, LastSignInAt: a.LastSignInAt})
+	c.JSON(http.StatusOK, signInOf(a))
+}
+
+func signInOf(a certdesk.Account) signInJSON {
+	return signInJSON{ID: a.ID, Email: a.Email, Status: a.Status, LastSignInAt: a.LastSignInAt}
 }
 
 // me answers who is calling.

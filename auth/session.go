@@ -21,8 +21,9 @@ import (
 )
 
 // Who is calling, in one place: a session (a signed token naming a
-// server-side session row, sent as the cookie or as a bearer token) or an
-// agent's personal access token (bearer, "cdp_…"). Roles come from the store
+// server-side session row, sent as the cookie or as a bearer token), an
+// agent's personal access token (bearer, "cdp_…") or an integration token
+// (bearer, "cdi_…", see integration.go). Roles come from the store
 // on every request, so removing an agent or signing out takes effect at once.
 
 // signedIn is a caller and how they proved it: the session (empty for an
@@ -138,6 +139,9 @@ func (s *Auth) Identify(c *gin.Context) {
 		return
 	}
 	p, err := s.principal(c.Request.Context(), token)
+	if err == nil && p.Role == certdesk.RoleIntegration {
+		err = confineIntegration(c, viaCookie)
+	}
 	if err != nil {
 		// A browser whose session ended (or whose account became
 		// inactive) continues signed out: signing in again says why.
@@ -169,8 +173,12 @@ func bearer(h string) string {
 	return strings.TrimSpace(token)
 }
 
-// principal loads the person behind a session token or an access token.
+// principal loads the person behind a session token or an access token,
+// or the integration behind an integration token.
 func (s *Auth) principal(ctx context.Context, token string) (*signedIn, error) {
+	if raw, ok := strings.CutPrefix(token, integrationPrefix); ok {
+		return s.integrationPrincipal(ctx, raw)
+	}
 	if raw, ok := strings.CutPrefix(token, patPrefix); ok {
 		hash, ok := certdesk.HashToken(raw)
 		if !ok {
@@ -263,6 +271,9 @@ func (s *Auth) allowed(c *gin.Context, roles []certdesk.Role) error {
 	p := sessionOf(c)
 	if p.Principal == nil {
 		return certdesk.Errorf(certdesk.EUNAUTHENTICATED, "sign in to use this")
+	}
+	if p.Role == certdesk.RoleIntegration {
+		return errIntegrationAPI // never a person, whatever the route asks
 	}
 	if len(roles) > 0 && !hasRole(p.Role, roles) {
 		if hasRole(certdesk.RoleAgent, roles) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/limit"
+	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/workflows"
 )
 
@@ -123,24 +124,32 @@ const maxClockSkew = 5 * time.Minute
 // active again only through a completed recovery.
 func (s *Desk) RecordSignIn(ctx context.Context, req SignInRequest) (certdesk.Account, error) {
 	fields := map[string]string{}
+	in := s.signIn(req, "", fields)
+	if len(fields) > 0 {
+		return certdesk.Account{}, certdesk.Invalid(fields)
+	}
+	return s.store.RecordSignIn(ctx, in.Email, in.At)
+}
+
+// signIn checks a reported sign-in, noting what is wrong in fields (each
+// field's name after prefix): an account's email, and a time (now when
+// left out) that is not in the future.
+func (s *Desk) signIn(req SignInRequest, prefix string, fields map[string]string) store.SignIn {
 	email, err := certdesk.ParseEmail(req.Email)
 	if err != nil {
-		fields["email"] = "must be the email address of the account (" + certdesk.ErrorMessage(err) + ")"
+		fields[prefix+"email"] = "must be the email address of the account (" + certdesk.ErrorMessage(err) + ")"
 	}
 	at := s.now().UTC()
 	if req.At != "" {
 		t, err := time.Parse(time.RFC3339, req.At)
 		switch {
 		case err != nil:
-			fields["at"] = "must be an RFC 3339 time, such as 2025-01-31T09:30:00Z, or left out for now"
+			fields[prefix+"at"] = "must be an RFC 3339 time, such as 2025-01-31T09:30:00Z, or left out for now"
 		case t.After(at.Add(maxClockSkew)):
-			fields["at"] = "is in the future"
+			fields[prefix+"at"] = "is in the future"
 		default:
 			at = t
 		}
 	}
-	if len(fields) > 0 {
-		return certdesk.Account{}, certdesk.Invalid(fields)
-	}
-	return s.store.RecordSignIn(ctx, email, at)
+	return store.SignIn{Email: email, At: at}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -111,6 +112,9 @@ func DecodeJSON(c *gin.Context, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if fields := timeFields(raw, reflect.TypeOf(dst)); len(fields) > 0 {
+			return certdesk.Invalid(fields)
+		}
 		return JSONError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {

@@ -110,8 +110,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 
 // The route × role matrix, driven from the document: every operation is
 // called by every role (anonymous, a learner, another learner, an agent, a
-// supervisor), and the answer must be what the operation's access says and
-// a status the document lists.
+// supervisor, an integration token without the operation's scope and one
+// with every scope), and the answer must be what the operation's access
+// says and a status the document lists.
 func TestRouteRoleMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole stack")
@@ -133,6 +134,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 		{"other learner", "ana.silva@outlook.example"},
 		{"agent", "alice.agent@certdesk.example"},
 		{"supervisor", "sam.supervisor@certdesk.example"},
+		{roleIntegrationNoScope, ""},
+		{roleIntegration, ""},
 	}
 	tokens := map[string]string{}
 	for _, r := range roles {
@@ -140,26 +143,18 @@ func TestRouteRoleMatrix(t *testing.T) {
 			tokens[r.name] = s.Login(r.email)
 		}
 	}
+	integrations := mintIntegrationTokens(t, s.Store)
 	calls := map[int]int{}
 	defer func() {
 		t.Logf("matrix: %d operations × %d roles, statuses %v", len(operations(t)), len(roles), calls)
 	}()
 	for _, op := range operations(t) {
 		for _, role := range roles {
-			path := op.Path
-			if strings.Contains(path, "/learning-profiles/") {
-				path = strings.Replace(path, "{id}", benLP, 1)
-			} else {
-				path = strings.Replace(path, "{id}", bens.ID, 1)
+			token := tokens[role.name]
+			if role.name == roleIntegration || role.name == roleIntegrationNoScope {
+				token = integrations.token(role.name, op.Access)
 			}
-			var body any
-			if op.Method == http.MethodPost {
-				body = op.Example
-				if body == nil {
-					body = map[string]any{}
-				}
-			}
-			r := s.Do(op.Method, path, tokens[role.name], body)
+			r := s.Do(op.Method, examplePath(op.Path, bens.ID, benLP), token, exampleBody(op))
 			calls[r.Code]++
 			want := expected(op.Access, role.name)
 			name := op.Method + " " + op.Path + " as " + role.name
@@ -181,6 +176,18 @@ func TestRouteRoleMatrix(t *testing.T) {
 func expected(access, role string) int {
 	staff := role == "agent" || role == "supervisor"
 	learner := role == "learner" || role == "other learner"
+	integration := role == roleIntegration || role == roleIntegrationNoScope
+	scoped := strings.HasPrefix(access, "integration:")
+	switch {
+	case scoped && role == "anonymous":
+		return http.StatusUnauthorized
+	case scoped && role == roleIntegration:
+		return 0
+	case scoped, integration:
+		// Only an integration token with the scope opens the integration
+		// API, and an integration token opens nothing else.
+		return http.StatusForbidden
+	}
 	switch access {
 	case "public", "dev":
 		return 0

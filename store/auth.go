@@ -111,11 +111,8 @@ type AccessToken struct {
 // otherwise.
 func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken, maxTTL time.Duration) error {
 	now := s.now()
-	switch {
-	case t.ExpiresAt.IsZero():
-		return certdesk.Invalid(map[string]string{"expires_at": "a token must expire"})
-	case maxTTL <= 0 || t.ExpiresAt.After(now.Add(maxTTL)):
-		return certdesk.Invalid(map[string]string{"expires_at": fmt.Sprintf("is further than a token may live (%s from now)", maxTTL)})
+	if msg := tokenExpiryProblem(now, t.ExpiresAt, maxTTL); msg != "" {
+		return certdesk.Invalid(map[string]string{"expires_at": msg})
 	}
 	if t.ID == "" {
 		t.ID = certdesk.NewID()
@@ -131,25 +128,16 @@ func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken, maxTTL ti
 // expired, and notes its use (at most once a minute).
 func (s *Store) LiveAccessToken(ctx context.Context, hash string) (AccessToken, error) {
 	var t AccessToken
-	now := s.now()
-	err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL AND expires_at > ?", hash, now).Take(&t).Error
-	if err != nil {
-		return t, fmt.Errorf("store: access token: %w", translate(err))
-	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		_ = s.db.WithContext(ctx).Model(&AccessToken{}).Where("id = ?", t.ID).Update("last_used_at", now).Error
+	if err := s.liveToken(ctx, &t, hash); err != nil {
+		return t, fmt.Errorf("store: access token: %w", err)
 	}
 	return t, nil
 }
 
 // RevokeAccessToken revokes a token; ENOTFOUND when there is none live.
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
-	res := s.db.WithContext(ctx).Model(&AccessToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.now())
-	if res.Error != nil {
-		return fmt.Errorf("store: revoke access token: %w", translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return certdesk.Errorf(certdesk.ENOTFOUND, "no live access token %q", id)
+	if err := s.revokeToken(ctx, &AccessToken{}, id, "access token"); err != nil {
+		return fmt.Errorf("store: revoke access token: %w", err)
 	}
 	return nil
 }

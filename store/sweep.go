@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -206,22 +207,11 @@ func (s *Store) NoticesOf(ctx context.Context, accountID string) ([]AccountNotic
 // it becomes active again only through a completed recovery. An unknown
 // email is ENOTFOUND.
 func (s *Store) RecordSignIn(ctx context.Context, email string, at time.Time) (certdesk.Account, error) {
-	email, at = certdesk.NormalizeEmail(email), at.UTC()
 	var a certdesk.Account
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		err := s.forUpdate(tx).Where("email = ?", email).Take(&a).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			return certdesk.Errorf(certdesk.ENOTFOUND, "no account has the email %s", email)
-		case err != nil:
-			return err
-		case a.Status != certdesk.AccountActive:
-			return certdesk.Errorf(certdesk.ECONFLICT, "the account %s is inactive: it becomes active again only through a completed recovery", email)
-		case a.LastSignInAt != nil && !at.After(*a.LastSignInAt):
-			return nil
-		}
-		a.LastSignInAt = &at
-		return tx.Model(&certdesk.Account{}).Where("id = ?", a.ID).Update("last_sign_in_at", at).Error
+		var err error
+		a, err = s.recordSignIn(tx, email, at)
+		return err
 	})
 	if err != nil {
 		err = fmt.Errorf("store: record sign-in: %w", err)
@@ -229,4 +219,71 @@ func (s *Store) RecordSignIn(ctx context.Context, email string, at time.Time) (c
 		return a, err
 	}
 	return a, nil
+}
+
+// SignIn is one sign-in of a batch: the account's email and when.
+type SignIn struct {
+	Email string
+	At    time.Time
+}
+
+// RecordSignIns records a batch of sign-ins as RecordSignIn does, in one
+// transaction: all or nothing. When any is refused (an unknown or an
+// inactive account), nothing is recorded and the error, ECONFLICT, names
+// every refused one by its index ("events[3].email"). Accounts are locked
+// in the order of their emails, so batches that share accounts do not
+// deadlock. The accounts come back in the batch's order.
+func (s *Store) RecordSignIns(ctx context.Context, events []SignIn) ([]certdesk.Account, error) {
+	order := make([]int, len(events))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return certdesk.NormalizeEmail(events[order[i]].Email) < certdesk.NormalizeEmail(events[order[j]].Email)
+	})
+	out := make([]certdesk.Account, len(events))
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		refused := map[string]string{}
+		for _, i := range order {
+			a, err := s.recordSignIn(tx, events[i].Email, events[i].At)
+			switch certdesk.ErrorCode(err) {
+			case "":
+				out[i] = a
+			case certdesk.ENOTFOUND, certdesk.ECONFLICT:
+				refused[fmt.Sprintf("events[%d].email", i)] = certdesk.ErrorMessage(err)
+			default:
+				return err
+			}
+		}
+		if len(refused) > 0 {
+			return &certdesk.Error{Code: certdesk.ECONFLICT, Fields: refused,
+				Message: fmt.Sprintf("%d of the %d sign-in events were refused (fields name them); nothing was recorded", len(refused), len(events))}
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("store: record sign-ins: %w", err)
+		logErr(ctx, "RecordSignIns", err)
+		return nil, err
+	}
+	return out, nil
+}
+
+// recordSignIn is RecordSignIn's work, in a transaction.
+func (s *Store) recordSignIn(tx *gorm.DB, email string, at time.Time) (certdesk.Account, error) {
+	email, at = certdesk.NormalizeEmail(email), at.UTC()
+	var a certdesk.Account
+	err := s.forUpdate(tx).Where("email = ?", email).Take(&a).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return a, certdesk.Errorf(certdesk.ENOTFOUND, "no account has the email %s", email)
+	case err != nil:
+		return a, err
+	case a.Status != certdesk.AccountActive:
+		return a, certdesk.Errorf(certdesk.ECONFLICT, "the account %s is inactive: it becomes active again only through a completed recovery", email)
+	case a.LastSignInAt != nil && !at.After(*a.LastSignInAt):
+		return a, nil
+	}
+	a.LastSignInAt = &at
+	return a, tx.Model(&certdesk.Account{}).Where("id = ?", a.ID).Update("last_sign_in_at", at).Error
 }
