@@ -216,6 +216,9 @@ func (s *Auth) subjectPrincipal(ctx context.Context, subject, sessionID string) 
 		if err != nil {
 			return nil, unauthenticatedIfMissing(err)
 		}
+		if !a.Active() {
+			return nil, errBadSession // disabled: their tokens stop at once
+		}
 		return &signedIn{Principal: &certdesk.Principal{Role: a.Role, AgentID: a.ID, Email: a.Email, Name: a.Name}, sessionID: sessionID}, nil
 	case "account":
 		a, err := s.store.Account(ctx, id)
@@ -326,6 +329,11 @@ func (s *Auth) signIn(c *gin.Context, subject, method string) (string, error) {
 		ExpiresAt: s.now().Add(sessionTTL)}
 	if err := s.store.CreateSession(ctx, ss); err != nil {
 		return "", err
+	}
+	if id, ok := strings.CutPrefix(subject, "agent:"); ok {
+		if err := s.store.StaffSignedIn(ctx, id); err != nil {
+			return "", err
+		}
 	}
 	token := s.signer.token(sessionClaims{ID: ss.ID, Subject: subject, Expires: ss.ExpiresAt.Unix()})
 	http.SetCookie(c.Writer, &http.Cookie{
