@@ -35,6 +35,8 @@ Usage:
   certdesk seed      load the demo world (idempotent)
   certdesk token create --agent EMAIL [--name N] [--ttl 90d] | list | revoke ID
                      agents' personal access tokens (Authorization: Bearer cdp_…)
+  certdesk token create --integration NAME --scopes S[,S…] [--ttl 90d]
+                     a system of record's token for /api/v1/integration (cdi_…)
   certdesk staff add --email E --role agent|supervisor [--name N] | list
   certdesk staff set-role --email E --role R | disable --email E | enable --email E
                      agents and supervisors by hand (besides the provider's app roles)
