@@ -251,13 +251,13 @@ func (f fieldErrors) err() error {
 }
 
 // text checks a one-line text field: required or not, text (see
-// lineProblem), at most MaxRecordText characters.
+// TextProblem), at most MaxRecordText characters.
 func (f fieldErrors) text(field, s string, required bool) {
 	switch {
 	case strings.TrimSpace(s) == "" && required:
 		f.add(field, "is required")
-	case lineProblem(s) != "":
-		f.add(field, lineProblem(s))
+	case TextProblem(s, false) != "":
+		f.add(field, TextProblem(s, false))
 	case utf8.RuneCountInString(s) > MaxRecordText:
 		f.add(field, fmt.Sprintf("is longer than %d characters", MaxRecordText))
 	}
@@ -267,7 +267,7 @@ func (f fieldErrors) email(field, s string, required bool) {
 	if s == "" && !required {
 		return
 	}
-	if msg := lineProblem(s); msg != "" {
+	if msg := TextProblem(s, false); msg != "" {
 		f.add(field, msg)
 		return
 	}
@@ -306,16 +306,19 @@ func (f fieldErrors) time(field string, t *time.Time, required bool) {
 	}
 }
 
-// lineProblem says what is wrong with s as one line of text: it must be
-// valid UTF-8 without NUL or other control characters (tabs and line
-// breaks included). "" when nothing is.
-func lineProblem(s string) string {
+// TextProblem says what is wrong with s as text, or "" when nothing is:
+// it must be valid UTF-8 without NUL or other control characters;
+// multiline allows tab, CR and LF. PostgreSQL refuses NUL and invalid
+// UTF-8, so they are refused where they enter.
+func TextProblem(s string, multiline bool) string {
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"), r == 0xFFFE, r == 0xFFFF:
+			// U+FFFE stands for invalid bytes a JSON decoder replaced.
 			return "is not valid UTF-8 text"
 		case r == 0:
 			return "contains a NUL character, which is not text"
+		case multiline && (r == '\t' || r == '\n' || r == '\r'):
 		case r < 0x20, r >= 0x7f && r <= 0x9f:
 			return fmt.Sprintf("contains the control character %U, which is not text here", r)
 		}

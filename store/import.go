@@ -104,7 +104,8 @@ type ImportProgress struct {
 }
 
 // Refusal is a refused row of an import: its line, its key (MCID or
-// email, when it could be read), the field at fault and why.
+// email, when it could be read), the field at fault and why (each field at
+// fault named: "email: this is not an email address").
 type Refusal struct {
 	Line   int    `json:"line"`
 	Key    string `json:"key,omitempty"`
@@ -407,6 +408,9 @@ func streamRefusals(db *gorm.DB, t stageTable, key string, fn func(Refusal) erro
 		var r Refusal
 		if err := rows.Scan(&r.Line, &r.Key, &r.Field, &r.Reason, &r.CaseID); err != nil {
 			return err
+		}
+		if r.Field != "" && !strings.HasPrefix(r.Reason, r.Field+": ") {
+			r.Reason = r.Field + ": " + r.Reason
 		}
 		if err := fn(r); err != nil {
 			return err

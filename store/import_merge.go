@@ -90,6 +90,12 @@ func duplicatesSQL(t stageTable, key string) string {
 	return strings.NewReplacer("STAGE", t.name, "KEY", key).Replace(refuseDuplicates)
 }
 
+// keepSQL counts every existing row of a batch unchanged (the seed's
+// keepExisting): the statements after it apply nothing to them.
+func keepSQL(t stageTable, existing string) string {
+	return "UPDATE " + t.name + " SET changed = '' WHERE line BETWEEN @lo AND @hi AND refusal IS NULL AND " + existing + " IS NOT NULL"
+}
+
 // Profiles.
 const (
 	// profilesLock holds the batch's existing profiles until the batch
@@ -150,10 +156,6 @@ UPDATE import_profiles AS p SET changed =
 FROM certification_profiles c
 WHERE c.id = p.profile_id AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL`
 
-	profilesKeep = `
-UPDATE import_profiles SET changed = ''
-WHERE line BETWEEN @lo AND @hi AND refusal IS NULL AND profile_id IS NOT NULL`
-
 	// A profile a case works on (connect, merge, recovery) is not changed
 	// under it.
 	profilesOpenCase = `
@@ -202,19 +204,19 @@ WHERE line BETWEEN @lo AND @hi AND refusal IS NULL AND profile_id IS NULL AND st
 INSERT INTO certifications (id, profile_id, code, title, earned_at, expires_at, created_at)
 SELECT s.id, p.new_id, s.code, s.title, s.earned_at, s.expires_at, @now
 FROM import_certifications s JOIN import_profiles p ON p.line = s.line
-WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.profile_id IS NULL`
+WHERE s.line BETWEEN @lo AND @hi AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.profile_id IS NULL`
 
 	certificationsAdded = `
 INSERT INTO certifications (id, profile_id, code, title, earned_at, expires_at, created_at)
 SELECT s.id, p.profile_id, s.code, s.title, s.earned_at, s.expires_at, @now
 FROM import_certifications s JOIN import_profiles p ON p.line = s.line
-WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% certifications%'
+WHERE s.line BETWEEN @lo AND @hi AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% certifications%'
     AND NOT EXISTS (SELECT 1 FROM certifications x WHERE x.profile_id = p.profile_id AND x.code = s.code AND x.earned_at = s.earned_at)`
 
 	certificationsUpdate = `
 UPDATE certifications SET title = s.title, expires_at = s.expires_at
 FROM import_certifications s JOIN import_profiles p ON p.line = s.line
-WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% certifications%'
+WHERE s.line BETWEEN @lo AND @hi AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% certifications%'
     AND certifications.profile_id = p.profile_id AND certifications.code = s.code AND certifications.earned_at = s.earned_at
     AND (certifications.title <> s.title OR certifications.expires_at IS DISTINCT FROM s.expires_at)`
 
@@ -222,19 +224,19 @@ WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% cer
 INSERT INTO transcript_entries (id, profile_id, exam_code, exam_title, score, passed, taken_at, created_at)
 SELECT s.id, p.new_id, s.code, s.title, s.score, s.passed, s.taken_at, @now
 FROM import_exams s JOIN import_profiles p ON p.line = s.line
-WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.profile_id IS NULL`
+WHERE s.line BETWEEN @lo AND @hi AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.profile_id IS NULL`
 
 	examsAdded = `
 INSERT INTO transcript_entries (id, profile_id, exam_code, exam_title, score, passed, taken_at, created_at)
 SELECT s.id, p.profile_id, s.code, s.title, s.score, s.passed, s.taken_at, @now
 FROM import_exams s JOIN import_profiles p ON p.line = s.line
-WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% exams%'
+WHERE s.line BETWEEN @lo AND @hi AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% exams%'
     AND NOT EXISTS (SELECT 1 FROM transcript_entries x WHERE x.profile_id = p.profile_id AND x.exam_code = s.code AND x.taken_at = s.taken_at)`
 
 	examsUpdate = `
 UPDATE transcript_entries SET exam_title = s.title, score = s.score, passed = s.passed
 FROM import_exams s JOIN import_profiles p ON p.line = s.line
-WHERE s.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% exams%'
+WHERE s.line BETWEEN @lo AND @hi AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.changed LIKE '% exams%'
     AND transcript_entries.profile_id = p.profile_id AND transcript_entries.exam_code = s.code AND transcript_entries.taken_at = s.taken_at
     AND (transcript_entries.exam_title <> s.title OR transcript_entries.score <> s.score OR transcript_entries.passed <> s.passed)`
 )
@@ -247,14 +249,21 @@ func (s *Store) mergeProfileRecords(tx *gorm.DB, b batch) (counts, error) {
 			return c, err
 		}
 	}
-	steps := []string{profilesResolve, profilesOwner, profilesUnknownOwner, profilesSurvivor}
-	if b.keepExisting {
-		steps = append(steps, profilesKeep)
-	} else {
+	n, err := s.run(tx, b, profilesResolve, profilesOwner, profilesUnknownOwner, profilesSurvivor)
+	if err != nil {
+		return c, err
+	}
+	// What only existing profiles need is left out of a batch without any
+	// (a first load).
+	existing := n[0] > 0
+	var steps []string
+	switch {
+	case existing && b.keepExisting:
+		steps = append(steps, keepSQL(stageProfiles, "profile_id"))
+	case existing:
 		steps = append(steps, profilesMergeChange, profilesChanged, profilesOpenCase, profilesHistory, profilesUpdate)
 	}
-	steps = append(steps, profilesInsert)
-	if _, err := s.run(tx, b, steps...); err != nil {
+	if _, err := s.run(tx, b, append(steps, profilesInsert)...); err != nil {
 		return c, err
 	}
 	// Survivors first, then what was merged into them, a generation at a
@@ -268,11 +277,17 @@ func (s *Store) mergeProfileRecords(tx *gorm.DB, b batch) (counts, error) {
 			break
 		}
 	}
-	n, err := s.run(tx, b, profilesNoSurvivor, certificationsNew, certificationsAdded, certificationsUpdate, examsNew, examsAdded, examsUpdate)
-	if err != nil {
+	steps = []string{profilesNoSurvivor, certificationsNew, examsNew}
+	if existing && !b.keepExisting {
+		steps = append(steps, certificationsAdded, certificationsUpdate, examsAdded, examsUpdate)
+	}
+	if n, err = s.run(tx, b, steps...); err != nil {
 		return c, err
 	}
-	c.Certifications, c.Exams = n[1]+n[2], n[4]+n[5]
+	c.Certifications, c.Exams = n[1], n[2]
+	if len(n) > 3 {
+		c.Certifications, c.Exams = c.Certifications+n[3], c.Exams+n[5]
+	}
 	return s.batchCounts(tx, b, c, stageProfiles, "profile_id")
 }
 
@@ -298,10 +313,6 @@ UPDATE import_accounts AS p SET changed =
 FROM accounts a
 WHERE a.id = p.account_id AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL`
 
-	accountsKeep = `
-UPDATE import_accounts SET changed = ''
-WHERE line BETWEEN @lo AND @hi AND refusal IS NULL AND account_id IS NOT NULL`
-
 	accountsUpdate = `
 UPDATE accounts SET display_name = p.display_name,
     last_sign_in_at = CASE WHEN p.changed LIKE '% last_sign_in_at%' THEN p.last_sign_in_at ELSE accounts.last_sign_in_at END
@@ -319,7 +330,7 @@ WHERE p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.account_id IS NULL`
 func (s *Store) mergeAccountRecords(tx *gorm.DB, b batch) (counts, error) {
 	steps := []string{accountsResolve}
 	if b.keepExisting {
-		steps = append(steps, accountsKeep)
+		steps = append(steps, keepSQL(stageAccounts, "account_id"))
 	} else {
 		steps = append(steps, accountsKind, accountsChanged, accountsUpdate)
 	}

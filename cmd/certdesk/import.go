@@ -181,11 +181,7 @@ func newImportReport(path string, stdout io.Writer) (*importReport, error) {
 
 func (r *importReport) refused(x store.Refusal) error {
 	if r.shown < shownRefusals {
-		field := ""
-		if x.Field != "" && !strings.HasPrefix(x.Reason, x.Field+":") {
-			field = x.Field + ": "
-		}
-		fmt.Fprintf(r.stdout, "line %d refused: %s%s\n", x.Line, field, x.Reason)
+		fmt.Fprintf(r.stdout, "line %d refused: %s\n", x.Line, x.Reason)
 	}
 	r.shown++
 	return r.enc.Encode(struct {
