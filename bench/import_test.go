@@ -23,10 +23,13 @@ func TestImportScenarioSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if len(rep.Results) != 3 {
+	if len(rep.Results) != 4 {
 		t.Fatalf("results %+v", rep.Results)
 	}
-	raw, imp, mem := rep.Results[0], rep.Results[1], rep.Results[2]
+	raw, imp, again, mem := rep.Results[0], rep.Results[1], rep.Results[2], rep.Results[3]
+	if again.Count != 3000 || again.Errors != 0 || again.Met == nil || !*again.Met {
+		t.Errorf("the same file again: %+v", again)
+	}
 	if raw.Count != 3000 || imp.Count != 3000 || imp.Errors != 0 || imp.Ratio == nil || imp.Extra["certifications"] != 9000 {
 		t.Errorf("raw %+v, import %+v", raw, imp)
 	}
