@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/oidctest"
 	"github.com/certdesk/certdesk/store/storetest"
 )
 
@@ -39,7 +40,7 @@ func TestOIDCLookAlikeEmailIsRefused(t *testing.T) {
 		iss, base, st := oidcServer(t)
 		for i, email := range lookAlikes[start:min(start+8, len(lookAlikes))] {
 			sub := "attacker-" + string(rune('a'+start+i))
-			resp, browser := signInWith(t, iss, base, map[string]any{"sub": sub, "email": email, "email_verified": true})
+			resp, browser := iss.SignIn(t, base, map[string]any{"sub": sub, "email": email, "email_verified": true})
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%q: callback = %d, want 403", email, resp.StatusCode)
 			}
@@ -62,7 +63,7 @@ func TestOIDCLookAlikeEmailIsRefused(t *testing.T) {
 	}
 	// The plain address, in any ASCII case, still signs Ben in.
 	iss, base, _ := oidcServer(t)
-	_, browser := signInWith(t, iss, base, map[string]any{"sub": "entra-ben", "email": "Ben.OKAFOR@contoso.example", "email_verified": true, "tid": "contoso"})
+	_, browser := iss.SignIn(t, base, map[string]any{"sub": "entra-ben", "email": "Ben.OKAFOR@contoso.example", "email_verified": true, "tid": "contoso"})
 	if me := getMe(t, browser, base); me["email"] != "ben.okafor@contoso.example" {
 		t.Fatalf("Ben's own sign-in = %v", me)
 	}
@@ -78,13 +79,13 @@ func TestAddAccountRespectsSubjectsAndProfiles(t *testing.T) {
 
 	// Ben's personal account signs in once on its own: it is bound to its
 	// subject from then on.
-	signInWith(t, iss, base, map[string]any{"sub": "sub-benhot", "email": "ben.okafor@hotmail.example", "email_verified": true, "tid": msa})
+	iss.SignIn(t, base, map[string]any{"sub": "sub-benhot", "email": "ben.okafor@hotmail.example", "email_verified": true, "tid": msa})
 	benHot, err := st.AccountByEmail(ctx, "ben.okafor@hotmail.example")
 	if err != nil || benHot.OIDCSubject == nil || benHot.LearningProfileID == nil {
 		t.Fatalf("ben's personal account after its sign-in: %+v %v", benHot, err)
 	}
 
-	_, ana := signInWith(t, iss, base, map[string]any{"sub": "entra-ana", "email": "ana.silva@outlook.example", "email_verified": true, "tid": msa})
+	_, ana := iss.SignIn(t, base, map[string]any{"sub": "entra-ana", "email": "ana.silva@outlook.example", "email_verified": true, "tid": msa})
 	before := getMe(t, ana, base)
 	for _, tc := range []struct {
 		name   string
@@ -98,9 +99,7 @@ func TestAddAccountRespectsSubjectsAndProfiles(t *testing.T) {
 		{"look-alike of a bound account", map[string]any{"sub": "sub-mallory3", "email": "ben.o\u212Aafor@hotmail.example", "email_verified": true, "tid": msa}, http.StatusForbidden},
 		{"unverified", map[string]any{"sub": "sub-mallory4", "email": "c.wei@gmail.example", "email_verified": false, "tid": msa}, http.StatusForbidden},
 	} {
-		iss.mu.Lock()
-		iss.who = tc.claims
-		iss.mu.Unlock()
+		iss.Next(tc.claims)
 		resp, err := ana.Get(base + "/auth/login?add_account=1")
 		if err != nil {
 			t.Fatal(err)
@@ -123,10 +122,8 @@ func TestAddAccountRespectsSubjectsAndProfiles(t *testing.T) {
 	}
 
 	// Ben's own subject adds it to his learning profile.
-	_, ben := signInWith(t, iss, base, map[string]any{"sub": "entra-ben", "email": "ben.okafor@contoso.example", "email_verified": true, "tid": "contoso"})
-	iss.mu.Lock()
-	iss.who = map[string]any{"sub": "sub-benhot", "email": "ben.okafor@hotmail.example", "email_verified": true, "tid": msa}
-	iss.mu.Unlock()
+	_, ben := iss.SignIn(t, base, map[string]any{"sub": "entra-ben", "email": "ben.okafor@contoso.example", "email_verified": true, "tid": "contoso"})
+	iss.Next(map[string]any{"sub": "sub-benhot", "email": "ben.okafor@hotmail.example", "email_verified": true, "tid": msa})
 	resp, err := ben.Get(base + "/auth/login?add_account=1")
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +144,7 @@ func TestInactiveAccountCannotUseCertdesk(t *testing.T) {
 	iss, base, st := oidcServer(t)
 	ctx := context.Background()
 
-	resp, browser := signInWith(t, iss, base, map[string]any{"sub": "sub-dara", "email": "dara.murphy@outlook.example", "email_verified": true})
+	resp, browser := iss.SignIn(t, base, map[string]any{"sub": "sub-dara", "email": "dara.murphy@outlook.example", "email_verified": true})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("Dara's sign-in = %d, want 403", resp.StatusCode)
 	}
@@ -168,7 +165,7 @@ func TestInactiveAccountCannotUseCertdesk(t *testing.T) {
 	}
 
 	// Ana signs in, then her account becomes inactive: the session stops.
-	_, ana := signInWith(t, iss, base, map[string]any{"sub": "entra-ana", "email": "ana.silva@outlook.example", "email_verified": true})
+	_, ana := iss.SignIn(t, base, map[string]any{"sub": "entra-ana", "email": "ana.silva@outlook.example", "email_verified": true})
 	if me := getMe(t, ana, base); me["role"] != "learner" {
 		t.Fatalf("Ana = %v", me)
 	}
@@ -193,12 +190,9 @@ func TestInactiveAccountCannotUseCertdesk(t *testing.T) {
 }
 
 // signInPage runs a sign-in and returns the page the callback answers.
-func signInPage(t *testing.T, iss *testIssuer, base string, claims map[string]any) string {
+func signInPage(t *testing.T, iss *oidctest.Issuer, base string, claims map[string]any) string {
 	t.Helper()
-	iss.mu.Lock()
-	iss.who = claims
-	iss.mu.Unlock()
-	resp, browser := signInWith(t, iss, base, claims)
+	resp, browser := iss.SignIn(t, base, claims)
 	_ = resp
 	r, err := browser.Get(base + "/auth/login?next=/portal")
 	if err != nil {

@@ -3,11 +3,10 @@ package server_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
-	"strings"
 	"testing"
 
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/oidctest"
 )
 
 // After a completed sign-in the browser goes where ?next= said only when
@@ -37,16 +36,8 @@ func TestSignInNeverRedirectsOffTheSite(t *testing.T) {
 		{"/%00/evil.example", "/"},
 	}
 	for i, tc := range tests {
-		iss.mu.Lock()
-		iss.who = map[string]any{"sub": "entra-alice", "email": "alice.agent@certdesk.example", "email_verified": true}
-		iss.mu.Unlock()
-		jar, _ := cookiejar.New(nil)
-		browser := &http.Client{Jar: jar, Transport: forwardedFor(fmt.Sprintf("192.0.2.%d", i+1)), CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if strings.HasPrefix(req.URL.String(), base) && req.URL.Path != "/auth/callback" {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		}}
+		iss.Next(map[string]any{"sub": "entra-alice", "email": "alice.agent@certdesk.example", "email_verified": true})
+		browser := oidctest.Browser(base, forwardedFor(fmt.Sprintf("192.0.2.%d", i+1)))
 		resp, err := browser.Get(base + "/auth/login?next=" + tc.next)
 		if err != nil {
 			// Go's client refuses a Location with a control character, which

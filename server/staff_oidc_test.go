@@ -41,7 +41,7 @@ func TestOIDCStaffFromAppRoles(t *testing.T) {
 		{"supervisor wins over agent", []any{"certdesk.agent", "certdesk.supervisor", "other.app"}, "supervisor"},
 		{"roles as one string", "other.app certdesk.agent", "agent"},
 	} {
-		resp, browser := signInWith(t, iss, base, nora(tc.roles))
+		resp, browser := iss.SignIn(t, base, nora(tc.roles))
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s: callback = %d", tc.name, resp.StatusCode)
 		}
@@ -53,7 +53,7 @@ func TestOIDCStaffFromAppRoles(t *testing.T) {
 	if err != nil || a.Source != certdesk.StaffFromProvider || a.Name != "Nora Field" || a.LastSignInAt == nil {
 		t.Fatalf("Nora on the staff = %+v, %v", a, err)
 	}
-	_, browser := signInWith(t, iss, base, nora([]any{"certdesk.agent"}))
+	_, browser := iss.SignIn(t, base, nora([]any{"certdesk.agent"}))
 	raw, hash := certdesk.NewToken()
 	if err := st.CreateAccessToken(ctx, &store.AccessToken{AgentID: a.ID, Name: "cli", Hash: hash, ExpiresAt: time.Now().Add(time.Hour)}, config.DefaultTokenMaxTTL); err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestOIDCStaffFromAppRoles(t *testing.T) {
 	// The role removed in the provider: the next sign-in is refused, and
 	// her other browser and her token stop at once.
 	for _, roles := range []any{nil, []any{}, []any{"other.app"}, 42} {
-		resp, other := signInWith(t, iss, base, nora(roles))
+		resp, other := iss.SignIn(t, base, nora(roles))
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("sign-in with roles %v = %d, want 403", roles, resp.StatusCode)
 		}
@@ -80,7 +80,7 @@ func TestOIDCStaffFromAppRoles(t *testing.T) {
 		t.Errorf("her token after the role was removed = %d, want 401", code)
 	}
 	// Given again, she is back (a new session; the old ones stay ended).
-	_, back := signInWith(t, iss, base, nora([]any{"certdesk.agent"}))
+	_, back := iss.SignIn(t, base, nora([]any{"certdesk.agent"}))
 	if me := getMe(t, back, base); me["role"] != "agent" {
 		t.Errorf("the role given again: me = %v", me)
 	}
@@ -94,7 +94,7 @@ func TestOIDCStaffAddedByHand(t *testing.T) {
 	iss, base, st := oidcServer(t, entraRoles)
 	ctx := context.Background()
 	// Alice was added by hand (the demo world): no app role, still staff.
-	_, alice := signInWith(t, iss, base, map[string]any{"sub": "entra-alice", "email": "alice.agent@certdesk.example", "email_verified": true})
+	_, alice := iss.SignIn(t, base, map[string]any{"sub": "entra-alice", "email": "alice.agent@certdesk.example", "email_verified": true})
 	if me := getMe(t, alice, base); me["role"] != "agent" {
 		t.Errorf("a member added by hand without app roles: me = %v", me)
 	}
@@ -105,12 +105,12 @@ func TestOIDCStaffAddedByHand(t *testing.T) {
 	if me := getMe(t, alice, base); me["role"] != nil {
 		t.Errorf("Alice's session after staff disable: %v", me)
 	}
-	resp, _ := signInWith(t, iss, base, map[string]any{"sub": "entra-alice", "email": "alice.agent@certdesk.example", "email_verified": true, "roles": []any{"certdesk.supervisor"}})
+	resp, _ := iss.SignIn(t, base, map[string]any{"sub": "entra-alice", "email": "alice.agent@certdesk.example", "email_verified": true, "roles": []any{"certdesk.supervisor"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a disabled member's sign-in with a role = %d, want 403", resp.StatusCode)
 	}
 	// A staff role without a confirmed address makes nobody staff.
-	resp, _ = signInWith(t, iss, base, map[string]any{"sub": "entra-x", "email": "x@contoso.example", "roles": []any{"certdesk.agent"}})
+	resp, _ = iss.SignIn(t, base, map[string]any{"sub": "entra-x", "email": "x@contoso.example", "roles": []any{"certdesk.agent"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a staff role without a confirmed email = %d, want 403", resp.StatusCode)
 	}
@@ -119,7 +119,7 @@ func TestOIDCStaffAddedByHand(t *testing.T) {
 // Without configured role values, roles in the token make nobody staff.
 func TestOIDCRolesIgnoredUnlessConfigured(t *testing.T) {
 	iss, base, _ := oidcServer(t)
-	_, browser := signInWith(t, iss, base, map[string]any{"sub": "entra-q", "email": "quinn@outlook.example", "email_verified": true,
+	_, browser := iss.SignIn(t, base, map[string]any{"sub": "entra-q", "email": "quinn@outlook.example", "email_verified": true,
 		"roles": []any{"certdesk.agent", "certdesk.supervisor"}})
 	if me := getMe(t, browser, base); me["role"] != "learner" {
 		t.Errorf("me = %v, want a learner", me)
@@ -142,7 +142,7 @@ func TestOIDCFirstSignInMakesALearner(t *testing.T) {
 		if tc.tid != "" {
 			claims["tid"] = tc.tid
 		}
-		resp, browser := signInWith(t, iss, base, claims)
+		resp, browser := iss.SignIn(t, base, claims)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s: callback = %d", tc.name, resp.StatusCode)
 		}
@@ -155,7 +155,7 @@ func TestOIDCFirstSignInMakesALearner(t *testing.T) {
 			t.Errorf("%s: account = %+v, %v; want kind %s with a learning profile", tc.name, acct, err, tc.kind)
 		}
 		// The second sign-in is the same learner.
-		_, again := signInWith(t, iss, base, map[string]any{"sub": tc.sub})
+		_, again := iss.SignIn(t, base, map[string]any{"sub": tc.sub})
 		if me2 := getMe(t, again, base); me2["learning_profile"] == nil ||
 			me2["learning_profile"].(map[string]any)["id"] != me["learning_profile"].(map[string]any)["id"] {
 			t.Errorf("%s: second sign-in = %v", tc.name, me2)
@@ -163,8 +163,8 @@ func TestOIDCFirstSignInMakesALearner(t *testing.T) {
 	}
 	// Ana's address, from another subject that never signed in to it: Ana
 	// signs in first (binding her subject), then the stranger is refused.
-	_, _ = signInWith(t, iss, base, map[string]any{"sub": "entra-ana", "email": "ana.silva@outlook.example", "email_verified": true})
-	resp, stranger := signInWith(t, iss, base, map[string]any{"sub": "entra-stranger", "email": "ana.silva@outlook.example", "email_verified": true})
+	_, _ = iss.SignIn(t, base, map[string]any{"sub": "entra-ana", "email": "ana.silva@outlook.example", "email_verified": true})
+	resp, stranger := iss.SignIn(t, base, map[string]any{"sub": "entra-stranger", "email": "ana.silva@outlook.example", "email_verified": true})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("another subject with Ana's address = %d, want 403", resp.StatusCode)
 	}

@@ -23,7 +23,7 @@ func TestStaffRolesOnlyFromTheStaffTenant(t *testing.T) {
 		if tc.tid != "" {
 			claims["tid"] = tc.tid
 		}
-		_, browser := signInWith(t, iss, base, claims)
+		_, browser := iss.SignIn(t, base, claims)
 		if me := getMe(t, browser, base); me["role"] != tc.want {
 			t.Errorf("%s: me = %v, want %s", tc.name, me, tc.want)
 		}
