@@ -7,29 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/certdesk/certdesk/stacktest"
 
 	"github.com/certdesk/certdesk/chaos"
 	"github.com/certdesk/certdesk/store/storetest"
 )
-
-// certdeskBinary builds cmd/certdesk: the chaos runs its `worker` command
-// as the child processes it kills.
-func certdeskBinary(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	bin := filepath.Join(t.TempDir(), "certdesk")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/certdesk")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build certdesk: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // requirePostgres skips without PostgreSQL (fails in CI, as the store
 // tests do).
@@ -61,7 +46,7 @@ func TestChaosShort(t *testing.T) {
 		t.Skip("runs Temporal, PostgreSQL and worker processes for a minute or two")
 	}
 	requirePostgres(t)
-	bin := certdeskBinary(t)
+	bin := stacktest.Binary(t) // the chaos runs its `worker` command as the child processes it kills
 	// The API in this process logs every request; only errors here.
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)

@@ -11,11 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/certdesk/certdesk/stacktest"
 
 	"go.temporal.io/sdk/client"
 
@@ -71,7 +72,7 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { drop(); admin.Close() })
 
 	// Built first: the first build of the Temporal server takes minutes.
-	s.bin = buildCertdesk(t, s.dir)
+	s.bin = stacktest.Binary(t)
 
 	srv, err := devserver.Start(ctx, devserver.Options{LogFile: filepath.Join(s.dir, "temporal.log")})
 	if err != nil {
@@ -131,19 +132,6 @@ func newStack(t *testing.T) *stack {
 	// Registered before the processes start, so it runs after they stopped.
 	t.Cleanup(s.printLogsOnFailure)
 	return s
-}
-
-// buildCertdesk builds cmd/certdesk into dir.
-func buildCertdesk(t *testing.T, dir string) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	bin := filepath.Join(dir, "certdesk")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/certdesk")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build certdesk: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func freeAddr(t *testing.T) string {

@@ -16,18 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// binary builds certdesk once for the tests that run it as a user would.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "certdesk")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
+	"github.com/certdesk/certdesk/stacktest"
+)
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -145,7 +136,7 @@ func TestDevStartsStopsAndResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs certdesk dev")
 	}
-	bin := binary(t)
+	bin := stacktest.Binary(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	httpPort, temporalPort := freePort(t), freePort(t)
 
