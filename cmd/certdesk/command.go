@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // usageError is a mistake on the command line (exit status 2, as for the
@@ -92,4 +93,29 @@ func isHelp(arg string) bool {
 		return true
 	}
 	return false
+}
+
+// subcommand picks a command's subcommand (its first argument, e.g. staff
+// add) and that subcommand's flags: --help prints every subcommand's usage,
+// none or an unknown one is a usage error naming them. lookup returns nil
+// for an unknown name.
+func subcommand[F any](name string, subs, args []string, stdout io.Writer, lookup func(string, io.Writer) (*command, F)) (string, *command, F, []string, error) {
+	var none F
+	if len(args) == 0 {
+		return "", nil, none, nil, usagef("%s: say %s (certdesk %s --help)", name, strings.Join(subs, ", "), name)
+	}
+	sub := args[0]
+	if isHelp(sub) {
+		for _, s := range subs {
+			cmd, _ := lookup(s, stdout)
+			cmd.printUsage()
+			fmt.Fprintln(stdout)
+		}
+		return "", nil, none, nil, flag.ErrHelp
+	}
+	cmd, f := lookup(sub, stdout)
+	if cmd == nil {
+		return "", nil, none, nil, usagef("%s: unknown subcommand %q (%s)", name, sub, strings.Join(subs, ", "))
+	}
+	return sub, cmd, f, args[1:], nil
 }

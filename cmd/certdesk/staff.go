@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -24,22 +23,9 @@ import (
 // With CERTDESK_OIDC_AGENT_ROLE/_SUPERVISOR_ROLE set, members also come
 // from the identity provider's app roles at each sign-in (source oidc).
 func runStaff(ctx context.Context, args []string, stdout io.Writer) error {
-	subs := []string{"add", "list", "set-role", "disable", "enable"}
-	if len(args) == 0 {
-		return usagef("staff: say add, list, set-role, disable or enable (certdesk staff --help)")
-	}
-	sub, args := args[0], args[1:]
-	if isHelp(sub) {
-		for _, s := range subs {
-			cmd, _ := staffCommand(s, stdout)
-			cmd.printUsage()
-			fmt.Fprintln(stdout)
-		}
-		return flag.ErrHelp
-	}
-	cmd, f := staffCommand(sub, stdout)
-	if cmd == nil {
-		return usagef("staff: unknown subcommand %q (add, list, set-role, disable, enable)", sub)
+	sub, cmd, f, args, err := subcommand("staff", []string{"add", "list", "set-role", "disable", "enable"}, args, stdout, staffCommand)
+	if err != nil {
+		return err
 	}
 	if err := cmd.parse(args); err != nil {
 		return err

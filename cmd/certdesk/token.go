@@ -29,21 +29,9 @@ import (
 // store of `certdesk dev`. A token lives at most CERTDESK_TOKEN_MAX_TTL
 // (a year unless set).
 func runToken(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usagef("token: say create, list or revoke (certdesk token --help)")
-	}
-	sub, args := args[0], args[1:]
-	if isHelp(sub) {
-		for _, s := range []string{"create", "list", "revoke"} {
-			cmd, _ := tokenCommand(s, stdout)
-			cmd.printUsage()
-			fmt.Fprintln(stdout)
-		}
-		return flag.ErrHelp
-	}
-	cmd, f := tokenCommand(sub, stdout)
-	if cmd == nil {
-		return usagef("token: unknown subcommand %q (create, list, revoke)", sub)
+	sub, cmd, f, args, err := subcommand("token", []string{"create", "list", "revoke"}, args, stdout, tokenCommand)
+	if err != nil {
+		return err
 	}
 	if err := cmd.parseWithArgs(args); err != nil {
 		return err
