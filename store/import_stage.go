@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
+
+	"github.com/certdesk/certdesk"
 )
 
 // Records are staged before they are merged: written as they come into
@@ -157,4 +160,129 @@ func insertRows(db *gorm.DB, t stageTable, rows [][]any) error {
 		}
 	}
 	return nil
+}
+
+// record is what a record type offers the import.
+type record[T any] interface {
+	Validate() error
+	Canonical() T
+}
+
+// recordKind is what the import needs to know of a record type.
+type recordKind[T record[T]] struct {
+	what   string // in messages: "certification profile"
+	main   stageTable
+	tables []stageTable // main first
+	key    string       // the main table's key column
+	keyOf  func(T) string
+	stage  func(b *stageBuffer, line int, r T, ids *seedRows, now time.Time)
+	merge  func(s *Store, tx *gorm.DB, b batch) (counts, error)
+	source string // the history's source of a single upsert
+}
+
+var profileKind = &recordKind[certdesk.ProfileRecord]{
+	what: "certification profile", main: stageProfiles, tables: []stageTable{stageProfiles, stageCertifications, stageExams},
+	key: "mcid", keyOf: func(r certdesk.ProfileRecord) string { return r.MCID },
+	stage: stageProfile, merge: (*Store).mergeProfileRecords, source: "integration",
+}
+
+var accountKind = &recordKind[certdesk.AccountRecord]{
+	what: "account", main: stageAccounts, tables: []stageTable{stageAccounts},
+	key: "email", keyOf: func(r certdesk.AccountRecord) string { return certdesk.NormalizeEmail(r.Email) },
+	stage: stageAccount, merge: (*Store).mergeAccountRecords, source: "integration",
+}
+
+func stageProfile(b *stageBuffer, line int, r certdesk.ProfileRecord, ids *seedRows, now time.Time) {
+	var deactivated *time.Time
+	if r.Status == certdesk.ProfileInactive {
+		deactivated = &now
+	}
+	b.add(stageProfiles, line, r.MCID, r.LegalName, r.Email, r.OwnerEmail, r.Status, r.MergedInto, r.CreatedAt, deactivated,
+		ids.profile(r.MCID), nil, nil, nil)
+	for i, c := range r.Certifications {
+		b.add(stageCertifications, line, i, ids.certification(r.MCID, c), c.Code, c.Title, c.EarnedAt, c.ExpiresAt)
+	}
+	for i, e := range r.Exams {
+		b.add(stageExams, line, i, ids.exam(r.MCID, e), e.Code, e.Title, e.TakenAt, *e.Score, *e.Passed)
+	}
+	b.n++
+}
+
+func stageAccount(b *stageBuffer, line int, r certdesk.AccountRecord, ids *seedRows, now time.Time) {
+	lp, status := ids.accountRow(r.Email)
+	b.add(stageAccounts, line, r.Email, r.Kind, r.DisplayName, r.LastSignInAt, r.CreatedAt, ids.account(r.Email), lp, status, nil, nil, nil)
+	b.n++
+}
+
+// refuse stages a row refused before the merge: its line, its key, why.
+func (b *stageBuffer) refuse(t stageTable, line int, key, field, reason, code string) {
+	row := make([]any, len(t.cols))
+	row[0], row[1] = line, safeText(key)
+	n := len(row)
+	row[n-3], row[n-2], row[n-1] = safeText(reason), code, field
+	b.add(t, row...)
+	b.n++
+}
+
+// safeText is s as text a database keeps (invalid bytes and control
+// characters replaced), for what a refusal quotes of its row.
+func safeText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// seedRows gives an import fixed ids and the account columns a record does
+// not carry (the demo world's); nil gives new ids, active accounts on no
+// learning profile.
+type seedRows struct {
+	id       func(name string) string
+	accounts map[string]seedAccount // by email
+}
+
+type seedAccount struct {
+	learningProfileID *string
+	status            string
+}
+
+func (r *seedRows) profile(mcid string) string {
+	if r == nil {
+		return certdesk.NewID()
+	}
+	return r.id("profile:" + mcid)
+}
+
+func (r *seedRows) certification(mcid string, c certdesk.CertificationRecord) string {
+	if r == nil {
+		return certdesk.NewID()
+	}
+	return r.id("cert:" + mcid + ":" + c.Code)
+}
+
+func (r *seedRows) exam(mcid string, e certdesk.ExamRecord) string {
+	if r == nil {
+		return certdesk.NewID()
+	}
+	return r.id(fmt.Sprintf("exam:%s:%s:%d", mcid, e.Code, e.TakenAt.Year()))
+}
+
+func (r *seedRows) account(email string) string {
+	if r == nil {
+		return certdesk.NewID()
+	}
+	return r.id("account:" + email)
+}
+
+func (r *seedRows) accountRow(email string) (*string, string) {
+	if r == nil {
+		return nil, certdesk.AccountActive
+	}
+	a, ok := r.accounts[email]
+	if !ok {
+		return nil, certdesk.AccountActive
+	}
+	return a.learningProfileID, a.status
 }
