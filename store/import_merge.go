@@ -116,7 +116,7 @@ FROM accounts a
 WHERE a.email = p.owner_email AND p.line BETWEEN @lo AND @hi AND p.refusal IS NULL AND p.owner_email <> ''`
 
 	profilesUnknownOwner = `
-UPDATE import_profiles SET refusal = 'certdesk has no account with this address: import the account first',
+UPDATE import_profiles SET refusal = 'certdesk has no account with this address: the account must come first',
     refusal_code = 'invalid', refusal_field = 'owner_email'
 WHERE line BETWEEN @lo AND @hi AND refusal IS NULL AND owner_email <> '' AND owner_id IS NULL`
 
