@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,22 +24,9 @@ import (
 // row applied or was unchanged, 1 when some were refused (the report lists
 // them), 2 on a usage error or when the database does not answer.
 func runImport(ctx context.Context, args []string, stdout io.Writer) error {
-	kinds := []string{"profiles", "accounts"}
-	if len(args) == 0 {
-		return usagef("import: say profiles or accounts, then the file (certdesk import --help)")
-	}
-	kind, args := args[0], args[1:]
-	if isHelp(kind) {
-		for _, k := range kinds {
-			cmd, _ := importCommand(k, stdout)
-			cmd.printUsage()
-			fmt.Fprintln(stdout)
-		}
-		return flag.ErrHelp
-	}
-	cmd, f := importCommand(kind, stdout)
-	if cmd == nil {
-		return usagef("import: unknown kind %q (profiles, accounts)", kind)
+	kind, cmd, f, args, err := subcommand("import", []string{"profiles", "accounts"}, args, stdout, importCommand)
+	if err != nil {
+		return err
 	}
 	// Flags may come before or after the file.
 	if err := cmd.parseWithArgs(args); err != nil {
