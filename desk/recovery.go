@@ -22,7 +22,6 @@ var (
 )
 
 var (
-	validMCID = regexp.MustCompile(`^[0-9]{4,16}$`)
 	validExam = regexp.MustCompile(`^[A-Z0-9]{1,8}(-[A-Z0-9]{1,8}){0,2}$`)
 )
 
@@ -64,7 +63,7 @@ func (r RecoveryRequest) claim() (workflows.RecoveryClaim, error) {
 	c.PreviousEmail = email("previous_email", r.PreviousEmail, true, "must be the email address you signed in with, or left out")
 	c.NewAccountEmail = email("new_account_email", r.NewAccountEmail, false,
 		"must be the email address of a personal Microsoft account you can sign in with now, such as name@outlook.com")
-	if c.MCID != "" && !validMCID.MatchString(c.MCID) {
+	if c.MCID != "" && !certdesk.ValidMCID(c.MCID) {
 		fields["mcid"] = "must be your MCID (digits only), or left out"
 	}
 	if c.Exam != "" && !validExam.MatchString(c.Exam) {

@@ -24,33 +24,15 @@ import (
 // forms (CheckValues, ParseForm); DecodeJSON covers JSON bodies through
 // CheckText, and the SendGrid webhook its body through CheckJSONText.
 
-// TextProblem says what is wrong with s as text, or "" when nothing is.
-// multiline allows tab, CR and LF.
-func TextProblem(s string, multiline bool) string {
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"), r == 0xFFFE, r == 0xFFFF:
-			// U+FFFE stands for invalid bytes (see decodeJSON).
-			return "is not valid UTF-8 text"
-		case r == 0:
-			return "contains a NUL character, which is not text"
-		case multiline && (r == '\t' || r == '\n' || r == '\r'):
-		case r < 0x20, r >= 0x7f && r <= 0x9f:
-			return fmt.Sprintf("contains the control character %U, which is not text here", r)
-		}
-	}
-	return ""
-}
-
 // CheckValues checks the names and values of a query or a form.
 func CheckValues(vs url.Values, multiline bool, fields map[string]string) {
 	for k, list := range vs {
-		if msg := TextProblem(k, false); msg != "" {
+		if msg := certdesk.TextProblem(k, false); msg != "" {
 			fields[strconv.QuoteToASCII(k)] = "is not a field name: it " + msg
 			continue
 		}
 		for _, v := range list {
-			if msg := TextProblem(v, multiline); msg != "" {
+			if msg := certdesk.TextProblem(v, multiline); msg != "" {
 				fields[k] = msg
 			}
 		}
@@ -123,7 +105,7 @@ func walkText(v reflect.Value, name string, fields map[string]string) {
 			walkText(v.Elem(), name, fields)
 		}
 	case reflect.String:
-		if msg := TextProblem(v.String(), true); msg != "" {
+		if msg := certdesk.TextProblem(v.String(), true); msg != "" {
 			fields[field] = msg
 		}
 	case reflect.Struct:
@@ -160,7 +142,7 @@ func walkText(v reflect.Value, name string, fields map[string]string) {
 		it := v.MapRange()
 		for it.Next() {
 			key := fmt.Sprint(it.Key().Interface())
-			if msg := TextProblem(key, false); msg != "" {
+			if msg := certdesk.TextProblem(key, false); msg != "" {
 				fields[field] = "has a key that " + msg
 				continue
 			}

@@ -37,10 +37,10 @@ func TestTextProblem(t *testing.T) {
 		{"\x0b\x0c", false, false},
 	}
 	for _, tc := range tests {
-		if got := TextProblem(tc.s, false) == ""; got != tc.singleLine {
+		if got := certdesk.TextProblem(tc.s, false) == ""; got != tc.singleLine {
 			t.Errorf("TextProblem(%q, single line) accepts = %v, want %v", tc.s, got, tc.singleLine)
 		}
-		if got := TextProblem(tc.s, true) == ""; got != tc.multiOK {
+		if got := certdesk.TextProblem(tc.s, true) == ""; got != tc.multiOK {
 			t.Errorf("TextProblem(%q, multi-line) accepts = %v, want %v", tc.s, got, tc.multiOK)
 		}
 	}
@@ -114,7 +114,7 @@ func FuzzInput(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, multiline := range []bool{false, true} {
-			if TextProblem(s, multiline) != "" {
+			if certdesk.TextProblem(s, multiline) != "" {
 				continue
 			}
 			if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || strings.ContainsRune(s, 0xFFFE) {
@@ -130,7 +130,7 @@ func FuzzInput(f *testing.F) {
 			var v any
 			if json.Unmarshal([]byte(s), &v) == nil {
 				everyString(reflect.ValueOf(v), func(str string) {
-					if TextProblem(str, true) != "" {
+					if certdesk.TextProblem(str, true) != "" {
 						t.Fatalf("CheckJSONText(%q) accepts the string %q", s, str)
 					}
 				})
@@ -143,7 +143,7 @@ func FuzzInput(f *testing.F) {
 		}
 		if json.Unmarshal([]byte(s), &dst) == nil && CheckText(&dst) == nil {
 			everyString(reflect.ValueOf(dst), func(str string) {
-				if TextProblem(str, true) != "" {
+				if certdesk.TextProblem(str, true) != "" {
 					t.Fatalf("CheckText(%q) accepts the string %q", s, str)
 				}
 			})

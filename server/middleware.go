@@ -152,11 +152,11 @@ func (s *Server) checkInput(c *gin.Context) {
 		return
 	}
 	fields := map[string]string{}
-	if msg := request.TextProblem(c.Request.URL.Path, false); msg != "" {
+	if msg := certdesk.TextProblem(c.Request.URL.Path, false); msg != "" {
 		fields["path"] = msg
 	}
 	for _, p := range c.Params {
-		if msg := request.TextProblem(p.Value, false); msg != "" {
+		if msg := certdesk.TextProblem(p.Value, false); msg != "" {
 			fields[p.Key] = msg
 		}
 	}

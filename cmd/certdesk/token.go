@@ -13,7 +13,6 @@ import (
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/auth"
 	"github.com/certdesk/certdesk/config"
-	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -121,7 +120,7 @@ func (f *tokenFlags) check(cmd *command) ([]certdesk.Scope, error) {
 	case f.scopes == "":
 		return nil, usagef("token create: --integration needs --scopes, some of %s", certdesk.JoinScopes(certdesk.Scopes))
 	}
-	if msg := request.TextProblem(f.integration, false); msg != "" {
+	if msg := certdesk.TextProblem(f.integration, false); msg != "" {
 		return nil, usagef("token create: --integration %s", msg)
 	}
 	if len(f.integration) > store.MaxIntegrationName {
