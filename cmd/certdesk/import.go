@@ -83,7 +83,7 @@ func runImport(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
-	cfg, err := tokenConfig(f.dataDir)
+	cfg, err := storeConfig(f.dataDir)
 	if err != nil {
 		return usageError{err}
 	}

@@ -44,7 +44,7 @@ func runStaff(ctx context.Context, args []string, stdout io.Writer) error {
 			return usagef("staff add: --email: %v", err)
 		}
 	}
-	cfg, err := tokenConfig(f.dataDir)
+	cfg, err := storeConfig(f.dataDir)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError{err}
 		}
 	}
-	cfg, err := tokenConfig(f.dataDir)
+	cfg, err := storeConfig(f.dataDir)
 	if err != nil {
 		return err
 	}
@@ -215,9 +215,10 @@ func tokenCommand(sub string, stdout io.Writer) (*command, *tokenFlags) {
 	return cmd, f
 }
 
-// tokenConfig is the configuration the token commands need: the database
+// storeConfig is the configuration of the commands that need only the store
+// (token, staff, import): the database
 // (or the store of `certdesk dev` in dataDir) and the token lifetime.
-func tokenConfig(dataDir string) (config.Config, error) {
+func storeConfig(dataDir string) (config.Config, error) {
 	if dataDir == "" {
 		cfg, err := databaseOnly()
 		if err != nil {
