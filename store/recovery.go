@@ -181,7 +181,7 @@ func (s *Store) recentCases(db *gorm.DB, p certdesk.CertificationProfile, exclud
 	err := db.Select("id, kind, status, resolution, created_at, closed_at").
 		Where("created_at >= ? AND id <> ?", since, exclude).
 		Where("profile_ids LIKE ? OR "+s.jsonText("details", "chosen_profile_id")+" = ?", "%"+p.ID+"%", p.ID).
-		Order("id DESC").Limit(20).Find(&cases).Error
+		Order("created_at DESC, id DESC").Limit(20).Find(&cases).Error
 	if err != nil {
 		return nil, nil, err
 	}

@@ -283,8 +283,8 @@ func TestMatchRecoveryShowsRecentCases(t *testing.T) {
 		for _, r := range c.Recent {
 			ids = append(ids, r.ID)
 		}
-		if want := []string{merged, recovered}; !slices.Equal(ids, want) {
-			t.Errorf("recent cases %q, want the merge then the recovery (not %s, older than 90 days, nor the asking case %s)", ids, old, asking)
+		if want := []string{recovered, merged}; !slices.Equal(ids, want) {
+			t.Errorf("recent cases %q, want the recovery (a minute ago) then the merge (an hour ago), not %s, older than 90 days, nor the asking case %s", ids, old, asking)
 		}
 		if !slices.Contains(c.Flags, certdesk.FlagRecentlyRecovered) || !slices.Contains(c.Flags, certdesk.FlagRecentlyMerged) {
 			t.Errorf("flags %q", c.Flags)
