@@ -10,6 +10,9 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/certdesk /usr/local/bin/certdesk
 USER nonroot
-EXPOSE 8080
+# In a container both listen on every interface, so probes from outside it
+# reach them: the api on 8080, the worker's health and metrics on 9090.
+ENV CERTDESK_HTTP_ADDR=0.0.0.0:8080 CERTDESK_WORKER_HTTP_ADDR=0.0.0.0:9090
+EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/certdesk"]
 CMD ["api"]

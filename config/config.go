@@ -42,6 +42,9 @@ type Config struct {
 	DatabaseURL string
 	// HTTPAddr is where the HTTP server listens.
 	HTTPAddr string
+	// WorkerHTTPAddr is where `certdesk worker` serves /healthz, /readyz
+	// and /metrics; empty (CERTDESK_WORKER_HTTP_ADDR=off) serves nothing.
+	WorkerHTTPAddr string
 	// PublicURL is the base of every link certdesk puts in an email; links
 	// are never built from a request's Host header.
 	PublicURL string
@@ -73,11 +76,28 @@ type Config struct {
 
 	// TokenMaxTTL is the longest an agent's personal access token may live.
 	TokenMaxTTL time.Duration
+
+	// WorkerStopTimeout is how long a stopping worker gives the tasks it
+	// runs to finish before it cancels them.
+	WorkerStopTimeout time.Duration
 }
 
 // DefaultTokenMaxTTL is how long a personal access token may live at most,
 // unless CERTDESK_TOKEN_MAX_TTL says otherwise: a year.
 const DefaultTokenMaxTTL = 365 * 24 * time.Hour
+
+// DefaultWorkerStopTimeout is how long a stopping worker waits for its
+// running activities: longer than an email send, which gives up after 15 s.
+const DefaultWorkerStopTimeout = 30 * time.Second
+
+// DefaultWorkerHTTPAddr is where the worker serves its health and metrics
+// unless CERTDESK_WORKER_HTTP_ADDR says otherwise: this host only (the
+// image sets 0.0.0.0:9090, for probes from outside the container).
+const DefaultWorkerHTTPAddr = "127.0.0.1:9090"
+
+// WorkerHTTPOff is the CERTDESK_WORKER_HTTP_ADDR that turns the worker's
+// HTTP off (an empty variable is unset, as every other).
+const WorkerHTTPOff = "off"
 
 // OIDC configures sign-in with an OpenID Connect provider.
 type OIDC struct {
@@ -173,6 +193,7 @@ var Variables = []string{
 	"CERTDESK_OIDC_STAFF_TENANT",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
+	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
 }
 
 // TemplateVariablePrefix + an upper-cased message kind names the SendGrid
@@ -206,6 +227,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		Mode:           mode,
 		DatabaseURL:    get("CERTDESK_DATABASE_URL", ""),
 		HTTPAddr:       get("CERTDESK_HTTP_ADDR", "127.0.0.1:8080"),
+		WorkerHTTPAddr: get("CERTDESK_WORKER_HTTP_ADDR", DefaultWorkerHTTPAddr),
 		PublicURL:      strings.TrimRight(get("CERTDESK_PUBLIC_URL", ""), "/"),
 		Secret:         get("CERTDESK_SECRET", ""),
 		PayloadKeys:    get("CERTDESK_PAYLOAD_KEYS", ""),
@@ -234,6 +256,11 @@ func Load(mode Mode, env Env) (Config, error) {
 	}
 	var errs []error
 	var err error
+	if c.WorkerHTTPAddr == WorkerHTTPOff {
+		c.WorkerHTTPAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.WorkerHTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("CERTDESK_WORKER_HTTP_ADDR: %q is neither host:port nor %s", c.WorkerHTTPAddr, WorkerHTTPOff))
+	}
 	if c.OIDC.TrustEmail, err = parseBool(get("CERTDESK_OIDC_TRUST_EMAIL", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("CERTDESK_OIDC_TRUST_EMAIL: %w", err))
 	}
@@ -253,6 +280,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_VERIFY_TTL", &c.VerifyTTL, certdesk.DefaultVerifyTTL},
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
 		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
+		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

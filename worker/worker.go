@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -17,10 +18,14 @@ import (
 )
 
 // Options returns the worker's tuning; see the README's "Worker tuning".
+// A stopping worker takes no new tasks and gives the running ones
+// WorkerStopTimeout to finish; only then are their contexts cancelled (the
+// SDK's default, 0, cancels them at once: an email half sent is sent again).
 func Options(cfg config.Config) sdkworker.Options {
 	return sdkworker.Options{
 		MaxConcurrentActivityExecutionSize:     100,
 		MaxConcurrentWorkflowTaskExecutionSize: 100,
+		WorkerStopTimeout:                      cfg.WorkerStopTimeout,
 	}
 }
 
@@ -55,15 +60,22 @@ func Start(ctx context.Context, c client.Client, cfg config.Config, acts *activi
 	return w, nil
 }
 
-// Run runs a worker until ctx is done.
-func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities) error {
+// Run runs a worker until ctx is done, then stops it and returns once it
+// has stopped: the running tasks have finished, or had WorkerStopTimeout.
+// status (nil for none) follows it, for /readyz.
+func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities, status *Status) error {
 	w, err := Start(ctx, c, cfg, acts)
 	if err != nil {
 		return err
 	}
-	slog.Info("worker started", "task_queue", cfg.TaskQueue)
+	status.set(statePolling)
+	slog.Info("worker started", "task_queue", cfg.TaskQueue, "stop_timeout", cfg.WorkerStopTimeout.String())
 	<-ctx.Done()
+	status.set(stateStopping)
+	slog.Info("worker stopping: no new tasks; running ones have until the stop timeout", "stop_timeout", cfg.WorkerStopTimeout.String())
+	start := time.Now()
 	w.Stop()
-	slog.Info("worker stopped")
+	status.set(stateStopped)
+	slog.Info("worker stopped", "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }

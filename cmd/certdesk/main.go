@@ -33,6 +33,8 @@ Usage:
   certdesk worker    the Temporal worker (production)
   certdesk migrate   apply database migrations
   certdesk seed      load the demo world (idempotent)
+  certdesk health [--timeout D] URL
+                     exit 0 when URL answers 2xx (a container's health check)
   certdesk token create --agent EMAIL [--name N] [--ttl 90d] | list | revoke ID
                      agents' personal access tokens (Authorization: Bearer cdp_…)
   certdesk token create --integration NAME --scopes S[,S…] [--ttl 90d]
@@ -82,6 +84,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runMigrate(ctx, rest, stdout)
 	case "seed":
 		return runSeed(ctx, rest, stdout)
+	case "health":
+		return runHealth(ctx, rest, stdout)
 	case "token":
 		return runToken(ctx, rest, stdout)
 	case "staff":

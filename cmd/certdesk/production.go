@@ -109,7 +109,10 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, err := production("worker", "Runs the Temporal worker: certdesk's workflows and activities.", args, stdout)
+	cfg, err := production("worker", fmt.Sprintf("Runs the Temporal worker: certdesk's workflows and activities. "+
+		"On SIGTERM or SIGINT it takes no new tasks, gives the running ones CERTDESK_WORKER_STOP_TIMEOUT (%s) to finish and exits 0. "+
+		"It serves /healthz, /readyz and /metrics on CERTDESK_WORKER_HTTP_ADDR (%s; %s for none).",
+		config.DefaultWorkerStopTimeout, config.DefaultWorkerHTTPAddr, config.WorkerHTTPOff), args, stdout)
 	if err != nil {
 		return err
 	}
@@ -129,7 +132,28 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	return worker.Run(ctx, tc, cfg, &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}})
+	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}}
+	status := &worker.Status{}
+	if cfg.WorkerHTTPAddr == "" {
+		return worker.Run(ctx, tc, cfg, acts, status)
+	}
+	ln, err := net.Listen("tcp", cfg.WorkerHTTPAddr)
+	if err != nil {
+		return fmt.Errorf("CERTDESK_WORKER_HTTP_ADDR: listen on %s: %w", cfg.WorkerHTTPAddr, err)
+	}
+	// /readyz answers 503 while the worker drains, so HTTP stops only
+	// after the worker has; a failed HTTP server stops the worker.
+	work, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	served := make(chan error, 1)
+	go func() {
+		served <- serveOn(serving, ln, worker.Handler(worker.HTTPDeps{Status: status, Store: st, Temporal: tc}))
+		stopWork()
+	}()
+	err = worker.Run(work, tc, cfg, acts, status)
+	stopServing()
+	return errors.Join(err, <-served)
 }
 
 // databaseOnly loads the configuration of the commands that need only the
