@@ -148,6 +148,7 @@ func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
 		"TEMPORAL_ADDRESS="+cfg.Temporal.Address,
 		"TEMPORAL_NAMESPACE="+cfg.Temporal.Namespace,
 		"SENDGRID_API_KEY=SG.chaos-key",
+		"CERTDESK_WORKER_HTTP_ADDR=off", // many workers in one test: none listens
 		"SENDGRID_BASE_URL="+sendgrid,
 	)
 	for _, k := range mail.Kinds {

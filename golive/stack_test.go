@@ -122,6 +122,7 @@ func newStack(t *testing.T) *stack {
 		"CERTDESK_OIDC_STAFF_TENANT="+staffTenant,
 		"CERTDESK_MAIL_FROM="+mailFrom,
 		"SENDGRID_API_KEY="+apiKey,
+		"CERTDESK_WORKER_HTTP_ADDR=127.0.0.1:0",
 		"SENDGRID_BASE_URL="+s.sendgrid.URL(),
 		"SENDGRID_WEBHOOK_PUBLIC_KEY="+s.sendgrid.WebhookKey,
 		"CERTDESK_COOLING_OFF="+coolingOff.String(),
