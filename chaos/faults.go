@@ -34,7 +34,9 @@ type workers struct {
 func (w *workers) start() error {
 	cmd := exec.Command(w.bin, "worker")
 	cmd.Env = w.env
-	cmd.Stdout, cmd.Stderr = w.log, w.log
+	tail := &tailBuffer{max: 2048}
+	out := io.MultiWriter(w.log, tail)
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("chaos: start worker: %w", err)
 	}
@@ -50,7 +52,7 @@ func (w *workers) start() error {
 			return
 		}
 		// Not ours: a worker that died by itself is a finding.
-		w.crashes = append(w.crashes, fmt.Sprintf("%s: worker pid %d exited: %v", time.Now().Format(time.TimeOnly), cmd.Process.Pid, err))
+		w.crashes = append(w.crashes, fmt.Sprintf("%s: worker pid %d exited: %v; its last output: %s", time.Now().Format(time.TimeOnly), cmd.Process.Pid, err, tail.String()))
 		if w.start() != nil {
 			w.cmd = nil
 		}
@@ -167,4 +169,29 @@ func (d *dropper) counts() (drops, terminated int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.drops, d.terminated
+}
+
+// tailBuffer keeps the last max bytes written to it: what a crashed
+// worker said last, for the report (its log file goes with the run's
+// folder).
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append([]byte(nil), t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
 }

@@ -304,12 +304,25 @@ func (s *stack) signInAs(who string, claims map[string]any, role string) *browse
 	return b
 }
 
-// awaitCase polls a case, as the person sees it, until ok.
+// awaitCase polls a case, as the person sees it, until ok. A case a
+// parent names may not be written yet (a merge's workflow opens its own
+// case a moment after the connect case records it): 404 is "not yet".
 func awaitCase(t *testing.T, b *browser, id, what string, ok func(caseJSON) bool) caseJSON {
 	t.Helper()
 	var c caseJSON
 	eventually(t, "case "+id+" "+what, func() bool {
-		b.json("GET", "/api/v1/cases/"+id, nil, http.StatusOK, &c)
+		code, raw := b.do("GET", "/api/v1/cases/"+id, nil)
+		switch code {
+		case http.StatusNotFound:
+			return false
+		case http.StatusOK:
+		default:
+			t.Fatalf("%s: GET /api/v1/cases/%s = %d: %s", b.who, id, code, raw)
+		}
+		c = caseJSON{}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatalf("%s: case %s: %v: %s", b.who, id, err, raw)
+		}
 		return ok(c)
 	})
 	return c
