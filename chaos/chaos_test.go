@@ -56,10 +56,12 @@ func TestChaosShort(t *testing.T) {
 		Binary: bin, PostgresURL: storetest.PostgresAdminURL(), Timeout: 6 * time.Minute,
 		Progress: testWriter{t},
 	})
+	if rep != nil {
+		t.Log("\n" + rep.Summary())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log("\n" + rep.Summary())
 	if b, err := json.Marshal(rep); err == nil {
 		t.Logf("report: %s", b)
 	}

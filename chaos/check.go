@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk/store"
@@ -71,20 +72,86 @@ func (k *checker) cases(ctx context.Context) ([]caseRow, error) {
 }
 
 // awaitWorkflows waits until every case's workflow run has closed: a case
-// shows its final status before its last emails go.
+// shows its final status before its last emails go. The wait ends a minute
+// before the run's own deadline so the checks still run, and a workflow
+// still open then is a violation that says what it waits for.
 func (k *checker) awaitWorkflows(ctx context.Context) error {
 	cs, err := k.cases(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	wait := 5 * time.Minute
+	if d, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(d)-time.Minute)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for _, c := range cs {
-		if err := k.tc.GetWorkflow(ctx, c.WorkflowID, c.RunID).Get(ctx, nil); err != nil {
-			k.violate("the workflow of case %s (%s) did not complete: %v", c.ID, c.Kind, err)
+		if err := k.tc.GetWorkflow(wctx, c.WorkflowID, c.RunID).Get(wctx, nil); err != nil {
+			k.violate("the workflow of case %s (%s, %s) did not complete: %v; %s", c.ID, c.Kind, c.Status, err, k.pending(ctx, c))
 		}
 	}
 	return nil
+}
+
+// pending says what an open workflow waits for: its pending activities
+// (attempt, last failure, next attempt) and children.
+func (k *checker) pending(ctx context.Context, c caseRow) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d, err := k.tc.DescribeWorkflowExecution(ctx, c.WorkflowID, c.RunID)
+	if err != nil {
+		return "describe: " + err.Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "status %s", d.GetWorkflowExecutionInfo().GetStatus())
+	for _, a := range d.GetPendingActivities() {
+		fmt.Fprintf(&b, "; activity %s %s attempt %d", a.GetActivityType().GetName(), a.GetState(), a.GetAttempt())
+		if f := a.GetLastFailure(); f != nil {
+			fmt.Fprintf(&b, " last failure %q", f.GetMessage())
+		}
+		if t := a.GetScheduledTime(); t != nil {
+			fmt.Fprintf(&b, " next at %s", t.AsTime().Format(time.TimeOnly))
+		}
+		if w := a.GetLastWorkerIdentity(); w != "" {
+			fmt.Fprintf(&b, " last worker %s", w)
+		}
+	}
+	for _, ch := range d.GetPendingChildren() {
+		fmt.Fprintf(&b, "; child %s (%s)", ch.GetWorkflowId(), ch.GetWorkflowTypeName())
+	}
+	if len(d.GetPendingActivities())+len(d.GetPendingChildren()) == 0 {
+		b.WriteString("; no pending activity or child")
+	}
+	b.WriteString(k.lastEvents(ctx, c))
+	return b.String()
+}
+
+// lastEvents names a workflow's last history events and its last failed
+// workflow task (a workflow whose task fails again and again is stuck
+// without any pending activity).
+func (k *checker) lastEvents(ctx context.Context, c caseRow) string {
+	it := k.tc.GetWorkflowHistory(ctx, c.WorkflowID, c.RunID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var last []string
+	var failed string
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return "; history: " + err.Error()
+		}
+		last = append(last, fmt.Sprintf("%d %s", e.GetEventId(), e.GetEventType()))
+		if len(last) > 6 {
+			last = last[1:]
+		}
+		if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
+			failed = fmt.Sprintf("%s: %s", a.GetCause(), a.GetFailure().GetMessage())
+		}
+	}
+	out := "; last events: " + strings.Join(last, ", ")
+	if failed != "" {
+		out += "; last failed workflow task: " + failed
+	}
+	return out
 }
 
 // run runs the checks; each adds what it proves to rep.Checks and what it
