@@ -19,6 +19,8 @@ type Activities struct {
 	Store  *store.Store
 	Mailer mail.Mailer
 	Links  Links
+	// Webhooks delivers domain events; nil is the defaults (see Webhooks).
+	Webhooks *Webhooks
 	// Clock is the time; nil is time.Now.
 	Clock func() time.Time
 }

@@ -75,6 +75,8 @@ func (s *API) Routes(r *gin.Engine) {
 	v1.POST("/integration/sign-in-events", scope(certdesk.ScopeSignInsWrite), s.recordSignIns)
 	if s.dev {
 		v1.GET("/dev/mail", s.devMail)
+		v1.GET("/dev/webhooks", s.devWebhooks)
+		r.POST(desk.DevReceiverPath, s.devReceive)
 	}
 
 	r.POST("/webhooks/sendgrid", s.auth.PerClient(webhookPerClient), s.sendgridWebhook)

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -11,6 +13,7 @@ import (
 	"github.com/certdesk/certdesk/desk"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
+	"github.com/certdesk/certdesk/webhook"
 )
 
 // The requests that open cases, who is calling, their accounts, and the
@@ -157,4 +160,42 @@ func (s *API) devMail(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, listJSON[desk.CapturedMail]{Items: ms})
+}
+
+// devWebhooks: GET /api/v1/dev/webhooks, the newest events first, each
+// with what dev mode's receiver got (headers, verified) and every attempt.
+func (s *API) devWebhooks(c *gin.Context) {
+	evs, err := s.desk.DevWebhooks(c.Request.Context())
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listJSON[desk.DevWebhookEvent]{Items: evs})
+}
+
+// devReceive: POST /dev/webhooks/receive, dev mode's built-in receiver. It
+// answers 200 for a delivery whose signature checks out and 401 for one
+// that does not (the sender retries it, as it would with a real receiver).
+func (s *API) devReceive(c *gin.Context) {
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
+	if err != nil {
+		respond.Fail(c, certdesk.Errorf(certdesk.EINVALID, "the body could not be read"))
+		return
+	}
+	headers := map[string]string{}
+	for _, k := range []string{webhook.HeaderID, webhook.HeaderTimestamp, webhook.HeaderSignature, "Content-Type", "User-Agent"} {
+		if v := c.GetHeader(k); v != "" {
+			headers[strings.ToLower(k)] = v
+		}
+	}
+	r, err := s.desk.ReceiveDevWebhook(c.Request.Context(), headers, body)
+	if err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	if !r.Verified {
+		respond.Fail(c, certdesk.Errorf(certdesk.EUNAUTHENTICATED, "the signature does not verify: %s", r.Problem))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"received": r.ID})
 }

@@ -80,6 +80,10 @@ type Config struct {
 	// WorkerStopTimeout is how long a stopping worker gives the tasks it
 	// runs to finish before it cancels them.
 	WorkerStopTimeout time.Duration
+	// WebhookRetryFor is how long a domain event is retried for a
+	// subscriber before it is given up; WebhookTimeout bounds one attempt.
+	WebhookRetryFor time.Duration
+	WebhookTimeout  time.Duration
 }
 
 // DefaultTokenMaxTTL is how long a personal access token may live at most,
@@ -89,6 +93,13 @@ const DefaultTokenMaxTTL = 365 * 24 * time.Hour
 // DefaultWorkerStopTimeout is how long a stopping worker waits for its
 // running activities: longer than an email send, which gives up after 15 s.
 const DefaultWorkerStopTimeout = 30 * time.Second
+
+// The webhook defaults: three days of retries (a receiver down over a
+// weekend gets everything), ten seconds for one attempt.
+const (
+	DefaultWebhookRetryFor = 72 * time.Hour
+	DefaultWebhookTimeout  = 10 * time.Second
+)
 
 // DefaultWorkerHTTPAddr is where the worker serves its health and metrics
 // unless CERTDESK_WORKER_HTTP_ADDR says otherwise: this host only (the
@@ -194,6 +205,7 @@ var Variables = []string{
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
+	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT",
 }
 
 // TemplateVariablePrefix + an upper-cased message kind names the SendGrid
@@ -281,6 +293,8 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
 		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
 		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
+		{"CERTDESK_WEBHOOK_RETRY_FOR", &c.WebhookRetryFor, DefaultWebhookRetryFor},
+		{"CERTDESK_WEBHOOK_TIMEOUT", &c.WebhookTimeout, DefaultWebhookTimeout},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

@@ -39,6 +39,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("verify_ttl", c.VerifyTTL),
 		slog.Duration("learner_wait", c.LearnerWait),
 		slog.Duration("token_max_ttl", c.TokenMaxTTL),
+		slog.String("worker_http_addr", c.WorkerHTTPAddr),
+		slog.Duration("worker_stop_timeout", c.WorkerStopTimeout),
+		slog.Duration("webhook_retry_for", c.WebhookRetryFor),
+		slog.Duration("webhook_timeout", c.WebhookTimeout),
 	)
 }
 

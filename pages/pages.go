@@ -6,6 +6,8 @@
 package pages
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -65,6 +67,7 @@ func (s *Pages) Routes(r *gin.Engine) {
 		r.GET("/dev/mail", s.devMailPage)
 		r.GET("/dev/mail/:id", s.devMailMessage)
 		r.GET("/dev/mail/:id/html", s.devMailHTML)
+		r.GET("/dev/webhooks", s.devWebhooksPage)
 	}
 }
 
@@ -124,4 +127,33 @@ func (s *Pages) devMailHTML(c *gin.Context) {
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
 	c.Header("X-Frame-Options", "SAMEORIGIN")
 	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(m.HTML))
+}
+
+// devWebhookRow is one event on /dev/webhooks.
+type devWebhookRow struct {
+	desk.DevWebhookEvent
+	Data     string
+	Received *store.WebhookReceipt
+}
+
+// devWebhooksPage shows every domain event, what the built-in receiver got
+// (headers, whether the signature verified) and each attempt.
+func (s *Pages) devWebhooksPage(c *gin.Context) {
+	evs, err := s.desk.DevWebhooks(c.Request.Context())
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	rows := make([]devWebhookRow, len(evs))
+	for i, e := range evs {
+		var b bytes.Buffer
+		if json.Indent(&b, e.Event.Data, "", "  ") != nil {
+			b.Write(e.Event.Data)
+		}
+		rows[i] = devWebhookRow{DevWebhookEvent: e, Data: b.String()}
+		if n := len(e.Receipts); n > 0 {
+			rows[i].Received = &e.Receipts[n-1]
+		}
+	}
+	s.html.Render(c, http.StatusOK, "dev_webhooks", "Webhooks (dev)", rows)
 }

@@ -41,6 +41,7 @@ import (
 	httpserver "github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
+	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
 )
 
@@ -136,7 +137,9 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if mailer == nil {
 		mailer = activities.CaptureMailer(st)
 	}
-	acts := &activities.Activities{Store: st, Mailer: mailer, Links: activities.Links{BaseURL: base}}
+	// Tests' receivers are httptest servers on loopback, as in dev.
+	acts := &activities.Activities{Store: st, Mailer: mailer, Links: activities.Links{BaseURL: base},
+		Webhooks: &activities.Webhooks{Sender: webhook.NewSender(5*time.Second, true), Poll: 20 * time.Millisecond}}
 	w := worker.New(tc, cfg, acts)
 	if opts.Register != nil {
 		opts.Register(w)

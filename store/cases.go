@@ -59,7 +59,10 @@ func (s *Store) OpenCase(ctx context.Context, c *certdesk.Case, ev Event) (bool,
 			return res.Error
 		}
 		created = true
-		return tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: now, Actor: ev.Actor, Type: ev.Type, Data: data}).Error
+		if err := tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: now, Actor: ev.Actor, Type: ev.Type, Data: data}).Error; err != nil {
+			return err
+		}
+		return s.emit(tx, certdesk.EventCaseOpened, c.ID, "case.opened:"+c.ID, caseChanged(c.ID, c.Kind, c.Status, c.Resolution, c.MCIDs))
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: open case: %w", err)
@@ -209,7 +212,13 @@ func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) 
 	if err := tx.Create(&ev).Error; err != nil {
 		return certdesk.Case{}, false, err
 	}
-	return r.domain(), true, nil
+	c := r.domain()
+	if ch.Status.Terminal() {
+		if err := s.emit(tx, certdesk.EventCaseEnded, c.ID, "case.ended:"+c.ID, caseChanged(c.ID, c.Kind, c.Status, c.Resolution, c.MCIDs)); err != nil {
+			return certdesk.Case{}, false, err
+		}
+	}
+	return c, true, nil
 }
 
 // Events returns a case's timeline after seq (0 for all), oldest first.
@@ -295,4 +304,12 @@ func (s *Store) FailCase(ctx context.Context, c certdesk.Case, step int64, reaso
 // storable is text as both databases keep it: valid UTF-8 without NUL.
 func storable(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// caseChanged is the data of case.opened and case.ended.
+func caseChanged(id string, k certdesk.Kind, st certdesk.Status, resolution string, mcids []string) certdesk.CaseChangedData {
+	if mcids == nil {
+		mcids = []string{}
+	}
+	return certdesk.CaseChangedData{CaseID: id, Kind: k, Status: st, Resolution: resolution, MCIDs: mcids}
 }

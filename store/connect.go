@@ -213,6 +213,11 @@ func (s *Store) Connect(ctx context.Context, lpID, profileID string) (certdesk.C
 		if res.RowsAffected != 1 {
 			return certdesk.Errorf(certdesk.ECONFLICT, "the certification profile changed while it was being connected; try again")
 		}
+		err = s.emit(tx, certdesk.EventProfileConnected, p.ID, "connected:"+p.ID+":"+lpID, certdesk.ProfileConnectedData{
+			CertificationProfile: certdesk.ProfileRef{ID: p.ID, MCID: p.MCID}, LearningProfileID: lpID, ConnectedAt: now})
+		if err != nil {
+			return err
+		}
 		return tx.Where("id = ?", p.ID).Take(&p).Error
 	})
 	if err != nil {

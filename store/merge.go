@@ -161,8 +161,13 @@ func (s *Store) MergeProfiles(ctx context.Context, m MergeRequest) (certdesk.Mer
 		}
 		out.MergeCounts = plan.MergeCounts
 		ev := mergedEvent{TargetID: target.ID, TargetMCID: target.MCID, MergeCounts: plan.MergeCounts}
+		de := certdesk.ProfileMergedData{CaseID: c.ID, Target: certdesk.ProfileRef{ID: target.ID, MCID: target.MCID}, MergeCounts: plan.MergeCounts}
 		for _, p := range sources {
 			ev.MergedIDs, ev.MergedMCID = append(ev.MergedIDs, p.ID), append(ev.MergedMCID, p.MCID)
+			de.Sources = append(de.Sources, certdesk.ProfileRef{ID: p.ID, MCID: p.MCID})
+		}
+		if err := s.emit(tx, certdesk.EventProfileMerged, target.ID, fmt.Sprintf("merged:%s:%d", c.ID, m.WorkflowStep), de); err != nil {
+			return err
 		}
 		_, _, err = s.changeCase(tx, Change{CaseID: c.ID, WorkflowStep: m.WorkflowStep, Event: Event{Actor: m.Actor, Type: certdesk.EventMerged, Data: ev}})
 		return err

@@ -326,14 +326,32 @@ func (s *Store) rebind(ctx context.Context, profileID, email, displayName string
 				return err
 			}
 			r.Reactivated = true
+			err = s.emit(tx, certdesk.EventAccountReactivated, a.ID, "reactivated:"+a.ID+":"+at.Format(time.RFC3339Nano), certdesk.AccountChangedData{
+				Account: certdesk.AccountRef{ID: a.ID, Email: a.Email}, Status: certdesk.AccountActive, Reason: "recovery"})
+			if err != nil {
+				return err
+			}
 		}
 		r.AccountID = a.ID
 		if r.PreviousOwnerID == a.ID {
 			r.AlreadyBound = true
 			return nil
 		}
-		return tx.Model(&certdesk.CertificationProfile{}).Where("id = ?", p.ID).
+		err = tx.Model(&certdesk.CertificationProfile{}).Where("id = ?", p.ID).
 			Updates(map[string]any{"owner_account_id": a.ID, "updated_at": at}).Error
+		if err != nil {
+			return err
+		}
+		ev := certdesk.ProfileReboundData{CertificationProfile: certdesk.ProfileRef{ID: p.ID, MCID: p.MCID},
+			Account: certdesk.AccountRef{ID: a.ID, Email: a.Email}, AccountCreated: r.AccountCreated}
+		if r.PreviousOwnerID != "" {
+			var prev certdesk.Account
+			if err := tx.Where("id = ?", r.PreviousOwnerID).Take(&prev).Error; err != nil {
+				return err
+			}
+			ev.PreviousAccount = &certdesk.AccountRef{ID: prev.ID, Email: prev.Email}
+		}
+		return s.emit(tx, certdesk.EventProfileRebound, p.ID, "rebound:"+p.ID+":"+a.ID+":"+at.Format(time.RFC3339Nano), ev)
 	})
 	return r, err
 }

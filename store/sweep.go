@@ -153,6 +153,11 @@ func (s *Store) QueueInactivations(ctx context.Context, w SweepWindow, limit int
 			if _, err := s.queueNotice(tx, a, NoticeInactive, w); err != nil {
 				return err
 			}
+			err := s.emit(tx, certdesk.EventAccountInactive, a.ID, "inactive:"+a.ID+":"+a.lastActive().UTC().Format(time.RFC3339Nano), certdesk.AccountChangedData{
+				Account: certdesk.AccountRef{ID: a.ID, Email: a.Email}, Status: certdesk.AccountInactive, Reason: "unused"})
+			if err != nil {
+				return err
+			}
 			done++
 		}
 		return nil

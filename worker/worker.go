@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -44,16 +45,22 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.Recovery)
 	r.RegisterWorkflow(workflows.InactivitySweep)
 	r.RegisterWorkflow(workflows.AccountAdded)
+	r.RegisterWorkflow(workflows.WebhookDelivery)
 	r.RegisterActivity(acts)
 }
 
-// Start starts a worker and makes sure the sweep's schedule exists.
+// Start starts a worker and makes sure the sweep's schedule exists and the
+// webhook sender runs.
 func Start(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities) (sdkworker.Worker, error) {
 	w := New(c, cfg, acts)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: start: %w", err)
 	}
 	if err := EnsureSweepSchedule(ctx, c, cfg); err != nil {
+		w.Stop()
+		return nil, err
+	}
+	if err := EnsureWebhookDelivery(ctx, c, cfg); err != nil {
 		w.Stop()
 		return nil, err
 	}
@@ -77,5 +84,20 @@ func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activiti
 	w.Stop()
 	status.set(stateStopped)
 	slog.Info("worker stopped", "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// EnsureWebhookDelivery starts the webhook sender's workflow unless it
+// runs: every worker calls it at start, the first starts it.
+func EnsureWebhookDelivery(ctx context.Context, c client.Client, cfg config.Config) error {
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WebhookWorkflowID,
+		TaskQueue:                cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.WebhookDelivery)
+	if err != nil {
+		return fmt.Errorf("worker: start the webhook sender: %w", err)
+	}
 	return nil
 }

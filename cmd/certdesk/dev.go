@@ -18,6 +18,7 @@ import (
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/desk"
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
@@ -94,6 +95,9 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		seeded = true
 	}
+	if err := desk.EnsureDevSubscriber(ctx, st, cfg.PublicURL); err != nil {
+		return err
+	}
 
 	cd, err := codec.Parse(cfg.PayloadKeys)
 	if err != nil {
@@ -108,7 +112,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tc.Close()
 
-	acts := &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}}
+	acts := &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg)}
 	w, err := worker.Start(ctx, tc, cfg, acts)
 	if err != nil {
 		return err
@@ -135,10 +139,11 @@ certdesk dev is running (data in %s: %s)
   Agent console             %s/console
   Learner portal            %s/portal
   Mailbox (captured mail)   %s/dev/mail
+  Webhooks (domain events)  %s/dev/webhooks
   API                       %s/api/v1/me
   Temporal frontend         %s  namespace %s
                             (temporal workflow list --address %s)
 
 Press Ctrl-C to stop; start again to carry on where you left off.
-`, dataDir, state, u, u, u, u, u, temporalAddr, devserver.Namespace, temporalAddr)
+`, dataDir, state, u, u, u, u, u, u, temporalAddr, devserver.Namespace, temporalAddr)
 }

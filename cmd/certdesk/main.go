@@ -42,6 +42,9 @@ Usage:
   certdesk staff add --email E --role agent|supervisor [--name N] | list
   certdesk staff set-role --email E --role R | disable --email E | enable --email E
                      agents and supervisors by hand (besides the provider's app roles)
+  certdesk webhooks add --url U --events PATTERN[,…] | list | rotate-secret ID
+  certdesk webhooks disable ID | enable ID | replay ID --since RFC3339 [--event-type T]
+                     subscribers of the domain events (Standard Webhooks)
   certdesk import profiles|accounts [--dry-run] [--report FILE] FILE
                      load records from a system of record, NDJSON or CSV
                      (see docs/import.md)
@@ -92,6 +95,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runStaff(ctx, rest, stdout)
 	case "import":
 		return runImport(ctx, rest, stdout)
+	case "webhooks":
+		return runWebhooks(ctx, rest, stdout)
 	case "keys":
 		return runKeys(rest, stdout)
 	case "bench":

@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
 )
 
@@ -132,7 +133,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}}
+	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg)}
 	status := &worker.Status{}
 	if cfg.WorkerHTTPAddr == "" {
 		return worker.Run(ctx, tc, cfg, acts, status)
@@ -254,6 +255,15 @@ func sendGrid(c config.Config) *mail.SendGrid {
 	return &mail.SendGrid{
 		APIKey: c.Mail.SendGridAPIKey, BaseURL: c.Mail.SendGridBaseURL, From: c.Mail.From, FromName: c.Mail.FromName,
 		Sandbox: c.Mail.SendGridSandbox, Templates: c.Mail.Templates,
+	}
+}
+
+// webhookDelivery is how the worker delivers domain events: dev mode may
+// post to this machine (its built-in receiver), production never.
+func webhookDelivery(c config.Config) *activities.Webhooks {
+	return &activities.Webhooks{
+		Sender:   webhook.NewSender(c.WebhookTimeout, c.Mode == config.ModeDev),
+		RetryFor: c.WebhookRetryFor,
 	}
 }
 
