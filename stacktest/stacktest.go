@@ -150,6 +150,9 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if err := worker.EnsureSweepSchedule(context.Background(), tc, cfg); err != nil {
 		tb.Fatal(err)
 	}
+	if err := worker.EnsureWebhookDelivery(context.Background(), tc, cfg); err != nil {
+		tb.Fatal(err)
+	}
 	a := httpserver.New(httpserver.Deps{Config: cfg, Store: st, Temporal: tc})
 	hs := httptest.NewUnstartedServer(a)
 	hs.Listener.Close()

@@ -91,7 +91,7 @@ func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activiti
 // runs: every worker calls it at start, the first starts it.
 func EnsureWebhookDelivery(ctx context.Context, c client.Client, cfg config.Config) error {
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.WebhookWorkflowID,
+		ID:                       workflows.WebhookWorkflowID(cfg.TaskQueue),
 		TaskQueue:                cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,

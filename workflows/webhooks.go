@@ -10,8 +10,9 @@ import (
 )
 
 // WebhookWorkflowID is the id of the one workflow that delivers domain
-// events; every worker makes sure it runs (EnsureWebhookDelivery).
-const WebhookWorkflowID = "webhook-delivery"
+// events for the workers of a task queue; every worker makes sure it runs
+// (worker.EnsureWebhookDelivery).
+func WebhookWorkflowID(taskQueue string) string { return "webhook-delivery-" + taskQueue }
 
 // webhookRuns is how many runs of the sender one execution makes before it
 // continues as new (a short history).
