@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,7 @@ func recoverPanics(c *gin.Context) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
+			slog.ErrorContext(c.Request.Context(), "panic", "value", fmt.Sprint(p), "stack", string(debug.Stack()))
 			respond.Fail(c, fmt.Errorf("panic: %v", p))
 		}
 	}()
