@@ -121,3 +121,57 @@ func (s *Desk) DevWebhooks(ctx context.Context) ([]DevWebhookEvent, error) {
 	}
 	return out, nil
 }
+
+func supervisorOnly(p *certdesk.Principal, what string) error {
+	if p == nil || p.Role != certdesk.RoleSupervisor {
+		return certdesk.Errorf(certdesk.EFORBIDDEN, "%s are for supervisors", what)
+	}
+	return nil
+}
+
+// Subscribers are the webhook subscribers and their health, for
+// supervisors, with the newest events (up to 50).
+func (s *Desk) Subscribers(ctx context.Context, p *certdesk.Principal) ([]store.Subscriber, []certdesk.DomainEvent, error) {
+	if err := supervisorOnly(p, "the webhook subscribers"); err != nil {
+		return nil, nil, err
+	}
+	subs, err := s.store.Subscribers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	evs, err := s.store.RecentEvents(ctx, 50)
+	return subs, evs, err
+}
+
+// EventDeliveries is one event's delivery log, for supervisors: the event,
+// every attempt at it, and the subscribers.
+func (s *Desk) EventDeliveries(ctx context.Context, p *certdesk.Principal, eventID string) (certdesk.DomainEvent, []store.Attempt, []store.Subscriber, error) {
+	if err := supervisorOnly(p, "delivery logs"); err != nil {
+		return certdesk.DomainEvent{}, nil, nil, err
+	}
+	e, err := s.store.DomainEvent(ctx, eventID)
+	if err != nil {
+		return e, nil, nil, err
+	}
+	as, err := s.store.Attempts(ctx, eventID)
+	if err != nil {
+		return e, nil, nil, err
+	}
+	subs, err := s.store.Subscribers(ctx)
+	return e, as, subs, err
+}
+
+// Resend queues an event again for one subscriber (a supervisor's "send
+// again"); audited.
+func (s *Desk) Resend(ctx context.Context, p *certdesk.Principal, subscriberID, eventID string) (err error) {
+	if err := supervisorOnly(p, "re-sends"); err != nil {
+		return err
+	}
+	defer func() {
+		s.auditAction(ctx, p, "resend_event", certdesk.Case{}, map[string]any{"subscriber": subscriberID, "event": eventID}, err)
+	}()
+	if _, err := s.store.Subscriber(ctx, subscriberID); err != nil {
+		return err
+	}
+	return s.store.Resend(ctx, subscriberID, eventID)
+}
