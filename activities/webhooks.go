@@ -86,7 +86,7 @@ func (a *Activities) DeliverWebhooks(ctx context.Context, in DeliverWebhooksInpu
 	stop := activity.GetWorkerStopChannel(ctx)
 	for time.Now().Before(end) {
 		activity.RecordHeartbeat(ctx, res)
-		subs, err := a.Store.Subscribers(ctx)
+		subs, err := a.Store.ActiveSubscribers(ctx)
 		if err != nil {
 			return res, err
 		}
@@ -97,9 +97,6 @@ func (a *Activities) DeliverWebhooks(ctx context.Context, in DeliverWebhooksInpu
 			busy bool
 		)
 		for _, sub := range subs {
-			if sub.Status != store.SubscriberActive || sub.Backlog == 0 {
-				continue
-			}
 			wg.Go(func() {
 				n, d, err := a.deliverRound(ctx, w, sub)
 				mu.Lock()

@@ -121,6 +121,12 @@ var scenarios = map[string]scenario{
 		defaultTo(&o.Concurrency, 20)
 		defaultTo(&o.Cases, 10_000)
 	}},
+	"events": {run: runEvents, embeddedOnly: true, defaults: func(o *Options) {
+		defaultTo(&o.Duration, 20*time.Second)
+		defaultTo(&o.Concurrency, 10)
+		defaultTo(&o.Rate, 50)
+		defaultTo(&o.Cases, 100_000) // the backlog to drain
+	}},
 	"import": {run: runImport, embeddedOnly: true, defaults: func(o *Options) {
 		defaultTo(&o.Cases, 1_000_000) // certification profiles
 	}},

@@ -27,6 +27,7 @@ func TestScenariosSmoke(t *testing.T) {
 		{Scenario: "link", Duration: 3 * time.Second, Cases: 20, Rate: 20},
 		{Scenario: "list", Duration: 2 * time.Second, Cases: 20_000, Rate: 50},
 		{Scenario: "memory", Cases: 60, Concurrency: 8},
+		{Scenario: "events", Duration: 4 * time.Second, Concurrency: 4, Rate: 20, Cases: 2000},
 	} {
 		t.Run(o.Scenario, func(t *testing.T) {
 			var progress bytes.Buffer

@@ -20,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
 )
 
@@ -106,7 +107,9 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 	s.closers = append(s.closers, func() { hs.Close() })
 	s.web = newHTTPClient(s.cfg.PublicURL, "")
 
-	s.acts = &activities.Activities{Store: s.st, Mailer: activities.CaptureMailer(s.st), Links: activities.Links{BaseURL: s.cfg.PublicURL}}
+	// The events scenario's receivers are on this machine, as in dev.
+	s.acts = &activities.Activities{Store: s.st, Mailer: activities.CaptureMailer(s.st), Links: activities.Links{BaseURL: s.cfg.PublicURL},
+		Webhooks: &activities.Webhooks{Sender: webhook.NewSender(10*time.Second, true)}}
 	if err := s.startWorker(); err != nil {
 		return s, err
 	}
@@ -124,7 +127,7 @@ func (s *stack) startWorker() error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	s.w = w
-	return nil
+	return worker.EnsureWebhookDelivery(context.Background(), s.tc, s.cfg)
 }
 
 func (s *stack) stopWorker() {

@@ -27,35 +27,9 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 	}
 	defer s.close()
 
-	// Enough learners for the busiest run this machine could do.
-	n := 100 + int(o.Duration.Seconds())*80
-	people, err := makePeople(ctx, s.pg, shapeAna, 0, n)
+	connect, next, people, err := connectCases(ctx, s, 100+int(o.Duration.Seconds())*80, progress)
 	if err != nil {
 		return nil, err
-	}
-	tokens, err := loginAll(ctx, s.web, people, 8)
-	if err != nil {
-		return nil, err
-	}
-	progress("%d learners made and signed in", len(tokens))
-
-	var next atomic.Int64
-	connect := func(ctx context.Context) error {
-		i := int(next.Add(1) - 1)
-		if i >= len(tokens) {
-			return errDone
-		}
-		var cv caseView
-		if err := s.web.do(ctx, "POST", "/api/v1/connect-requests", tokens[i], nil, http.StatusAccepted, &cv); err != nil {
-			return err
-		}
-		// A learner's view of a case names no workflow: the bench reads
-		// it where the case is kept.
-		var wf string
-		if err := s.pg.QueryRow(ctx, "SELECT workflow_id FROM cases WHERE id = $1", cv.ID).Scan(&wf); err != nil {
-			return fmt.Errorf("case %s: %w", cv.ID, err)
-		}
-		return awaitWorkflow(ctx, s, wf)
 	}
 
 	// Warm up, and read from a finished case what the baseline must run.
@@ -131,7 +105,7 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 			return nil, err
 		}
 	}
-	if next.Load() >= int64(len(tokens)) {
+	if next.Load() >= int64(len(people)) {
 		progress("the learners ran out before the duration: the rate is still what it was while they lasted")
 	}
 	cases, base := caseSm.result("throughput", "connect", o.Concurrency), baseSm.result("throughput", "baseline", o.Concurrency)
@@ -220,4 +194,39 @@ func historyOf(ctx context.Context, s *stack, workflowID string) (history, error
 		}
 	}
 	return h, nil
+}
+
+// connectCases makes n Ana-like learners, signs them in, and returns the
+// operation that asks for one's connect case through the API and waits for
+// its workflow to complete (errDone when the learners run out), with the
+// count of learners used.
+func connectCases(ctx context.Context, s *stack, n int, progress func(string, ...any)) (func(context.Context) error, *atomic.Int64, []person, error) {
+	people, err := makePeople(ctx, s.pg, shapeAna, 0, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tokens, err := loginAll(ctx, s.web, people, 8)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	progress("%d learners made and signed in", len(tokens))
+	next := &atomic.Int64{}
+	connect := func(ctx context.Context) error {
+		i := int(next.Add(1) - 1)
+		if i >= len(tokens) {
+			return errDone
+		}
+		var cv caseView
+		if err := s.web.do(ctx, "POST", "/api/v1/connect-requests", tokens[i], nil, http.StatusAccepted, &cv); err != nil {
+			return err
+		}
+		// A learner's view of a case names no workflow: the bench reads
+		// it where the case is kept.
+		var wf string
+		if err := s.pg.QueryRow(ctx, "SELECT workflow_id FROM cases WHERE id = $1", cv.ID).Scan(&wf); err != nil {
+			return fmt.Errorf("case %s: %w", cv.ID, err)
+		}
+		return awaitWorkflow(ctx, s, wf)
+	}
+	return connect, next, people, nil
 }

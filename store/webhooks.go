@@ -141,6 +141,20 @@ func (s *Store) Subscribers(ctx context.Context) ([]Subscriber, error) {
 	return out, nil
 }
 
+// ActiveSubscribers lists the active subscribers, without their counts
+// (the sender's every round: cheap).
+func (s *Store) ActiveSubscribers(ctx context.Context) ([]Subscriber, error) {
+	var rows []subscriberRow
+	if err := s.db.WithContext(ctx).Where("status = ?", SubscriberActive).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: active subscribers: %w", translate(err))
+	}
+	out := make([]Subscriber, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
 // Subscriber returns one subscriber with its backlog.
 func (s *Store) Subscriber(ctx context.Context, id string) (Subscriber, error) {
 	all, err := s.Subscribers(ctx)
