@@ -113,6 +113,11 @@ func (a *Activities) DeliverWebhooks(ctx context.Context, in DeliverWebhooksInpu
 			return res, err
 		}
 		if busy {
+			select {
+			case <-stop:
+				return res, nil
+			default:
+			}
 			continue
 		}
 		select {
@@ -139,11 +144,31 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 	}
 	secrets := sub.SigningSecrets(now)
 	var (
-		mu   sync.Mutex
-		out  []store.Attempt
-		gone bool
+		mu       sync.Mutex
+		batch    []store.Attempt // attempts not recorded yet
+		gone     bool
+		flushErr error
 	)
+	// What was sent is recorded every flushEvery, not at the end of the
+	// round: a worker that dies mid-round sends again only the last few
+	// milliseconds' deliveries (with their ids).
+	flush := func() {
+		mu.Lock()
+		out := batch
+		batch = nil
+		mu.Unlock()
+		for _, at := range out {
+			attempts++
+			if at.Outcome == store.OutcomeDelivered {
+				delivered++
+			}
+		}
+		if err := a.Store.RecordAttempts(context.WithoutCancel(ctx), out); err != nil && flushErr == nil {
+			flushErr = err
+		}
+	}
 	next := make(chan []store.Delivery)
+	sent := make(chan struct{})
 	var wg sync.WaitGroup
 	for range min(w.Lanes, len(lanes)) {
 		wg.Go(func() {
@@ -157,7 +182,7 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 					}
 					at := a.attempt(ctx, w, sub, secrets, d)
 					mu.Lock()
-					out = append(out, at)
+					batch = append(batch, at)
 					gone = gone || at.Outcome == store.OutcomeGone
 					mu.Unlock()
 					if at.Outcome != store.OutcomeDelivered {
@@ -167,24 +192,35 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 			}
 		})
 	}
-	for _, l := range lanes {
-		next <- l
-	}
-	close(next)
-	wg.Wait()
-	for _, at := range out {
-		if at.Outcome == store.OutcomeDelivered {
-			delivered++
+	go func() {
+		for _, l := range lanes {
+			next <- l
 		}
+		close(next)
+		wg.Wait()
+		close(sent)
+	}()
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-sent:
+			done = true
+		case <-tick.C:
+		}
+		flush()
 	}
-	if err := a.Store.RecordAttempts(context.WithoutCancel(ctx), out); err != nil {
-		return len(out), delivered, err
+	if flushErr != nil {
+		return attempts, delivered, flushErr
 	}
 	if gone {
 		slog.WarnContext(ctx, "webhook subscriber answered 410 Gone: disabled", "subscriber", sub.ID, "url", sub.URL)
 	}
-	return len(out), delivered, nil
+	return attempts, delivered, nil
 }
+
+// flushEvery is how often a round records what it sent.
+const flushEvery = 25 * time.Millisecond
 
 // dueLanes groups pending deliveries by order key, in event order, and
 // keeps the keys whose first delivery is due.

@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	progress("world made: %d people in %s", len(people), store.DatabaseName(s.dbURL))
 	c := &apiClient{base: s.cfg.PublicURL, http: &http.Client{Timeout: 30 * time.Second}, poll: 700 * time.Millisecond}
-	r := &runner{c: c, mail: s.prov, exps: map[string]*expected{}}
+	r := &runner{c: c, mail: s.prov, exps: map[string]*expected{}, resent: map[string]bool{}}
 	for _, email := range []string{"alice.agent@certdesk.example", "bob.agent@certdesk.example"} {
 		tok, err := c.login(ctx, email)
 		if err != nil {
@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Every workflow closes (the last emails go after the final status),
 	// then the checks.
-	ck := &checker{db: s.direct, tc: s.tc, r: r, prov: s.prov, kills: s.w.Kills(), rep: rep}
+	ck := &checker{db: s.direct, tc: s.tc, r: r, prov: s.prov, hooks: s.hooks, kills: s.w.Kills(), rep: rep}
 	if err := ck.awaitWorkflows(ctx); err != nil {
 		rep.Violations = append(rep.Violations, err.Error())
 	}
@@ -194,9 +194,23 @@ func drive(ctx context.Context, o Options, s *stack, r *runner, people []*person
 	if o.DBDrops > 0 {
 		fw.Go(func() { every(faults, o.DropEvery, o.DBDrops, func() { drops.Drop(faults) }) })
 	}
+	if s.hooks != nil {
+		// The subscriber goes away once, for a few seconds, early in the
+		// run (besides its 500s and slow answers throughout).
+		fw.Go(func() {
+			every(faults, 3*o.DropEvery, 1, func() {
+				if err := s.hooks.away(faults, 4*time.Second); err != nil {
+					progress("%v", err)
+				}
+			})
+		})
+	}
 	defer func() {
 		stopFaults()
 		fw.Wait()
+		if s.hooks != nil {
+			s.hooks.calm()
+		}
 	}()
 
 	var (

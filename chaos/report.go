@@ -31,6 +31,19 @@ type Report struct {
 	EmailsMissing             int         `json:"emails_missing"`
 	Missing                   []string    `json:"missing,omitempty"`
 
+	// The domain events at the webhook subscriber (faults: 500s, answers
+	// slower than the sender waits, a while away): expected are those
+	// queued for it; a duplicate is explained by a timed-out attempt (the
+	// receiver took it, the sender could not know) or a kill right after
+	// the receiver took it.
+	EventsExpected            int            `json:"events_expected"`
+	EventsDelivered           int            `json:"events_delivered"`
+	EventsDuplicated          int            `json:"events_duplicated"`
+	EventsDuplicatedExplained int            `json:"events_duplicated_explained"`
+	EventsOutOfOrder          int            `json:"events_out_of_order"`
+	EventsMissing             int            `json:"events_missing"`
+	SubscriberAnswers         map[string]int `json:"subscriber_answers,omitempty"`
+
 	// NoticeWindowMin is the least time, in seconds, a recovery's "this
 	// wasn't me" notice left its owner before the cooling-off ended.
 	NoticeWindowMin float64 `json:"notice_window_min_seconds"`
@@ -73,6 +86,7 @@ type Duplicate struct {
 func (r *Report) OK() bool {
 	return r.CompletedAsExpected == r.Cases && len(r.Unexpected) == 0 && len(r.ScriptErrors) == 0 &&
 		r.EmailsMissing == 0 && r.EmailsDuplicated == r.EmailsDuplicatedExplained && r.InvariantViolations == 0 &&
+		r.EventsMissing == 0 && r.EventsOutOfOrder == 0 && r.EventsDuplicated == r.EventsDuplicatedExplained &&
 		len(r.WorkerCrashes) == 0
 }
 
@@ -83,6 +97,8 @@ func (r *Report) Summary() string {
 	fmt.Fprintf(&b, "completed as expected  %d\n", r.CompletedAsExpected)
 	fmt.Fprintf(&b, "emails                 %d expected, %d sent; duplicated %d (explained by a kill: %d), missing %d\n",
 		r.EmailsExpected, r.EmailsSent, r.EmailsDuplicated, r.EmailsDuplicatedExplained, r.EmailsMissing)
+	fmt.Fprintf(&b, "domain events          %d expected at the subscriber, %d delivered; duplicated %d (explained: %d), out of order %d, missing %d; its answers %s\n",
+		r.EventsExpected, r.EventsDelivered, r.EventsDuplicated, r.EventsDuplicatedExplained, r.EventsOutOfOrder, r.EventsMissing, kv(r.SubscriberAnswers))
 	fmt.Fprintf(&b, "invariant violations   %d (%d checks)\n", r.InvariantViolations, len(r.Checks))
 	fmt.Fprintf(&b, "cooling-off notices    the least time one left its owner to cancel: %.0fs\n", r.NoticeWindowMin)
 	fmt.Fprintf(&b, "faults                 %d worker kills (%d starts), %d database drops (%d connections cut), %d provider errors of %d requests (%s)\n",

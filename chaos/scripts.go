@@ -103,6 +103,11 @@ type runner struct {
 
 	mu   sync.Mutex
 	exps map[string]*expected
+	// resent are the contact addresses whose recovery form was sent
+	// again after an answer that never came: the form is not idempotent
+	// (a learner's second submission is a second case), so the first may
+	// have opened a case the script never sees.
+	resent map[string]bool
 	// findings are what the scripts saw go wrong on the way, though the
 	// case carried on.
 	findings []string

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -25,12 +26,26 @@ func recovery(path recoveryPath) func(context.Context, *runner, *person) error {
 		// Each person asks from an address of their own (the form's limit
 		// is per client address; the API trusts the driver as a proxy).
 		hdr := map[string]string{"X-Forwarded-For": r.c.nextAddr()}
-		code, data, err := r.c.retry(ctx, "POST", "/api/v1/recovery-requests", "", map[string]string{
+		form := map[string]string{
 			"legal_name": p.name, "contact_email": p.newEmail, "mcid": p.mcid, "previous_email": p.lost,
 			"new_account_email": p.newEmail, "description": "My old account was closed; I can't sign in to my certification profile.",
-		}, hdr, nil)
-		if err != nil {
-			return err
+		}
+		// Sent again after a lost answer, as a learner would press Send
+		// again: the first may have opened a case too (see runner.resent).
+		var code int
+		var data []byte
+		for sends := 0; ; sends++ {
+			var err error
+			code, data, err = r.c.do(ctx, "POST", "/api/v1/recovery-requests", "", form, hdr, nil)
+			if !transient(code, err) {
+				break
+			}
+			r.mu.Lock()
+			r.resent[p.newEmail] = true
+			r.mu.Unlock()
+			if perr := r.c.pause(ctx); perr != nil {
+				return fmt.Errorf("POST /api/v1/recovery-requests: gave up (%d %v): %w", code, err, perr)
+			}
 		}
 		if code != http.StatusAccepted {
 			return &errStatus{"POST", "/api/v1/recovery-requests", code, string(data)}

@@ -32,6 +32,7 @@ type stack struct {
 	cfg    config.Config
 	tc     client.Client
 	prov   *provider
+	hooks  *receiver // nil when this machine has no address but loopback
 	w      *workers
 	// closers undo the set-up, last first.
 	closers []func()
@@ -97,6 +98,17 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	s.closers = append(s.closers, func() { _ = srv.Stop() })
 	s.prov = newProvider(o.Seed)
 	s.closers = append(s.closers, s.prov.close)
+	if host := hostAddress(); host != "" {
+		if s.hooks, err = newReceiver(host, uint64(o.Seed)); err != nil {
+			return s, err
+		}
+		s.closers = append(s.closers, s.hooks.close)
+		if _, err := s.st.CreateSubscriber(ctx, s.hooks.URL(), []string{"*"}, s.hooks.secret); err != nil {
+			return s, err
+		}
+	} else {
+		rep.Findings = append(rep.Findings, "no address but loopback on this machine: the webhook subscriber was left out (production workers never post to loopback)")
+	}
 
 	var ln net.Listener
 	if s.cfg, ln, s.tc, err = srv.Scratch(s.dbURL, "chaos"); err != nil {
@@ -149,6 +161,8 @@ func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
 		"TEMPORAL_NAMESPACE="+cfg.Temporal.Namespace,
 		"SENDGRID_API_KEY=SG.chaos-key",
 		"CERTDESK_WORKER_HTTP_ADDR=off", // many workers in one test: none listens
+		"CERTDESK_WEBHOOK_TIMEOUT="+hookTimeout.String(),
+		"CERTDESK_WEBHOOK_MAX_BACKOFF=3s", // the run is minutes long
 		"SENDGRID_BASE_URL="+sendgrid,
 	)
 	for _, k := range mail.Kinds {

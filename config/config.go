@@ -84,6 +84,9 @@ type Config struct {
 	// subscriber before it is given up; WebhookTimeout bounds one attempt.
 	WebhookRetryFor time.Duration
 	WebhookTimeout  time.Duration
+	// WebhookMaxBackoff caps the wait between two attempts at an event: a
+	// receiver that comes back gets its backlog within it.
+	WebhookMaxBackoff time.Duration
 }
 
 // DefaultTokenMaxTTL is how long a personal access token may live at most,
@@ -99,6 +102,9 @@ const DefaultWorkerStopTimeout = 30 * time.Second
 const (
 	DefaultWebhookRetryFor = 72 * time.Hour
 	DefaultWebhookTimeout  = 10 * time.Second
+	// DefaultWebhookMaxBackoff: a receiver back from an outage gets its
+	// backlog within the hour.
+	DefaultWebhookMaxBackoff = time.Hour
 )
 
 // DefaultWorkerHTTPAddr is where the worker serves its health and metrics
@@ -205,7 +211,7 @@ var Variables = []string{
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
-	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT",
+	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT", "CERTDESK_WEBHOOK_MAX_BACKOFF",
 }
 
 // TemplateVariablePrefix + an upper-cased message kind names the SendGrid
@@ -295,6 +301,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
 		{"CERTDESK_WEBHOOK_RETRY_FOR", &c.WebhookRetryFor, DefaultWebhookRetryFor},
 		{"CERTDESK_WEBHOOK_TIMEOUT", &c.WebhookTimeout, DefaultWebhookTimeout},
+		{"CERTDESK_WEBHOOK_MAX_BACKOFF", &c.WebhookMaxBackoff, DefaultWebhookMaxBackoff},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

@@ -43,6 +43,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("worker_stop_timeout", c.WorkerStopTimeout),
 		slog.Duration("webhook_retry_for", c.WebhookRetryFor),
 		slog.Duration("webhook_timeout", c.WebhookTimeout),
+		slog.Duration("webhook_max_backoff", c.WebhookMaxBackoff),
 	)
 }
 

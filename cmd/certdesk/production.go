@@ -262,8 +262,9 @@ func sendGrid(c config.Config) *mail.SendGrid {
 // post to this machine (its built-in receiver), production never.
 func webhookDelivery(c config.Config) *activities.Webhooks {
 	return &activities.Webhooks{
-		Sender:   webhook.NewSender(c.WebhookTimeout, c.Mode == config.ModeDev),
-		RetryFor: c.WebhookRetryFor,
+		Sender:     webhook.NewSender(c.WebhookTimeout, c.Mode == config.ModeDev),
+		RetryFor:   c.WebhookRetryFor,
+		MaxBackoff: c.WebhookMaxBackoff,
 	}
 }
 
