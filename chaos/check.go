@@ -56,8 +56,8 @@ func (k *checker) violate(format string, args ...any) {
 
 type caseRow struct {
 	ID, Kind, Status, Resolution, LearnerEmail, WorkflowID, RunID string
-	Version                                         int64
-	Closed                                          bool
+	Version                                                       int64
+	Closed                                                        bool
 }
 
 func (k *checker) cases(ctx context.Context) ([]caseRow, error) {
