@@ -199,8 +199,9 @@ func (s *Store) RotateSecret(ctx context.Context, id, secret string, keepOld tim
 }
 
 // SetSubscriberStatus disables a subscriber (reason says why) or makes it
-// active again. A disabled subscriber keeps its backlog: made active, it
-// gets what it missed, in order.
+// active again. A disabled subscriber keeps what was queued for it before
+// (made active, it gets that, in order) but nothing written meanwhile is
+// queued for it: `certdesk webhooks replay --since` sends that.
 func (s *Store) SetSubscriberStatus(ctx context.Context, id, status, reason string) error {
 	if status == SubscriberActive {
 		reason = ""
@@ -248,7 +249,7 @@ func (s *Store) Replay(ctx context.Context, id string, since time.Time, t certde
 		}
 		return tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "subscriber_id"}, {Name: "event_seq"}},
-			DoUpdates: clause.Assignments(map[string]any{"status": DeliveryPending, "attempts": 0, "next_attempt_at": now, "delivered_at": nil}),
+			DoUpdates: clause.Assignments(map[string]any{"status": DeliveryPending, "attempts": 0, "created_at": now, "next_attempt_at": now, "delivered_at": nil}),
 		}).CreateInBatches(&ds, 500).Error
 	})
 	if err != nil {
@@ -268,7 +269,7 @@ func (s *Store) Resend(ctx context.Context, subscriberID, eventID string) error 
 	d := deliveryRow{SubscriberID: subscriberID, EventSeq: e.Seq, OrderKey: e.OrderKey, Status: DeliveryPending, CreatedAt: now, NextAttemptAt: now}
 	err = s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "subscriber_id"}, {Name: "event_seq"}},
-		DoUpdates: clause.Assignments(map[string]any{"status": DeliveryPending, "attempts": 0, "next_attempt_at": now, "delivered_at": nil}),
+		DoUpdates: clause.Assignments(map[string]any{"status": DeliveryPending, "attempts": 0, "created_at": now, "next_attempt_at": now, "delivered_at": nil}),
 	}).Create(&d).Error
 	if err != nil {
 		return fmt.Errorf("store: resend %q to %q: %w", eventID, subscriberID, notFoundAs(translate(err), "no webhook subscriber has the id %s", subscriberID))
@@ -381,7 +382,12 @@ func (s *Store) RecordAttempts(ctx context.Context, as []Attempt) error {
 		if err := tx.CreateInBatches(&rows, 500).Error; err != nil {
 			return err
 		}
-		health := map[string]map[string]any{}
+		type outcome struct {
+			lastSuccess, lastFailure *time.Time
+			failuresAfter            int // failures after the batch's last success
+			succeeded, gone          bool
+		}
+		health := map[string]*outcome{}
 		for _, a := range as {
 			set := map[string]any{"attempts": a.Attempt}
 			switch a.Outcome {
@@ -397,18 +403,41 @@ func (s *Store) RecordAttempts(ctx context.Context, as []Attempt) error {
 			if err != nil {
 				return err
 			}
-			h := map[string]any{"updated_at": s.now()}
-			if a.Outcome == OutcomeDelivered {
-				h["last_success_at"], h["consecutive_failures"] = a.At.UTC(), 0
-			} else {
-				h["last_failure_at"], h["consecutive_failures"] = a.At.UTC(), gorm.Expr("consecutive_failures + 1")
+			o := health[a.SubscriberID]
+			if o == nil {
+				o = &outcome{}
+				health[a.SubscriberID] = o
 			}
-			if a.Outcome == OutcomeGone {
+			at := a.At.UTC()
+			if a.Outcome == OutcomeDelivered {
+				if o.lastSuccess == nil || at.After(*o.lastSuccess) {
+					o.lastSuccess = &at
+				}
+				o.succeeded, o.failuresAfter = true, 0
+			} else {
+				if o.lastFailure == nil || at.After(*o.lastFailure) {
+					o.lastFailure = &at
+				}
+				o.failuresAfter++
+			}
+			o.gone = o.gone || a.Outcome == OutcomeGone
+		}
+		for id, o := range health {
+			h := map[string]any{"updated_at": s.now()}
+			if o.lastSuccess != nil {
+				h["last_success_at"] = *o.lastSuccess
+			}
+			if o.lastFailure != nil {
+				h["last_failure_at"] = *o.lastFailure
+			}
+			if o.succeeded {
+				h["consecutive_failures"] = o.failuresAfter
+			} else {
+				h["consecutive_failures"] = gorm.Expr("consecutive_failures + ?", o.failuresAfter)
+			}
+			if o.gone {
 				h["status"], h["disabled_reason"] = SubscriberDisabled, DisabledGone
 			}
-			health[a.SubscriberID] = h
-		}
-		for id, h := range health {
 			if err := tx.Model(&subscriberRow{}).Where("id = ?", id).Updates(h).Error; err != nil {
 				return err
 			}
@@ -436,7 +465,7 @@ func (s *Store) Attempts(ctx context.Context, eventIDs ...string) ([]Attempt, er
 	}
 	err := s.db.WithContext(ctx).Table("webhook_attempts a").
 		Select("a.subscriber_id, a.event_seq, e.id AS event_id, a.attempt, a.at, a.status_code, a.latency_ms, a.error, a.response").
-		Joins("JOIN domain_events e ON e.seq = a.event_seq").Where("e.id IN ?", eventIDs).Order("a.at, a.id").Scan(&rows).Error
+		Joins("JOIN domain_events e ON e.seq = a.event_seq").Where("e.id IN ?", eventIDs).Order("a.at, a.attempt, a.id").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: delivery attempts: %w", translate(err))
 	}

@@ -36,7 +36,7 @@ func CheckURL(raw string, allowLoopback bool) error {
 	if u.Fragment != "" {
 		return errors.New("a subscriber URL has no #fragment")
 	}
-	host := strings.ToLower(u.Hostname())
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") // "localhost." is localhost
 	if allowLoopback {
 		return nil
 	}
@@ -49,6 +49,10 @@ func CheckURL(raw string, allowLoopback bool) error {
 	return nil
 }
 
+// awsMetadataV6 is AWS's metadata service over IPv6 (a unique-local
+// address, not link-local).
+var awsMetadataV6 = netip.MustParseAddr("fd00:ec2::254")
+
 // checkAddr refuses the addresses a request from certdesk must never reach.
 func checkAddr(ip netip.Addr) error {
 	ip = ip.Unmap()
@@ -57,6 +61,8 @@ func checkAddr(ip netip.Addr) error {
 		return fmt.Errorf("%s is this machine: a subscriber must be another system", ip)
 	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(), ip.IsMulticast():
 		return fmt.Errorf("%s is a link-local or multicast address (the cloud's metadata service lives there)", ip)
+	case ip == awsMetadataV6:
+		return fmt.Errorf("%s is the cloud's metadata service", ip)
 	}
 	return nil
 }

@@ -330,7 +330,7 @@ func TestCheckURLTrailingDotLocalhost(t *testing.T) {
 		}
 	}
 	if len(accepted) > 0 {
-		t.Skipf("known bug in CheckURL (webhook/send.go): it accepts %v; the host's trailing dot is not removed before the localhost comparison", accepted)
+		t.Errorf("CheckURL accepts %v: a trailing dot still names this machine", accepted)
 	}
 }
 
@@ -553,5 +553,18 @@ func TestSenderRefusesABadSecretBeforePosting(t *testing.T) {
 	res := webhook.NewSender(2*time.Second, true).Post(context.Background(), srv.URL, nil, "evt_1", time.Now(), []byte(`{}`))
 	if res.Err == nil || hits.Load() != 0 {
 		t.Fatalf("Post with no secret = %+v, %d requests; want an error and nothing sent", res, hits.Load())
+	}
+}
+
+// The cloud's IPv6 metadata address is unique-local, not link-local: it is
+// refused by name.
+func TestCheckURLRefusesTheIPv6MetadataService(t *testing.T) {
+	for _, raw := range []string{"https://[fd00:ec2::254]/latest/meta-data", "https://[FD00:EC2:0::254]/"} {
+		if err := webhook.CheckURL(raw, false); err == nil {
+			t.Errorf("CheckURL(%q) accepted the metadata service", raw)
+		}
+	}
+	if err := webhook.CheckURL("https://[fd00:ec2::253]/", false); err != nil {
+		t.Errorf("a private address next to it: %v", err)
 	}
 }

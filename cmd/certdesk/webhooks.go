@@ -165,9 +165,9 @@ func webhooksCommand(sub string, stdout io.Writer) (*command, *webhooksFlags) {
 		cmd.DurationVar(&f.keepOld, "keep-old", 24*time.Hour, "how long the old secret keeps signing")
 	case "disable":
 		cmd = newCommand("webhooks disable", "webhooks disable ID [--data-dir DIR]",
-			"Stops deliveries to a subscriber; its events keep queueing (webhooks enable sends them, in order).", stdout)
+			"Stops deliveries to a subscriber. What was queued stays (enable sends it, in order); events written while it is disabled are not queued for it: replay --since sends them.", stdout)
 	case "enable":
-		cmd = newCommand("webhooks enable", "webhooks enable ID [--data-dir DIR]", "Starts deliveries again, with what queued meanwhile.", stdout)
+		cmd = newCommand("webhooks enable", "webhooks enable ID [--data-dir DIR]", "Starts deliveries again: what was queued before the subscriber was disabled goes first; replay --since sends what was written meanwhile.", stdout)
 	case "replay":
 		cmd = newCommand("webhooks replay", "webhooks replay ID --since RFC3339 [--event-type TYPE] [--data-dir DIR]",
 			"Sends again every event since a time (of one type) that the subscriber takes, delivered or not, in order, with their own webhook-ids.", stdout)
