@@ -100,7 +100,7 @@ func (w *workers) Stop() {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
-	case <-time.After(15 * time.Second):
+	case <-time.After(35 * time.Second): // past the worker's 30 s stop timeout
 		_ = cmd.Process.Kill()
 		<-exited
 	}

@@ -275,8 +275,8 @@ func TestGoLive(t *testing.T) {
 		mail.RecoveryApproved:   {rosaNewEmail},
 		mail.RecoveryCompleted:  {rosaNewEmail, rosaOldEmail},
 	})
-	if !worker.running() {
-		t.Errorf("certdesk worker exited: %v", worker.err)
+	if !worker.Running() {
+		t.Errorf("certdesk worker exited: %v", worker.Err())
 	}
 	t.Logf("went live in %s", time.Since(began).Round(time.Second))
 }

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,7 +52,6 @@ type stack struct {
 	issuer   *oidctest.Issuer
 	sendgrid *sendGrid
 	temporal client.Client // the operator's client (the Temporal CLI's part)
-	logs     []string
 }
 
 // newStack builds everything but certdesk's own processes.
@@ -131,7 +129,6 @@ func newStack(t *testing.T) *stack {
 		s.env = append(s.env, config.TemplateVariablePrefix+strings.ToUpper(k.Kind)+"="+templateID(k.Kind))
 	}
 	// Registered before the processes start, so it runs after they stopped.
-	t.Cleanup(s.printLogsOnFailure)
 	return s
 }
 
@@ -175,57 +172,11 @@ func (s *stack) certdeskStatus(args ...string) (string, error) {
 }
 
 // start starts a long-running command (api, worker) with its output in a
-// log file; it is stopped as a deployment stops it (SIGTERM) when the test
-// ends.
-func (s *stack) start(command string) *process {
+// log file (printed when the test fails); it is stopped as a deployment
+// stops it (SIGTERM) when the test ends.
+func (s *stack) start(command string) *stacktest.Process {
 	s.t.Helper()
-	path := filepath.Join(s.dir, command+".log")
-	logf, err := os.Create(path)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.logs = append(s.logs, path)
-	cmd := exec.Command(s.bin, command)
-	cmd.Env, cmd.Dir = s.env, s.dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start certdesk %s: %v", command, err)
-	}
-	p := &process{name: command, cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		logf.Close()
-		close(p.exited)
-	}()
-	s.t.Cleanup(p.stop)
-	return p
-}
-
-// process is a running certdesk api or worker.
-type process struct {
-	name   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error // once exited
-}
-
-func (p *process) running() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-func (p *process) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
+	return stacktest.StartProcess(s.t, s.bin, []string{command}, s.env, s.dir, filepath.Join(s.dir, command+".log"))
 }
 
 // startAPI starts `certdesk api` and waits until /readyz says the database
@@ -234,8 +185,8 @@ func (s *stack) startAPI() {
 	s.t.Helper()
 	api := s.start("api")
 	eventually(s.t, "GET /readyz answers 200", func() bool {
-		if !api.running() {
-			s.t.Fatalf("certdesk api exited: %v", api.err)
+		if !api.Running() {
+			s.t.Fatalf("certdesk api exited: %v", api.Err())
 		}
 		resp, err := http.Get(s.base + "/readyz")
 		if err != nil {
@@ -244,21 +195,6 @@ func (s *stack) startAPI() {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-}
-
-// printLogsOnFailure shows what the processes said when the test failed.
-func (s *stack) printLogsOnFailure() {
-	if !s.t.Failed() {
-		return
-	}
-	for _, path := range s.logs {
-		b, _ := os.ReadFile(path)
-		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if len(lines) > 300 {
-			lines = lines[len(lines)-300:]
-		}
-		s.t.Logf("---- %s (last %d lines) ----\n%s", filepath.Base(path), len(lines), strings.Join(lines, "\n"))
-	}
 }
 
 // eventually polls ok until it holds, for up to a minute (a loaded CI

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -117,15 +116,15 @@ func TestWorkerStopsGracefully(t *testing.T) {
 	waitFor(t, 60*time.Second, "every verify email at SendGrid", func() bool { return len(sg.Requests()) == cases })
 
 	signalled := time.Now()
-	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := first.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// While it drains: alive, not ready.
 	sawUnready := false
-	for !sawUnready && first.running() {
+	for !sawUnready && first.Running() {
 		if status, body := httpGet("http://" + addr + "/readyz"); status == http.StatusServiceUnavailable && strings.Contains(body, "stopping") {
 			sawUnready = true
-			if status, _ := httpGet("http://" + addr + "/healthz"); status != http.StatusOK && first.running() {
+			if status, _ := httpGet("http://" + addr + "/healthz"); status != http.StatusOK && first.Running() {
 				t.Errorf("/healthz = %d while the worker drains, want 200", status)
 			}
 		}
@@ -135,13 +134,13 @@ func TestWorkerStopsGracefully(t *testing.T) {
 		t.Error("/readyz never answered 503 (stopping) while the worker drained")
 	}
 	select {
-	case <-first.exited:
+	case <-first.Exited():
 	case <-time.After(stopTimeout + 10*time.Second):
 		t.Fatalf("the worker did not exit %v after SIGTERM", stopTimeout+10*time.Second)
 	}
 	took := time.Since(signalled)
-	if first.err != nil {
-		t.Fatalf("the worker exited with %v after SIGTERM, want status 0", first.err)
+	if err := first.Err(); err != nil {
+		t.Fatalf("the worker exited with %v after SIGTERM, want status 0", err)
 	}
 	last := sg.Requests()[cases-1].At
 	t.Logf("SIGTERM %v after the last send began; the worker exited %v after SIGTERM", signalled.Sub(last).Round(time.Millisecond), took.Round(time.Millisecond))
@@ -173,7 +172,11 @@ func TestWorkerStopsGracefully(t *testing.T) {
 	if n := len(sg.Requests()); n != cases {
 		t.Errorf("SendGrid got %d requests, want %d", n, cases)
 	}
-	second.stop(t)
+	if !second.Stop(stacktest.StopGrace) {
+		t.Errorf("the second worker did not exit %v after SIGTERM", stacktest.StopGrace)
+	} else if err := second.Err(); err != nil {
+		t.Errorf("the second worker exited with %v after SIGTERM, want status 0", err)
+	}
 }
 
 // workerEnvironment is `certdesk worker`'s production environment pointed
@@ -199,71 +202,15 @@ func workerEnvironment(cfg config.Config, dbURL, sendgrid string, extra ...strin
 	return append(env, extra...)
 }
 
-// workerProcess is a running `certdesk worker`.
-type workerProcess struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error // once exited
-}
-
-func (p *workerProcess) running() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// stop stops it as a deployment does and expects exit status 0.
-func (p *workerProcess) stop(t *testing.T) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		if p.err != nil {
-			t.Errorf("worker exited with %v after SIGTERM, want status 0", p.err)
-		}
-	case <-time.After(40 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-		t.Error("worker did not exit 40s after SIGTERM")
-	}
-}
-
 // startWorker starts `certdesk worker` with its output in logPath (shown
 // when the test fails) and waits until `certdesk health <base>/readyz`
-// succeeds. It is killed, if still running, when the test ends.
-func startWorker(t *testing.T, bin string, env []string, logPath, base string) *workerProcess {
+// succeeds.
+func startWorker(t *testing.T, bin string, env []string, logPath, base string) *stacktest.Process {
 	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "worker")
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &workerProcess{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		logf.Close()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		if p.running() {
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("%s:\n%s", filepath.Base(logPath), out)
-		}
-	})
+	p := stacktest.StartProcess(t, bin, []string{"worker"}, env, "", logPath)
 	waitFor(t, 60*time.Second, "certdesk health "+base+"/readyz", func() bool {
-		if !p.running() {
-			t.Fatalf("certdesk worker exited: %v", p.err)
+		if !p.Running() {
+			t.Fatalf("certdesk worker exited: %v", p.Err())
 		}
 		return run(context.Background(), []string{"health", base + "/readyz"}, &bytes.Buffer{}) == nil
 	})
