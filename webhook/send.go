@@ -57,7 +57,7 @@ var awsMetadataV6 = netip.MustParseAddr("fd00:ec2::254")
 func checkAddr(ip netip.Addr) error {
 	ip = ip.Unmap()
 	switch {
-	case ip.IsLoopback(), ip.IsUnspecified():
+	case ip.IsLoopback(), ip.IsUnspecified(), ip.Is4() && ip.As4()[0] == 0: // 0.0.0.0/8 is "this network"
 		return fmt.Errorf("%s is this machine: a subscriber must be another system", ip)
 	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(), ip.IsMulticast():
 		return fmt.Errorf("%s is a link-local or multicast address (the cloud's metadata service lives there)", ip)

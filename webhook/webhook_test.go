@@ -568,3 +568,13 @@ func TestCheckURLRefusesTheIPv6MetadataService(t *testing.T) {
 		t.Errorf("a private address next to it: %v", err)
 	}
 }
+
+// 0.0.0.0/8 is "this network": any address in it reaches this machine on
+// some systems.
+func TestCheckURLRefusesThisNetwork(t *testing.T) {
+	for _, raw := range []string{"https://0.0.0.0/", "https://0.1.2.3/", "https://[::ffff:0.0.0.7]/"} {
+		if err := webhook.CheckURL(raw, false); err == nil {
+			t.Errorf("CheckURL(%q) accepted an address of this network", raw)
+		}
+	}
+}
