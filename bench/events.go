@@ -80,21 +80,7 @@ func runEvents(ctx context.Context, o Options, progress func(string, ...any)) ([
 	// The two take turns, a slice each (subscribers disabled, then
 	// enabled), so a machine getting slower or faster weighs on both.
 	const turns = 4
-	measure := func(sm *samples) error {
-		began := time.Now()
-		err := closedLoop(ctx, o.Concurrency, o.Duration/(2*turns), func(ctx context.Context, _ int) error {
-			start := time.Now()
-			err := connect(ctx)
-			if err == errDone || cutOff(ctx) {
-				return err
-			}
-			sm.add(start, err)
-			return nil
-		})
-		sm.active += time.Since(began)
-		time.Sleep(time.Second)
-		return err
-	}
+	measure := func(sm *samples) error { return measureTurn(ctx, o.Concurrency, o.Duration/(2*turns), sm, connect) }
 	for range 5 { // warm up
 		if err := connect(ctx); err != nil {
 			return nil, fmt.Errorf("warm-up case: %w", err)

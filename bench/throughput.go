@@ -82,20 +82,7 @@ func runThroughput(ctx context.Context, o Options, progress func(string, ...any)
 	slice := o.Duration / turns
 	var caseSm, baseSm samples
 	measure := func(sm *samples, op func(context.Context) error) error {
-		began := time.Now()
-		err := closedLoop(ctx, o.Concurrency, slice, func(ctx context.Context, _ int) error {
-			start := time.Now()
-			err := op(ctx)
-			if err == errDone || cutOff(ctx) {
-				return err
-			}
-			sm.add(start, err)
-			return nil
-		})
-		sm.active += time.Since(began)
-		// What the cut-off left running drains before the other's turn.
-		time.Sleep(time.Second)
-		return err
+		return measureTurn(ctx, o.Concurrency, slice, sm, op)
 	}
 	for range turns {
 		if err := measure(&caseSm, connect); err != nil {
@@ -229,4 +216,23 @@ func connectCases(ctx context.Context, s *stack, n int, progress func(string, ..
 		return awaitWorkflow(ctx, s, wf)
 	}
 	return connect, next, people, nil
+}
+
+// measureTurn runs op in a closed loop for one turn of d, adding what it
+// took to sm (and the turn's time to its active time); what the cut-off
+// left running drains for a second before the next turn.
+func measureTurn(ctx context.Context, conc int, d time.Duration, sm *samples, op func(context.Context) error) error {
+	began := time.Now()
+	err := closedLoop(ctx, conc, d, func(ctx context.Context, _ int) error {
+		start := time.Now()
+		err := op(ctx)
+		if err == errDone || cutOff(ctx) {
+			return err
+		}
+		sm.add(start, err)
+		return nil
+	})
+	sm.active += time.Since(began)
+	time.Sleep(time.Second)
+	return err
 }

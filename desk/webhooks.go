@@ -143,22 +143,42 @@ func (s *Desk) Subscribers(ctx context.Context, p *certdesk.Principal) ([]store.
 	return subs, evs, err
 }
 
-// EventDeliveries is one event's delivery log, for supervisors: the event,
-// every attempt at it, and the subscribers.
-func (s *Desk) EventDeliveries(ctx context.Context, p *certdesk.Principal, eventID string) (certdesk.DomainEvent, []store.Attempt, []store.Subscriber, error) {
+// SubscriberDelivery is one subscriber's part of an event's delivery log.
+type SubscriberDelivery struct {
+	Subscriber store.Subscriber
+	Attempts   []store.Attempt
+	Delivered  bool
+}
+
+// EventDeliveries is one event's delivery log, for supervisors: the event
+// and, per subscriber, every attempt at it.
+func (s *Desk) EventDeliveries(ctx context.Context, p *certdesk.Principal, eventID string) (certdesk.DomainEvent, []SubscriberDelivery, error) {
 	if err := supervisorOnly(p, "delivery logs"); err != nil {
-		return certdesk.DomainEvent{}, nil, nil, err
+		return certdesk.DomainEvent{}, nil, err
 	}
 	e, err := s.store.DomainEvent(ctx, eventID)
 	if err != nil {
-		return e, nil, nil, err
+		return e, nil, err
 	}
 	as, err := s.store.Attempts(ctx, eventID)
 	if err != nil {
-		return e, nil, nil, err
+		return e, nil, err
 	}
 	subs, err := s.store.Subscribers(ctx)
-	return e, as, subs, err
+	if err != nil {
+		return e, nil, err
+	}
+	out := make([]SubscriberDelivery, len(subs))
+	for i, sub := range subs {
+		out[i].Subscriber = sub
+		for _, a := range as {
+			if a.SubscriberID == sub.ID {
+				out[i].Attempts = append(out[i].Attempts, a)
+				out[i].Delivered = out[i].Delivered || a.Outcome == store.OutcomeDelivered
+			}
+		}
+	}
+	return e, out, nil
 }
 
 // Resend queues an event again for one subscriber (a supervisor's "send

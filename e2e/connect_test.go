@@ -55,6 +55,31 @@ func finish(t *testing.T, s *stacktest.Stack, c certdesk.Case, history string) {
 	s.RecordHistory(c.WorkflowID, c.RunID, history)
 }
 
+// mergeChild waits for a connect case to start its merge child and returns
+// the merge case's id, once the merge awaits an agent.
+func mergeChild(t *testing.T, s *stacktest.Stack, connectID string) string {
+	t.Helper()
+	var mergeID string
+	s.AwaitCase(connectID, "running a merge", func(cs certdesk.Case) bool {
+		var d certdesk.ConnectDetails
+		_ = json.Unmarshal(cs.Details, &d)
+		mergeID = d.MergeCaseID
+		return mergeID != "" || cs.Status.Terminal()
+	})
+	if mergeID == "" {
+		cs, _ := s.Store.Case(context.Background(), connectID)
+		t.Fatalf("the connect case ended %s/%s without a merge", cs.Status, cs.Resolution)
+	}
+	s.Eventually("the merge case awaiting an agent", func() bool {
+		if cs, _ := s.Store.Case(context.Background(), connectID); cs.Status.Terminal() {
+			t.Fatalf("the connect case ended %s/%s while its merge case should await an agent", cs.Status, cs.Resolution)
+		}
+		m, err := s.Store.Case(context.Background(), mergeID)
+		return err == nil && m.Status == certdesk.StatusAwaitingAgent
+	})
+	return mergeID
+}
+
 // requestConnect asks to connect as the signed-in learner; a new case is 202.
 func requestConnect(t *testing.T, s *stacktest.Stack, token string) certdesk.Case {
 	t.Helper()
@@ -318,24 +343,7 @@ func TestConnectChenMergesThenConnects(t *testing.T) {
 	token := s.Login("chen.wei@outlook.example")
 	lp := store.DemoID("lp:chen")
 	c := requestConnect(t, s, token)
-	var mergeID string
-	s.AwaitCase(c.ID, "running a merge", func(cs certdesk.Case) bool {
-		var d certdesk.ConnectDetails
-		_ = json.Unmarshal(cs.Details, &d)
-		mergeID = d.MergeCaseID
-		return mergeID != "" || cs.Status.Terminal()
-	})
-	if mergeID == "" {
-		cs, _ := s.Store.Case(context.Background(), c.ID)
-		t.Fatalf("the connect case ended %s/%s without a merge", cs.Status, cs.Resolution)
-	}
-	s.Eventually("the merge case awaiting an agent", func() bool {
-		if cs, _ := s.Store.Case(context.Background(), c.ID); cs.Status.Terminal() {
-			t.Fatalf("the connect case ended %s/%s while its merge case should await an agent", cs.Status, cs.Resolution)
-		}
-		m, err := s.Store.Case(context.Background(), mergeID)
-		return err == nil && m.Status == certdesk.StatusAwaitingAgent
-	})
+	mergeID := mergeChild(t, s, c.ID)
 
 	bob := s.Login("bob.agent@certdesk.example")
 	r := s.Do("POST", "/api/v1/cases/"+mergeID+"/decision", bob, map[string]string{"decision": "approve", "note": "same person: same name and email"})

@@ -173,14 +173,7 @@ func TestDomainEventsReachAReceiverInOrder(t *testing.T) {
 	// survivor is connected.
 	chen := s.Login("chen.wei@outlook.example")
 	c := requestConnect(t, s, chen)
-	var mergeID string
-	s.AwaitCase(c.ID, "running a merge", func(cs certdesk.Case) bool {
-		var d certdesk.ConnectDetails
-		_ = json.Unmarshal(cs.Details, &d)
-		mergeID = d.MergeCaseID
-		return mergeID != "" || cs.Status.Terminal()
-	})
-	s.AwaitStatus(mergeID, certdesk.StatusAwaitingAgent)
+	mergeID := mergeChild(t, s, c.ID)
 	bob := s.Login("bob.agent@certdesk.example")
 	if r := s.Do("POST", "/api/v1/cases/"+mergeID+"/decision", bob, map[string]string{"decision": "approve", "note": "same person"}); r.Code != http.StatusOK {
 		t.Fatalf("approve the merge = %d %s", r.Code, r.Body)

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
@@ -77,14 +76,7 @@ func TestHistoryConnectChenMergeRejectedOrApproved(t *testing.T) {
 		t.Run(map[bool]string{false: "rejected", true: "approved"}[approve], func(t *testing.T) {
 			s := start(t)
 			c := requestConnect(t, s, s.Login(chenEmail))
-			var mergeID string
-			s.AwaitCase(c.ID, "running a merge", func(cs certdesk.Case) bool {
-				var d certdesk.ConnectDetails
-				_ = json.Unmarshal(cs.Details, &d)
-				mergeID = d.MergeCaseID
-				return mergeID != "" || cs.Status.Terminal()
-			})
-			s.AwaitStatus(mergeID, certdesk.StatusAwaitingAgent)
+			mergeID := mergeChild(t, s, c.ID)
 			bob := s.Login("bob.agent@certdesk.example")
 			if approve {
 				decide(t, s, bob, mergeID, map[string]string{"decision": "approve"}, http.StatusOK)

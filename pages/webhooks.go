@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/desk"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/store"
 )
@@ -30,41 +31,25 @@ func (s *Pages) webhooksPage(c *gin.Context) {
 	s.html.Render(c, http.StatusOK, "console_webhooks", "Webhooks", webhooksView{Subscribers: subs, Events: evs})
 }
 
-type eventDelivery struct {
-	Subscriber store.Subscriber
-	Attempts   []store.Attempt
-	Delivered  bool
-}
-
 type eventView struct {
 	Event      certdesk.DomainEvent
 	Data       string
-	Deliveries []eventDelivery
+	Deliveries []desk.SubscriberDelivery
 	Notice     string
 }
 
 // eventPage is GET /console/webhooks/events/:id: the event and, per
 // subscriber, every attempt.
 func (s *Pages) eventPage(c *gin.Context) {
-	e, as, subs, err := s.desk.EventDeliveries(c.Request.Context(), request.Caller(c), c.Param("id"))
+	e, ds, err := s.desk.EventDeliveries(c.Request.Context(), request.Caller(c), c.Param("id"))
 	if err != nil {
 		s.html.Error(c, err)
 		return
 	}
-	v := eventView{Event: e}
+	v := eventView{Event: e, Deliveries: ds}
 	var b bytes.Buffer
 	if json.Indent(&b, e.Data, "", "  ") == nil {
 		v.Data = b.String()
-	}
-	for _, sub := range subs {
-		d := eventDelivery{Subscriber: sub}
-		for _, a := range as {
-			if a.SubscriberID == sub.ID {
-				d.Attempts = append(d.Attempts, a)
-				d.Delivered = d.Delivered || a.Outcome == store.OutcomeDelivered
-			}
-		}
-		v.Deliveries = append(v.Deliveries, d)
 	}
 	if c.Query("done") == "resent" {
 		v.Notice = "Queued again: it goes out within a second, with the same webhook-id."

@@ -33,6 +33,7 @@ func TestEveryCommandHelps(t *testing.T) {
 		{[]string{"staff"}, []string{"certdesk staff add", "staff list", "staff set-role", "staff disable", "staff enable", "-email", "-role", "-name"}},
 		{[]string{"staff", "add"}, []string{"certdesk staff add", "-email", "-role", "-name", "-data-dir"}},
 		{[]string{"staff", "disable"}, []string{"certdesk staff disable", "-email"}},
+		{[]string{"webhooks"}, []string{"certdesk webhooks add", "webhooks list", "webhooks rotate-secret", "webhooks disable", "webhooks enable", "webhooks replay", "-url", "-events", "-since", "-event-type", "-keep-old"}},
 		{[]string{"import"}, []string{"certdesk import profiles", "certdesk import accounts", "-dry-run", "-report"}},
 		{[]string{"import", "profiles"}, []string{"certdesk import profiles", "-dry-run", "-report"}},
 		{[]string{"help"}, []string{"certdesk staff", "certdesk import", "certdesk health"}},
