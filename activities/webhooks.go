@@ -209,6 +209,9 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 		case <-tick.C:
 		}
 		flush()
+		// A round against a slow receiver can outlast the heartbeat
+		// timeout: beat while it runs, or a second sender would start.
+		activity.RecordHeartbeat(ctx, nil)
 	}
 	if flushErr != nil {
 		return attempts, delivered, flushErr

@@ -98,34 +98,40 @@ func (r *receiver) verify(h http.Header, body []byte) error {
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err := r.verify(req.Header, body); err != nil {
-		r.problems = append(r.problems, err.Error())
+		r.problem(err.Error())
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	var e receivedEvent
 	if err := json.Unmarshal(body, &e); err != nil {
-		r.problems = append(r.problems, "body: "+err.Error())
+		r.problem("body: " + err.Error())
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
 	if e.ID != req.Header.Get("webhook-id") {
-		r.problems = append(r.problems, fmt.Sprintf("body id %s under webhook-id %s", e.ID, req.Header.Get("webhook-id")))
+		r.problem(fmt.Sprintf("body id %s under webhook-id %s", e.ID, req.Header.Get("webhook-id")))
 	}
-	r.ids[e.ID]++
 	code := http.StatusOK
 	if r.answer != nil {
-		code = r.answer(e)
+		code = r.answer(e) // outside the lock: a slow answer holds back no other delivery
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids[e.ID]++
 	if code/100 == 2 {
-		if r.ids[e.ID] > 1 && slices.ContainsFunc(r.events, func(x receivedEvent) bool { return x.ID == e.ID }) {
+		if slices.ContainsFunc(r.events, func(x receivedEvent) bool { return x.ID == e.ID }) {
 			r.problems = append(r.problems, "delivered twice after a 2xx: "+e.ID)
 		}
 		r.events = append(r.events, e)
 	}
 	w.WriteHeader(code)
+}
+
+func (r *receiver) problem(p string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.problems = append(r.problems, p)
 }
 
 func (r *receiver) received() []receivedEvent {
@@ -343,5 +349,44 @@ func TestDomainEventsWaitForAReceiverThatIsDown(t *testing.T) {
 	defer gone.mu.Unlock()
 	if n := len(gone.ids); n == 0 || n > 8 {
 		t.Errorf("the gone receiver saw %d events, want the first round's only", n)
+	}
+}
+
+// A receiver slower than the sender's heartbeat timeout: one round of
+// deliveries takes longer than five seconds, and still each event is
+// posted once (the round beats while it runs, so no second sender starts).
+func TestDomainEventsToASlowReceiverGoOnce(t *testing.T) {
+	s := start(t)
+	ctx := context.Background()
+	slow := newReceiver(t)
+	slow.answer = func(receivedEvent) int {
+		time.Sleep(2500 * time.Millisecond)
+		return http.StatusOK
+	}
+	subscribe(t, s, slow, "case.*")
+	for range 16 {
+		cs := certdesk.Case{ID: certdesk.NewID(), Kind: certdesk.KindMerge, Requester: certdesk.ActorPublic, WorkflowID: "slow-" + certdesk.NewID()}
+		if _, err := s.Store.OpenCase(ctx, &cs, store.Event{Actor: certdesk.ActorSystem, Type: certdesk.EventOpened}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Store.ChangeCase(ctx, store.Change{CaseID: cs.ID, WorkflowStep: 1, Status: certdesk.StatusRejected, Resolution: "test",
+			Event: store.Event{Actor: certdesk.ActorSystem, Type: certdesk.EventRejected}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for len(slow.received()) < 32 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	slow.checkProblems()
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	if len(slow.events) != 32 {
+		t.Fatalf("the slow receiver took %d events, want 32", len(slow.events))
+	}
+	for id, n := range slow.ids {
+		if n != 1 {
+			t.Errorf("event %s posted %d times, want once", id, n)
+		}
 	}
 }
