@@ -152,19 +152,38 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 	// What was sent is recorded every flushEvery, not at the end of the
 	// round: a worker that dies mid-round sends again only the last few
 	// milliseconds' deliveries (with their ids).
+	// A flush that fails (the database dropped the connection) keeps its
+	// attempts and tries again on the next tick, for up to recordFor: the
+	// round must not end with sent deliveries unrecorded, or the next
+	// round posts them again.
+	var failingSince time.Time
 	flush := func() {
 		mu.Lock()
 		out := batch
 		batch = nil
 		mu.Unlock()
+		if len(out) == 0 {
+			return
+		}
+		if err := a.Store.RecordAttempts(context.WithoutCancel(ctx), out); err != nil {
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) > recordFor {
+				flushErr = err
+				return
+			}
+			mu.Lock()
+			batch = append(out, batch...)
+			mu.Unlock()
+			return
+		}
+		failingSince = time.Time{}
 		for _, at := range out {
 			attempts++
 			if at.Outcome == store.OutcomeDelivered {
 				delivered++
 			}
-		}
-		if err := a.Store.RecordAttempts(context.WithoutCancel(ctx), out); err != nil && flushErr == nil {
-			flushErr = err
 		}
 	}
 	next := make(chan []store.Delivery)
@@ -202,16 +221,26 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 	}()
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
-	for done := false; !done; {
+	wait, allSent := sent, false
+	for {
 		select {
-		case <-sent:
-			done = true
+		case <-wait:
+			wait, allSent = nil, true // every lane is done; what is left is to record
 		case <-tick.C:
 		}
 		flush()
+		if flushErr != nil {
+			break
+		}
 		// A round against a slow receiver can outlast the heartbeat
 		// timeout: beat while it runs, or a second sender would start.
 		activity.RecordHeartbeat(ctx, nil)
+		mu.Lock()
+		recorded := len(batch) == 0
+		mu.Unlock()
+		if allSent && recorded {
+			break
+		}
 	}
 	if flushErr != nil {
 		return attempts, delivered, flushErr
@@ -222,8 +251,12 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 	return attempts, delivered, nil
 }
 
-// flushEvery is how often a round records what it sent.
-const flushEvery = 25 * time.Millisecond
+// flushEvery is how often a round records what it sent; recordFor is how
+// long it keeps trying when the database is away.
+const (
+	flushEvery = 25 * time.Millisecond
+	recordFor  = 30 * time.Second
+)
 
 // dueLanes groups pending deliveries by order key, in event order, and
 // keeps the keys whose first delivery is due.
