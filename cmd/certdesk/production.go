@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
@@ -79,6 +80,25 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return st, nil
 }
 
+// openStoreWaiting is openStore for the long-running processes (api,
+// worker): a database that is away for a moment (a restart, a failover, a
+// dropped connection) is waited for, up to a minute, instead of exiting.
+func openStoreWaiting(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	deadline := time.Now().Add(time.Minute)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		st, err := openStore(ctx, cfg)
+		if err == nil || certdesk.ErrorCode(err) != certdesk.EUNAVAILABLE || time.Now().After(deadline) {
+			return st, err
+		}
+		slog.WarnContext(ctx, "the database is unavailable; trying again", "in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
 // dialTemporal returns a lazy client: the process starts even when Temporal
 // is down, and /readyz says so until it is back.
 func dialTemporal(cfg config.Config) (client.Client, error) {
@@ -95,7 +115,7 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStoreWaiting(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -123,7 +143,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	if missing := cfg.MissingTemplates(); len(missing) > 0 {
 		slog.Warn("some message kinds have no SendGrid template: their emails will fail and show as email_failed on the case", "set", missing)
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStoreWaiting(ctx, cfg)
 	if err != nil {
 		return err
 	}
