@@ -67,6 +67,15 @@ type DecisionRequest struct {
 	ProfileID string
 	AgentID   string
 	Role      Role
+	// ClientAddr is where the agent decided from: the audit row that the
+	// decision's own transaction writes names it.
+	ClientAddr string `json:",omitempty"`
+}
+
+// AuditData is what the audit log keeps of a decision (its outcome is
+// added where it is known).
+func (in DecisionRequest) AuditData() map[string]any {
+	return map[string]any{"decision": in.Decision, "note": in.Note, "profile_id": in.ProfileID}
 }
 
 // CheckDecision is the part of a decision's rules that holds for every

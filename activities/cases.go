@@ -47,6 +47,17 @@ type ChangeCaseInput struct {
 	Actor          certdesk.Actor
 	Event          certdesk.EventType
 	Data           json.RawMessage
+	// Audit, when set, is the agent's action this change carries out: its
+	// audit row is written in the change's transaction.
+	Audit *AuditInput `json:",omitempty"`
+}
+
+// AuditInput is an audit row written with a case change (actor and case
+// are the change's).
+type AuditInput struct {
+	Action     string
+	ClientAddr string
+	Data       json.RawMessage
 }
 
 // ChangeCase applies a transition to the projection and appends its event.
@@ -58,8 +69,16 @@ func (a *Activities) ChangeCase(ctx context.Context, in ChangeCaseInput) (certde
 		Assignee: in.Assignee, SLADueAt: in.SLADueAt, ClearSLA: in.ClearSLA, Details: in.Details, Subject: in.Subject,
 		ProfileIDs: in.ProfileIDs, MCIDs: in.MCIDs, AccountID: in.AccountID,
 		Event: store.Event{Actor: in.Actor, Type: in.Event, Data: in.Data},
+		Audit: auditEntry(in.Audit),
 	})
 	return c, nonRetryable(err)
+}
+
+func auditEntry(in *AuditInput) *store.AuditEntry {
+	if in == nil {
+		return nil
+	}
+	return &store.AuditEntry{Action: in.Action, ClientAddr: in.ClientAddr, Data: in.Data}
 }
 
 // Supervisors lists the supervisors, to escalate a case to.

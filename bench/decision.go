@@ -8,9 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/certdesk/certdesk"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/certdesk/certdesk"
 )
 
 // The agents of the seeded demo world: Alice asks for the merges, Bob

@@ -54,8 +54,12 @@ func (s *Desk) auditAction(ctx context.Context, p *certdesk.Principal, action st
 // decideCase sends an agent's decision to the case's workflow (an Update)
 // and returns the case the workflow answers, with the decision on it.
 func (s *Desk) Decide(ctx context.Context, p *certdesk.Principal, cs certdesk.Case, req DecisionRequest) (after certdesk.Case, err error) {
+	in := workflows.DecisionInput{Decision: req.Decision, Note: req.Note, ProfileID: req.ProfileID, AgentID: p.AgentID, Role: p.Role, ClientAddr: p.ClientAddr}
+	var res workflows.DecisionResult
 	defer func() {
-		s.auditAction(ctx, p, "decide", cs, map[string]any{"decision": req.Decision, "note": req.Note, "profile_id": req.ProfileID}, err)
+		if !res.Audited { // a decision the workflow recorded has its audit row already
+			s.auditAction(ctx, p, "decide", cs, in.AuditData(), err)
+		}
 	}()
 	switch req.Decision {
 	case certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo:
@@ -68,8 +72,6 @@ func (s *Desk) Decide(ctx context.Context, p *certdesk.Principal, cs certdesk.Ca
 	if err := s.holds(ctx, p, cs); err != nil {
 		return cs, err
 	}
-	in := workflows.DecisionInput{Decision: req.Decision, Note: req.Note, ProfileID: req.ProfileID, AgentID: p.AgentID, Role: p.Role}
-	var res workflows.DecisionResult
 	if err := s.update(ctx, cs, workflows.UpdateDecide, in, &res); err != nil {
 		return cs, err
 	}

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -248,6 +249,30 @@ func TestMergeRejectedWithANote(t *testing.T) {
 	}
 	decide(t, s, bobT, opened.ID, map[string]string{"decision": "request_info", "note": "?"}, http.StatusConflict)
 	decide(t, s, bobT, opened.ID, map[string]string{"decision": "reject", "note": "The exam records show two different people."}, http.StatusOK)
+	// Every decision is in the audit log once, the refused ones too; the
+	// one the case took was written with it, by the workflow's record.
+	var outcomes []string
+	log, err := s.Store.AuditLog(t.Context(), "", opened.ID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range log {
+		var d struct{ Decision, Note, Outcome string }
+		_ = json.Unmarshal(e.Data, &d)
+		if e.Action == "decide" {
+			outcomes = append(outcomes, d.Decision+" "+d.Outcome+" by "+string(e.Actor))
+			if e.ClientAddr == "" {
+				t.Errorf("audit row without the client's address: %+v", e)
+			}
+			if d.Outcome == "done" && d.Note != "The exam records show two different people." {
+				t.Errorf("the decision's audit row: %s", e.Data)
+			}
+		}
+	}
+	by := " by " + string(certdesk.AgentActor(bob))
+	if want := []string{"reject done" + by, "request_info refused" + by, "reject refused" + by}; !slices.Equal(outcomes, want) {
+		t.Errorf("audit of the decisions, newest first:\n%s\nwant\n%s", strings.Join(outcomes, "\n"), strings.Join(want, "\n"))
+	}
 	done := s.AwaitStatus(opened.ID, certdesk.StatusRejected)
 	if done.Resolution != "rejected_by_agent" {
 		t.Errorf("closed case %+v", done)

@@ -107,6 +107,10 @@ type Change struct {
 	AccountID *string
 
 	Event Event
+	// Audit, when set, is written in the change's transaction when the
+	// change applies (its actor and case are the change's): an agent's
+	// action recorded with its audit row in one commit, not two.
+	Audit *AuditEntry
 }
 
 // ChangeCase applies a change and appends its event in one transaction. The
@@ -211,6 +215,15 @@ func (s *Store) changeCase(tx *gorm.DB, ch Change) (certdesk.Case, bool, error) 
 	ev := certdesk.CaseEvent{CaseID: r.ID, Seq: r.Version, At: now, Actor: ch.Event.Actor, Type: ch.Event.Type, Data: data}
 	if err := tx.Create(&ev).Error; err != nil {
 		return certdesk.Case{}, false, err
+	}
+	if a := ch.Audit; a != nil {
+		e := AuditEntry{ID: certdesk.NewID(), At: now, Actor: ch.Event.Actor, Action: a.Action, CaseID: r.ID, ClientAddr: a.ClientAddr, Data: a.Data}
+		if len(e.Data) == 0 {
+			e.Data = json.RawMessage(`{}`)
+		}
+		if err := tx.Create(&e).Error; err != nil {
+			return certdesk.Case{}, false, err
+		}
 	}
 	c := r.domain()
 	if ch.Status.Terminal() {

@@ -38,6 +38,9 @@ func refuse(format string, args ...any) error {
 type DecisionResult struct {
 	Accepted certdesk.Decision
 	Case     certdesk.Case
+	// Audited: the decision's audit row was written with it (the caller
+	// writes none).
+	Audited bool `json:",omitempty"`
 }
 
 // agentDesk is the part of a case workflow that waits for agents: the
@@ -49,6 +52,10 @@ type agentDesk struct {
 	// check adds the kind's own rules (four-eyes, the candidate profiles…).
 	check   func(DecisionInput) error
 	pending *DecisionInput
+	// answering is true while the update waits for its decision to be
+	// recorded: the record then carries the audit row, and the update
+	// says so.
+	answering bool
 	// recorded counts the decisions on the timeline: the update answers
 	// once its decision is among them.
 	recorded int
@@ -73,8 +80,10 @@ func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time
 				return DecisionResult{Accepted: in.Decision}, nil
 			}
 			seen := d.recorded
+			d.answering = true
 			err := workflow.Await(ctx, func() bool { return d.recorded > seen || d.c.ended })
-			return DecisionResult{Accepted: in.Decision, Case: d.c.last}, err
+			d.answering = false
+			return DecisionResult{Accepted: in.Decision, Case: d.c.last, Audited: d.recorded > seen}, err
 		},
 		workflow.UpdateHandlerOptions{Validator: d.validate})
 	return d, err
@@ -174,8 +183,14 @@ func (d *agentDesk) decided(ctx workflow.Context, in DecisionInput, data map[str
 	}
 	// Decided, the case awaits no agent any more: it moves on (open) until
 	// its next step says where it went.
-	_, err := d.c.change(ctx, activities.ChangeCaseInput{Status: certdesk.StatusOpen, Actor: certdesk.AgentActor(in.AgentID),
-		Event: certdesk.EventDecided, ClearSLA: true, Data: mustJSON(data)})
+	ch := activities.ChangeCaseInput{Status: certdesk.StatusOpen, Actor: certdesk.AgentActor(in.AgentID),
+		Event: certdesk.EventDecided, ClearSLA: true, Data: mustJSON(data)}
+	if d.answering {
+		audit := in.AuditData()
+		audit["outcome"] = "done"
+		ch.Audit = &activities.AuditInput{Action: "decide", ClientAddr: in.ClientAddr, Data: mustJSON(audit)}
+	}
+	_, err := d.c.change(ctx, ch)
 	if err == nil {
 		d.recorded++
 	}
