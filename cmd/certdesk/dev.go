@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,13 +35,20 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	fs := newCommand("dev", "dev [--data-dir DIR] [--http ADDR] [--temporal-port N]",
-		"Runs everything in one process: an embedded Temporal server, SQLite, the worker, the HTTP server, captured mail and the demo world. Stop it and start it again: open cases carry on.", stdout)
+	fs := newCommand("dev", "dev [--data-dir DIR] [--http ADDR] [--temporal-port N] [--ui-port N]",
+		"Runs everything in one process: an embedded Temporal server and its Web UI, SQLite, the worker, the HTTP server, captured mail and the demo world. Stop it and start it again: open cases carry on.", stdout)
 	dataDir := fs.String("data-dir", "./.certdesk", "where the SQLite files and the dev secret live")
 	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listen address")
 	port := fs.Int("temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
+	uiPort := fs.Int("ui-port", devserver.DefaultUIPort, "port of the Temporal Web UI on 127.0.0.1 (0: no UI)")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	switch {
+	case *uiPort < 0 || *uiPort > 65535:
+		return usagef("dev: --ui-port %d is not a port (0 turns the UI off)", *uiPort)
+	case *uiPort != 0 && *uiPort == *port:
+		return usagef("dev: --ui-port and --temporal-port are both %d", *port)
 	}
 	if err := cfg.Dev(*dataDir); err != nil {
 		return err
@@ -60,6 +68,11 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("listen on %s: %w (is another certdesk running? use --http)", cfg.HTTPAddr, err)
 	}
 	defer ln.Close()
+	if *uiPort != 0 {
+		if err := devserver.CheckPortFree(*uiPort); err != nil {
+			return fmt.Errorf("the Temporal Web UI's port %d is taken (another Temporal dev server?): use --ui-port, or --ui-port 0 for no UI: %w", *uiPort, err)
+		}
+	}
 
 	srv, err := devserver.Start(ctx, devserver.Options{
 		DatabaseFile: filepath.Join(*dataDir, "temporal.db"),
@@ -77,6 +90,16 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 			slog.Warn("temporal server stop", "err", err)
 		}
 	}()
+	if *uiPort != 0 {
+		ui, err := startDevUI(ctx, srv, *uiPort, cfg.PublicURL)
+		if err != nil {
+			return err
+		}
+		defer ui.Stop()
+		// The case page links here, and the codec endpoint lets this
+		// origin read its answers.
+		cfg.TemporalUIURL = ui.URL()
+	}
 
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -126,11 +149,29 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
+// startDevUI serves the Temporal Web UI, wired to certdesk's codec
+// endpoint: the browser posts the payloads it shows there with certdesk's
+// session cookie, so a signed-in agent sees decoded histories and anyone
+// else sees them encrypted. The UI's URL names the loopback as certdesk's
+// public URL does (localhost or 127.0.0.1): the cookie goes only to the
+// same site.
+func startDevUI(ctx context.Context, srv *devserver.Server, port int, publicURL string) (*devserver.UI, error) {
+	host := "127.0.0.1"
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() == "localhost" {
+		host = "localhost"
+	}
+	return srv.StartUI(ctx, devserver.UIOptions{Port: port, Host: host, CodecEndpoint: publicURL + "/codec"})
+}
+
 func printDevBanner(w io.Writer, cfg config.Config, temporalAddr, dataDir string, seeded bool) {
 	u := cfg.PublicURL
 	state := "resumed"
 	if seeded {
 		state = "new, demo world seeded"
+	}
+	ui := ""
+	if cfg.TemporalUIURL != "" {
+		ui = fmt.Sprintf("  Temporal Web UI           %s/namespaces/%s/workflows\n", cfg.TemporalUIURL, devserver.Namespace)
 	}
 	fmt.Fprintf(w, `
 certdesk dev is running (data in %s: %s)
@@ -143,7 +184,7 @@ certdesk dev is running (data in %s: %s)
   API                       %s/api/v1/me
   Temporal frontend         %s  namespace %s
                             (temporal workflow list --address %s)
-
+%s
 Press Ctrl-C to stop; start again to carry on where you left off.
-`, dataDir, state, u, u, u, u, u, u, temporalAddr, devserver.Namespace, temporalAddr)
+`, dataDir, state, u, u, u, u, u, u, temporalAddr, devserver.Namespace, temporalAddr, ui)
 }

@@ -41,7 +41,8 @@ type devProcess struct {
 func startDev(t *testing.T, bin, dataDir string, httpPort, temporalPort int) *devProcess {
 	t.Helper()
 	cmd := exec.Command(bin, "dev", "--data-dir", dataDir,
-		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort), "--temporal-port", fmt.Sprint(temporalPort))
+		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort), "--temporal-port", fmt.Sprint(temporalPort),
+		"--ui-port", fmt.Sprint(freePort(t))) // not the default 8233, which another dev may hold
 	cmd.Env = append(os.Environ(), "CERTDESK_DATABASE_URL=", "CERTDESK_PUBLIC_URL=", "CERTDESK_SECRET=")
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
