@@ -26,7 +26,7 @@ func main() {
 const usage = `certdesk runs the certification support desk.
 
 Usage:
-  certdesk dev [--data-dir DIR] [--http ADDR] [--temporal-port N]
+  certdesk dev [--data-dir DIR] [--http ADDR] [--temporal-port N] [--ui-port N]
                      everything in one process: embedded Temporal, SQLite,
                      worker, HTTP, captured mail and the demo world
   certdesk api       the HTTP server (production)
