@@ -46,6 +46,7 @@ func TestImportRules(t *testing.T) {
 		{"", true, []string{"store", "mail", "api", "workflows", "activities", "config", "codec", "web"}},
 		{"mail", true, []string{"store", "api", "workflows", "activities", "config"}},
 		{"codec", true, []string{"", "store", "mail", "config"}},
+		{"tracing", true, []string{"", "store", "mail", "codec", "config", "api", "workflows", "activities", "desk", "server"}},
 		{"webhook", true, []string{"store", "mail", "codec", "config", "api", "workflows", "activities"}},
 		{"store", true, []string{"mail", "api", "workflows", "activities", "config", "web", "codec"}},
 		{"workflows", false, []string{"store", "api", "config"}},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/request"
@@ -53,10 +54,13 @@ func logRequests(c *gin.Context) {
 	case route == "/healthz" || route == "/readyz" || route == "/metrics":
 		level = slog.LevelDebug
 	}
-	slog.Log(c.Request.Context(), level, "http",
-		"method", c.Request.Method, "route", route, "status", c.Writer.Status(),
-		"ms", float64(time.Since(start).Microseconds())/1000, "request_id", request.ID(c),
-		"caller", request.CallerOf(c))
+	attrs := []any{"method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+		"ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", request.ID(c),
+		"caller", request.CallerOf(c)}
+	if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+		attrs = append(attrs, "trace_id", sc.TraceID().String())
+	}
+	slog.Log(c.Request.Context(), level, "http", attrs...)
 }
 
 // recoverPanics turns a panic into a logged internal error.

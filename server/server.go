@@ -81,7 +81,7 @@ func New(d Deps) *Server {
 	// only behind proxies the operator names.
 	_ = r.SetTrustedProxies(d.Config.TrustedProxies)
 	r.RedirectTrailingSlash = false
-	r.Use(withRequestID, recoverPanics, s.metrics.observe, logRequests, s.securityHeaders, limitBody, s.checkInput, a.Identify)
+	r.Use(withRequestID, traceRequests, recoverPanics, s.metrics.observe, logRequests, s.securityHeaders, limitBody, s.checkInput, a.Identify)
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 

@@ -41,8 +41,10 @@ import (
 	httpserver "github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
+	"github.com/certdesk/certdesk/tracing"
 	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 var (
@@ -126,10 +128,10 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tc, err := client.Dial(cd.Client(client.Options{
+	tc, err := client.Dial(tracing.Client(cd.Client(client.Options{
 		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-	}))
+	}), workflows.TraceSpanKey))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -61,6 +61,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, translate(err))
 	}
+	if err := traceStatements(db, dialect); err != nil {
+		return nil, fmt.Errorf("store: tracing: %w", err)
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

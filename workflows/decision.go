@@ -56,6 +56,10 @@ type agentDesk struct {
 	// recorded: the record then carries the audit row, and the update
 	// says so.
 	answering bool
+	// trace is the span of the update that brought the last decision (set
+	// when tracing is on), so the work the decision starts continues the
+	// agent's request's trace.
+	trace any
 	// recorded counts the decisions on the timeline: the update answers
 	// once its decision is among them.
 	recorded int
@@ -74,6 +78,7 @@ func newAgentDesk(ctx workflow.Context, c *caseRun, kind certdesk.Kind, sla time
 		func(ctx workflow.Context, in DecisionInput) (DecisionResult, error) {
 			in.Note = strings.TrimSpace(in.Note)
 			d.pending = &in
+			d.trace = ctx.Value(TraceSpanKey)
 			// The agent gets the case with the decision on it, not a
 			// promise to go and look. Cases started before answered at once.
 			if workflow.GetVersion(ctx, "decision-answers-recorded", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -144,6 +149,23 @@ func (d *agentDesk) await(ctx workflow.Context, subject string) (DecisionInput, 
 		d.pending = nil
 		return in, nil
 	}
+}
+
+// TraceSpanKey is the workflow-context key of the tracing interceptor's
+// span (tracing.Interceptor takes it): the agent desk carries a decision's
+// span from its update into the work the decision starts.
+var TraceSpanKey any = traceSpanKey{}
+
+type traceSpanKey struct{}
+
+// traced is ctx as the work of the last decision runs in: in the trace of
+// the agent's request when tracing is on (else ctx itself). Only what the
+// trace sees changes; the commands are the same.
+func (d *agentDesk) traced(ctx workflow.Context) workflow.Context {
+	if d.trace == nil {
+		return ctx
+	}
+	return workflow.WithValue(ctx, TraceSpanKey, d.trace)
 }
 
 // restartSLA makes the next wait's SLA count from its start (after the

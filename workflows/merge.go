@@ -101,6 +101,7 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 	if err != nil {
 		return MergeResult{}, err
 	}
+	ctx = desk.traced(ctx)
 	agent := certdesk.AgentActor(dec.AgentID)
 	if dec.Decision == certdesk.DecisionReject {
 		if err := desk.decided(ctx, dec, nil); err != nil {

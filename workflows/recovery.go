@@ -133,18 +133,19 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err err
 		if err != nil {
 			return RecoveryResult{}, err
 		}
+		dctx := desk.traced(ctx) // the decision's work, in its request's trace
 		var data map[string]any
 		if dec.Decision == certdesk.DecisionApprove {
 			data = map[string]any{"profile_id": dec.ProfileID}
 		}
-		if err := desk.decided(ctx, dec, data); err != nil {
+		if err := desk.decided(dctx, dec, data); err != nil {
 			return RecoveryResult{}, err
 		}
 		switch dec.Decision {
 		case certdesk.DecisionReject:
-			return r.reject(ctx, dec)
+			return r.reject(dctx, dec)
 		case certdesk.DecisionRequestInfo:
-			if err := r.requestInfo(ctx, dec); err != nil {
+			if err := r.requestInfo(dctx, dec); err != nil {
 				return RecoveryResult{}, err
 			}
 			// Back with the agent: the SLA counts from now, not from
@@ -152,7 +153,7 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err err
 			desk.restartSLA()
 			continue
 		}
-		res, again, err := r.coolOffAndRebind(ctx, dec)
+		res, again, err := r.coolOffAndRebind(dctx, dec)
 		if err != nil || !again {
 			return res, err
 		}

@@ -23,7 +23,9 @@ import (
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/tracing"
 	"github.com/certdesk/certdesk/worker"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 // runDev runs everything in one process: the embedded Temporal server and
@@ -31,6 +33,11 @@ import (
 // and the captured mailbox. Stop it and start it again: every open case is
 // still there and still waiting.
 func runDev(ctx context.Context, args []string, stdout io.Writer) error {
+	stopTracing, err := startTracing(ctx, "certdesk-dev")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	cfg, err := config.Load(config.ModeDev, nil)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -126,10 +133,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tc, err := client.Dial(cd.Client(client.Options{
+	tc, err := client.Dial(tracing.Client(cd.Client(client.Options{
 		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.Default()),
-	}))
+	}), workflows.TraceSpanKey))
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}

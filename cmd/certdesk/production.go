@@ -24,8 +24,10 @@ import (
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/tracing"
 	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 // version is set at build time: -ldflags "-X main.version=1.2.3".
@@ -99,6 +101,25 @@ func openStoreWaiting(ctx context.Context, cfg config.Config) (*store.Store, err
 	}
 }
 
+// startTracing turns traces on when the OTel variables ask for them (see
+// package tracing) and returns what flushes the last spans at exit.
+func startTracing(ctx context.Context, service string) (stop func(), err error) {
+	shutdown, err := tracing.Setup(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	if tracing.Enabled() {
+		slog.Info("tracing on: spans go over OTLP", "service", service)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdown(ctx); err != nil {
+			slog.Warn("tracing: the last spans were not sent", "err", err)
+		}
+	}, nil
+}
+
 // dialTemporal returns a lazy client: the process starts even when Temporal
 // is down, and /readyz says so until it is back.
 func dialTemporal(cfg config.Config) (client.Client, error) {
@@ -115,6 +136,11 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopTracing, err := startTracing(ctx, "certdesk-api")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	st, err := openStoreWaiting(ctx, cfg)
 	if err != nil {
 		return err
@@ -137,6 +163,11 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopTracing, err := startTracing(ctx, "certdesk-worker")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	if err := cfg.ValidateMailer(); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
@@ -299,5 +330,5 @@ func temporalClientOptions(c config.Config) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %w", err)
 	}
-	return cd.Client(opts), nil
+	return tracing.Client(cd.Client(opts), workflows.TraceSpanKey), nil
 }
