@@ -49,6 +49,9 @@ type Options struct {
 	LogFile string
 	// DynamicConfig overrides or adds to LatencyConfig.
 	DynamicConfig map[string]any
+	// Cluster, when set, runs the server in a cluster's shape instead of
+	// the above (PostgreSQL, shards, its own dynamic config: postgres.go).
+	Cluster *Cluster
 }
 
 // Server is a running embedded Temporal server.
@@ -80,22 +83,35 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlConf, err := sqlConfig(opts.DatabaseFile)
+	var conf *config.Config
+	if opts.Cluster != nil {
+		conf, err = opts.Cluster.serverConfig(ports)
+	} else {
+		var sqlConf *config.SQL
+		if sqlConf, err = sqlConfig(opts.DatabaseFile); err == nil {
+			conf = serverConfig(sqlConf, ports)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	conf := serverConfig(sqlConf, ports)
 
 	logger, err := serverLogger(opts.LogFile)
 	if err != nil {
 		return nil, err
 	}
-	dyn := dynamicconfig.StaticClient{}
-	for k, v := range LatencyConfig() {
-		dyn[dynamicconfig.MakeKey(k)] = v
-	}
-	for k, v := range opts.DynamicConfig {
-		dyn[dynamicconfig.MakeKey(k)] = v
+	var dyn dynamicconfig.Client
+	if opts.Cluster != nil {
+		dyn = opts.Cluster.dynamicConfig()
+	} else {
+		dev := dynamicconfig.StaticClient{}
+		for k, v := range LatencyConfig() {
+			dev[dynamicconfig.MakeKey(k)] = v
+		}
+		for k, v := range opts.DynamicConfig {
+			dev[dynamicconfig.MakeKey(k)] = v
+		}
+		dyn = dev
 	}
 	hosts := map[primitives.ServiceName]static.Hosts{}
 	for i, svc := range services {

@@ -76,6 +76,9 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return usagef("name a command")
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "temporal" && len(rest) > 0 && rest[0] == "serve" { // hidden: a bench's Temporal server (temporal_serve.go)
+		return runTemporalServe(ctx, rest[1:], stdout)
+	}
 	switch cmd {
 	case "dev":
 		return runDev(ctx, rest, stdout)
