@@ -13,6 +13,7 @@ import (
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/telemetry"
 )
 
 // LinkSpec asks SendEmail to put a fresh single-use link in the message.
@@ -113,6 +114,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if err != nil {
 		return SendEmailResult{}, a.sendFailed(ctx, e, err)
 	}
+	telemetry.EmailSend(in.Kind, telemetry.EmailSent)
 	activity.RecordHeartbeat(ctx, accepted{EmailID: e.ID, ProviderID: providerID})
 	if err := a.Store.MarkEmailSent(ctx, e.ID, providerID); err != nil {
 		return SendEmailResult{}, err
@@ -143,8 +145,10 @@ func (a *Activities) sendFailed(ctx context.Context, e store.Email, err error) e
 		if ferr := a.Store.FailEmail(ctx, e, se.Error()); ferr != nil {
 			return ferr // retried: the refusal is recorded on the next attempt
 		}
+		telemetry.EmailSend(e.Kind, telemetry.EmailFailed)
 		return temporal.NewNonRetryableApplicationError(se.Error(), "email_failed", nil)
 	}
+	telemetry.EmailSend(e.Kind, telemetry.EmailRetry)
 	_ = a.Store.MarkEmailRetry(ctx, e.ID, se.Error()) // best effort: it only informs
 	if se.RetryAfter > 0 {
 		// A bogus far-future reset must not park the email for days.

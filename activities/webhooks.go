@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/telemetry"
 	"github.com/certdesk/certdesk/webhook"
 )
 
@@ -180,6 +181,7 @@ func (a *Activities) deliverRound(ctx context.Context, w Webhooks, sub store.Sub
 		}
 		failingSince = time.Time{}
 		for _, at := range out {
+			telemetry.WebhookAttempt(at.Outcome)
 			attempts++
 			if at.Outcome == store.OutcomeDelivered {
 				delivered++

@@ -20,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
+	"github.com/certdesk/certdesk/telemetry"
 )
 
 const requestIDHeader = "X-Request-ID"
@@ -115,16 +116,21 @@ func public(path string) bool {
 	return strings.HasPrefix(path, "/static/")
 }
 
-// metrics counts requests and their latency by route.
+// metrics counts requests and their latency by route template (never the
+// path: it holds case ids and link tokens).
 type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics() *metrics {
+// newMetrics registers the HTTP metrics on a registry with the process's
+// (telemetry.NewRegistry); in dev mode, which is also the worker, the
+// worker's own as well (the store's figures from figures, the activities'
+// counters): dev mode has one /metrics.
+func newMetrics(dev bool, figures telemetry.FiguresSource) *metrics {
 	m := &metrics{
-		registry: prometheus.NewRegistry(),
+		registry: telemetry.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certdesk_http_requests_total", Help: "HTTP requests by route and status.",
 		}, []string{"method", "route", "status"}),
@@ -133,8 +139,10 @@ func newMetrics() *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.requests, m.latency)
+	if dev {
+		telemetry.RegisterWorker(m.registry, figures)
+	}
 	return m
 }
 

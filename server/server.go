@@ -24,6 +24,7 @@ import (
 	"github.com/certdesk/certdesk/pages"
 	"github.com/certdesk/certdesk/respond"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/telemetry"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -72,7 +73,11 @@ func New(d Deps) *Server {
 	limits := &limit.Limiter{Store: d.Store, Secret: d.Config.Secret}
 	dk := desk.New(d.Config, d.Store, d.Temporal, limits, now)
 	a := auth.New(d.Config, d.Store, dk, limits, html, now)
-	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, html: html, metrics: newMetrics(), dev: dev}
+	var figures telemetry.FiguresSource
+	if d.Store != nil {
+		figures = d.Store
+	}
+	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, html: html, metrics: newMetrics(dev, figures), dev: dev}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

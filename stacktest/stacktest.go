@@ -41,6 +41,7 @@ import (
 	httpserver "github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
+	"github.com/certdesk/certdesk/telemetry"
 	"github.com/certdesk/certdesk/tracing"
 	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
@@ -130,7 +131,8 @@ func Start(tb testing.TB, opts Options) *Stack {
 	}
 	tc, err := client.Dial(tracing.Client(cd.Client(client.Options{
 		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		Logger:         sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		MetricsHandler: telemetry.SDKMetrics(), // as dev mode's
 	}), workflows.TraceSpanKey))
 	if err != nil {
 		tb.Fatal(err)

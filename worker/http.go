@@ -14,6 +14,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/respond"
+	"github.com/certdesk/certdesk/telemetry"
 )
 
 // state is where a worker is in its life.
@@ -64,6 +65,8 @@ type HTTPDeps struct {
 	Status   *Status
 	Store    Pinger
 	Temporal HealthChecker
+	// Figures are the store's figures /metrics exports (nil: none).
+	Figures telemetry.FiguresSource
 }
 
 // readyWait bounds /readyz's questions to the database and Temporal, so a
@@ -72,19 +75,21 @@ const readyWait = 2 * time.Second
 
 // Handler serves the worker's /healthz (the process is alive), /readyz (it
 // polls, and the database and Temporal answer; else 503 saying what is not)
-// and /metrics (Prometheus: the Go runtime, the process, and whether the
-// worker polls), in the shapes the api answers them.
+// and /metrics (Prometheus: the Go runtime, the process, the Temporal SDK's
+// metrics of the process, the store's figures, the activities' counters
+// and whether the worker polls; see package telemetry), in the shapes the
+// api answers them.
 func Handler(d HTTPDeps) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "certdesk_worker_polling", Help: "1 while the worker takes tasks, 0 while it starts or stops.",
-		}, func() float64 {
-			if d.Status.Polling() {
-				return 1
-			}
-			return 0
-		}))
+	reg := telemetry.NewRegistry()
+	telemetry.RegisterWorker(reg, d.Figures)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "certdesk_worker_polling", Help: "1 while the worker takes tasks, 0 while it starts or stops.",
+	}, func() float64 {
+		if d.Status.Polling() {
+			return 1
+		}
+		return 0
+	}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})

@@ -24,6 +24,7 @@ import (
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/telemetry"
 	"github.com/certdesk/certdesk/tracing"
 	"github.com/certdesk/certdesk/webhook"
 	"github.com/certdesk/certdesk/worker"
@@ -128,6 +129,8 @@ func dialTemporal(cfg config.Config) (client.Client, error) {
 		return nil, err
 	}
 	opts.Logger = sdklog.NewStructuredLogger(slog.Default())
+	// The SDK's metrics go to the process's /metrics (package telemetry).
+	opts.MetricsHandler = telemetry.SDKMetrics()
 	return client.NewLazyClient(opts)
 }
 
@@ -200,7 +203,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() {
-		served <- serveOn(serving, ln, worker.Handler(worker.HTTPDeps{Status: status, Store: st, Temporal: tc}))
+		served <- serveOn(serving, ln, worker.Handler(worker.HTTPDeps{Status: status, Store: st, Temporal: tc, Figures: st}))
 		stopWork()
 	}()
 	err = worker.Run(work, tc, cfg, acts, status)
