@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -32,6 +33,20 @@ type Options struct {
 	Cases int
 	// KillEvery is the mean time between two SIGKILLs of the worker.
 	KillEvery time.Duration
+	// TermEvery is the mean time between two rolling restarts of the
+	// worker: a new one starts, the old one gets SIGTERM and has
+	// StopTimeout (its CERTDESK_WORKER_STOP_TIMEOUT) to finish and exit.
+	TermEvery   time.Duration
+	StopTimeout time.Duration
+	// TemporalRestarts and PostgresRestarts are how many times the
+	// Temporal server and the PostgreSQL server are stopped and started
+	// again, RestartEvery apart (on average). PostgreSQL is restarted only
+	// when the run can start one of its own, from the programs in
+	// PostgresBin ("": found on PATH or in /usr/lib/postgresql/*/bin).
+	TemporalRestarts int
+	PostgresRestarts int
+	RestartEvery     time.Duration
+	PostgresBin      string
 	// DBDrops is how many times the database's connections are dropped,
 	// DropEvery apart (on average).
 	DBDrops   int
@@ -45,7 +60,8 @@ type Options struct {
 	Concurrency int
 	// Binary is the certdesk binary whose `worker` command is run.
 	Binary string
-	// PostgresURL is where the run's database is created (an admin URL).
+	// PostgresURL is where the run's database is created (an admin URL)
+	// when it runs no PostgreSQL of its own.
 	PostgresURL string
 	// Dir receives the workers' and the Temporal server's logs; "" is a
 	// temporary directory, removed unless Keep.
@@ -66,6 +82,15 @@ func (o *Options) defaults() {
 	}
 	if o.KillEvery == 0 {
 		o.KillEvery = 4 * time.Second
+	}
+	if o.TermEvery == 0 {
+		o.TermEvery = 15 * time.Second
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = config.DefaultWorkerStopTimeout
+	}
+	if o.RestartEvery <= 0 {
+		o.RestartEvery = time.Minute
 	}
 	if o.DropEvery <= 0 {
 		o.DropEvery = 20 * time.Second
@@ -96,6 +121,8 @@ func (o *Options) defaults() {
 // scriptTimeout bounds a script, besides its cooling-offs.
 const scriptTimeout = 4 * time.Minute
 
+func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
+
 func errorf(format string, args ...any) error { return fmt.Errorf("chaos: "+format, args...) }
 
 // Run runs the chaos and checks what it left. The error is for a run that
@@ -110,6 +137,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer cancel()
 	rep := &Report{CasesByKind: map[string]int{}, ScriptsByVariant: map[string]int{}, Options: map[string]any{
 		"cases": o.Cases, "kill_every": o.KillEvery.String(), "db_drops": o.DBDrops, "drop_every": o.DropEvery.String(),
+		"term_every": o.TermEvery.String(), "stop_timeout": o.StopTimeout.String(),
+		"temporal_restarts": o.TemporalRestarts, "postgres_restarts": o.PostgresRestarts, "restart_every": o.RestartEvery.String(),
 		"cooling_off": o.CoolingOff.String(), "arrive_every": o.ArriveEvery.String(), "concurrency": o.Concurrency, "seed": o.Seed,
 		"provider": map[string]float64{"429": rate429, "500": rate500, "slow_500": rateSlow500, "slow_send": rateSlowSend},
 	}}
@@ -155,6 +184,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Every workflow closes (the last emails go after the final status),
 	// then the checks.
+	rep.Violations = append(rep.Violations, s.w.violations()...)
 	ck := &checker{db: s.direct, tc: s.tc, r: r, prov: s.prov, hooks: s.hooks, kills: s.w.Kills(), rep: rep}
 	if err := ck.awaitWorkflows(ctx); err != nil {
 		rep.Violations = append(rep.Violations, err.Error())
@@ -168,6 +198,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	s.w.mu.Lock()
 	rep.WorkerStarts, rep.WorkerCrashes = s.w.starts, append(rep.WorkerCrashes, s.w.crashes...)
 	s.w.mu.Unlock()
+	for _, t := range s.w.Terms() {
+		rep.SIGTERMs++
+		rep.SIGTERMExits = append(rep.SIGTERMExits, seconds(t.Took))
+	}
+	for _, d := range s.temporal.Restarts() {
+		rep.TemporalRestarts++
+		rep.TemporalRestartTimes = append(rep.TemporalRestartTimes, seconds(d))
+	}
+	if s.pg != nil {
+		for _, d := range s.pg.Restarts() {
+			rep.PostgresRestarts++
+			rep.PostgresRestartTimes = append(rep.PostgresRestartTimes, seconds(d))
+		}
+	}
 	rep.DBDrops, rep.DBBackendsDropped = drops.counts()
 	rep.ProviderAnswers = s.prov.counts()
 	rep.ProviderErrors = rep.ProviderAnswers["429"] + rep.ProviderAnswers["500"]
@@ -191,6 +235,54 @@ func drive(ctx context.Context, o Options, s *stack, r *runner, people []*person
 			}
 		})
 	})
+	if o.TermEvery > 0 {
+		fw.Go(func() {
+			every(faults, o.TermEvery, 0, func() {
+				if err := s.w.Restart(); err != nil {
+					progress("rolling restart: %v", err)
+				}
+			})
+		})
+	}
+	var restartErrs []string
+	var errMu sync.Mutex
+	restartFailed := func(err error) {
+		progress("%v", err)
+		errMu.Lock()
+		defer errMu.Unlock()
+		restartErrs = append(restartErrs, err.Error())
+	}
+	if o.TemporalRestarts > 0 {
+		fw.Go(func() {
+			every(faults, o.RestartEvery, o.TemporalRestarts, func() {
+				took, err := s.temporal.Restart(faults)
+				if err != nil {
+					restartFailed(err)
+					return
+				}
+				progress("Temporal server restarted: away %v", took.Round(time.Millisecond))
+			})
+		})
+	}
+	if s.pg != nil {
+		// Half a period later than the Temporal server's, so the two
+		// seldom coincide.
+		fw.Go(func() {
+			select {
+			case <-faults.Done():
+				return
+			case <-time.After(o.RestartEvery / 2):
+			}
+			every(faults, o.RestartEvery, o.PostgresRestarts, func() {
+				took, err := s.pg.Restart()
+				if err != nil {
+					restartFailed(errorf("restart PostgreSQL: %w", err))
+					return
+				}
+				progress("PostgreSQL restarted: away %v", took.Round(time.Millisecond))
+			})
+		})
+	}
 	if o.DBDrops > 0 {
 		fw.Go(func() { every(faults, o.DropEvery, o.DBDrops, func() { drops.Drop(faults) }) })
 	}
@@ -208,6 +300,7 @@ func drive(ctx context.Context, o Options, s *stack, r *runner, people []*person
 	defer func() {
 		stopFaults()
 		fw.Wait()
+		rep.Violations = append(rep.Violations, restartErrs...)
 		if s.hooks != nil {
 			s.hooks.calm()
 		}
@@ -233,8 +326,8 @@ func drive(ctx context.Context, o Options, s *stack, r *runner, people []*person
 				mu.Lock()
 				e := ended
 				mu.Unlock()
-				progress("scripts done %d/%d; worker kills %d; db drops %d (%d connections); provider %s",
-					e, len(people), len(s.w.Kills()), d, n, kv(s.prov.counts()))
+				progress("scripts done %d/%d; worker kills %d, SIGTERMs %d; restarts: Temporal %d, PostgreSQL %d; db drops %d (%d connections); provider %s",
+					e, len(people), len(s.w.Kills()), len(s.w.Terms()), len(s.temporal.Restarts()), s.pg.count(), d, n, kv(s.prov.counts()))
 			}
 		}
 	}()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,8 +35,10 @@ func requirePostgres(t *testing.T) {
 }
 
 // The chaos run's short form, for CI: a few dozen cases of every kind
-// through worker kills every ~3 s, three database drops and SendGrid's 429,
-// 500 and slow answers. The full form is `make chaos` (see the README).
+// through worker kills every ~3 s, rolling SIGTERM restarts of the worker
+// every ~10 s, a restart of the Temporal server and one of the run's own
+// PostgreSQL, three database drops and SendGrid's 429, 500 and slow
+// answers. The full form is `make chaos` (see the README).
 //
 // The cooling-off is a minute: it counts from the agent's approval, and a
 // "this wasn't me" notice whose send a kill interrupted goes out ~30 s
@@ -52,7 +55,9 @@ func TestChaosShort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
 	rep, err := chaos.Run(ctx, chaos.Options{
-		Cases: 40, KillEvery: 3 * time.Second, DBDrops: 3, DropEvery: 8 * time.Second, CoolingOff: 60 * time.Second,
+		Cases: 40, KillEvery: 3 * time.Second, TermEvery: 10 * time.Second,
+		TemporalRestarts: 1, PostgresRestarts: 1, RestartEvery: 30 * time.Second,
+		DBDrops: 3, DropEvery: 8 * time.Second, CoolingOff: 60 * time.Second,
 		Binary: bin, PostgresURL: storetest.PostgresAdminURL(), Timeout: 6 * time.Minute,
 		Progress: testWriter{t},
 	})
@@ -69,8 +74,18 @@ func TestChaosShort(t *testing.T) {
 		t.Fatal("the chaos run found problems (above)")
 	}
 	// The run was a chaos run: it did kill, drop and get errors.
-	if rep.Kills < 3 || rep.DBDrops < 3 || rep.ProviderErrors == 0 {
-		t.Errorf("too little chaos: %d kills, %d database drops, %d provider errors", rep.Kills, rep.DBDrops, rep.ProviderErrors)
+	if rep.Kills < 3 || rep.SIGTERMs < 2 || rep.TemporalRestarts < 1 || rep.DBDrops < 3 || rep.ProviderErrors == 0 {
+		t.Errorf("too little chaos: %d kills, %d SIGTERMs, %d Temporal restarts, %d database drops, %d provider errors",
+			rep.Kills, rep.SIGTERMs, rep.TemporalRestarts, rep.DBDrops, rep.ProviderErrors)
+	}
+	// PostgreSQL itself restarted, unless this machine lacks its programs
+	// (the report says so); CI has them.
+	if rep.PostgresRestarts < 1 {
+		if os.Getenv("CI") == "true" || !strings.Contains(rep.Postgres, "NOT restarted") {
+			t.Errorf("PostgreSQL was not restarted: %s", rep.Postgres)
+		} else {
+			t.Log(rep.Postgres)
+		}
 	}
 	for _, kind := range []string{"connect", "merge", "recovery"} {
 		if rep.CasesByKind[kind] == 0 {

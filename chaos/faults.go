@@ -13,22 +13,61 @@ import (
 )
 
 // workers runs `certdesk worker` as a child process, kills it with SIGKILL
-// and starts a new one; a worker that exits by itself is started again and
-// counted.
+// and starts a new one, or replaces it as a rolling deployment does (a
+// new one starts, the old one gets SIGTERM and finishes what it runs); a
+// worker that exits by itself is started again and counted.
 type workers struct {
 	bin string
 	env []string
 	log io.Writer
+	// stopTimeout is the workers' CERTDESK_WORKER_STOP_TIMEOUT; grace how
+	// long past it the run waits for a worker sent SIGTERM before it
+	// kills it (0: termGrace).
+	stopTimeout, grace time.Duration
+
+	op sync.Mutex // one Kill or Restart at a time
 
 	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	cur     *proc
 	killing bool
 	kills   []time.Time
 	starts  int
 	crashes []string
+	terms   []term
 	stopped bool
 }
+
+// proc is one worker process.
+type proc struct {
+	began  time.Time
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error // how it exited, once exited is closed
+}
+
+// term is one SIGTERM of a worker and how its process ended.
+type term struct {
+	At   time.Time
+	Age  time.Duration // how long the worker had run
+	Took time.Duration // from SIGTERM to exit
+	Err  error         // its exit status (nil: 0)
+	// Killed: it had not exited by its stop timeout and termGrace, and
+	// was killed.
+	Killed bool
+}
+
+// termMinAge is how long a worker runs at least before a rolling restart
+// replaces it: one just started (after a kill) has had no time to take
+// work, and its SIGTERM would show nothing.
+const termMinAge = 2 * time.Second
+
+// termSlack is the time a worker may take, past its stop timeout, to close
+// its connections and exit; termGrace is when the run stops waiting and
+// kills it.
+const (
+	termSlack = 5 * time.Second
+	termGrace = 15 * time.Second
+)
 
 // start starts a worker process (the caller holds mu).
 func (w *workers) start() error {
@@ -40,21 +79,22 @@ func (w *workers) start() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("chaos: start worker: %w", err)
 	}
-	w.cmd, w.exited, w.killing = cmd, make(chan struct{}), false
+	p := &proc{began: time.Now(), cmd: cmd, exited: make(chan struct{})}
+	w.cur, w.killing = p, false
 	w.starts++
-	exited := w.exited
 	go func() {
 		err := cmd.Wait()
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		close(exited)
-		if w.cmd != cmd || w.killing || w.stopped {
-			return
+		p.err = err
+		close(p.exited)
+		if w.cur != p || w.killing || w.stopped {
+			return // killed, replaced or stopped by the run
 		}
 		// Not ours: a worker that died by itself is a finding.
 		w.crashes = append(w.crashes, fmt.Sprintf("%s: worker pid %d exited: %v; its last output: %s", time.Now().Format(time.TimeOnly), cmd.Process.Pid, err, tail.String()))
 		if w.start() != nil {
-			w.cmd = nil
+			w.cur = nil
 		}
 	}()
 	return nil
@@ -69,17 +109,19 @@ func (w *workers) Start() error {
 
 // Kill kills the running worker with SIGKILL and starts another.
 func (w *workers) Kill() error {
+	w.op.Lock()
+	defer w.op.Unlock()
 	w.mu.Lock()
-	if w.stopped || w.cmd == nil {
+	p := w.cur
+	if w.stopped || p == nil {
 		w.mu.Unlock()
 		return nil
 	}
 	w.killing = true
-	exited := w.exited
-	_ = w.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	w.kills = append(w.kills, time.Now())
 	w.mu.Unlock()
-	<-exited
+	<-p.exited
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {
@@ -88,21 +130,109 @@ func (w *workers) Kill() error {
 	return w.start()
 }
 
+// Restart replaces the running worker as a rolling deployment does: a new
+// worker starts and the old one gets SIGTERM, takes no new task and has
+// its stop timeout to finish the activities it runs, then exits. Restart
+// returns once it has (or was killed, the grace past its stop timeout).
+// Meanwhile the SIGKILLs go to the new worker.
+func (w *workers) Restart() error {
+	w.op.Lock() // no kill meanwhile
+	w.mu.Lock()
+	old := w.cur
+	if w.stopped || old == nil {
+		w.mu.Unlock()
+		w.op.Unlock()
+		return nil
+	}
+	if young := termMinAge - time.Since(old.began); young > 0 {
+		w.mu.Unlock()
+		time.Sleep(young)
+		w.mu.Lock()
+		if old = w.cur; w.stopped || old == nil { // it crashed meanwhile
+			w.mu.Unlock()
+			w.op.Unlock()
+			return nil
+		}
+	}
+	if err := w.start(); err != nil {
+		w.cur = old
+		w.mu.Unlock()
+		w.op.Unlock()
+		return err
+	}
+	t := term{At: time.Now(), Age: time.Since(old.began)}
+	_ = old.cmd.Process.Signal(syscall.SIGTERM)
+	w.mu.Unlock()
+	w.op.Unlock()
+
+	select {
+	case <-old.exited:
+	case <-time.After(w.stopTimeout + w.graceOr()):
+		_ = old.cmd.Process.Kill()
+		t.Killed = true
+		<-old.exited
+	}
+	t.Took, t.Err = time.Since(t.At), old.err
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t.Killed {
+		w.kills = append(w.kills, time.Now())
+	}
+	w.terms = append(w.terms, t)
+	return nil
+}
+
+func (w *workers) graceOr() time.Duration {
+	if w.grace > 0 {
+		return w.grace
+	}
+	return termGrace
+}
+
+// violations are the SIGTERMs a worker did not answer as it should: by
+// exiting with status 0 within its stop timeout (and termSlack).
+func (w *workers) violations() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, t := range w.terms {
+		at := t.At.Format(time.TimeOnly)
+		switch {
+		case t.Killed:
+			out = append(out, fmt.Sprintf("%s: a worker sent SIGTERM had not exited %v later (stop timeout %v) and was killed", at, t.Took.Round(time.Millisecond), w.stopTimeout))
+		case t.Took > w.stopTimeout+termSlack:
+			out = append(out, fmt.Sprintf("%s: a worker sent SIGTERM took %v to exit, past its stop timeout %v", at, t.Took.Round(time.Millisecond), w.stopTimeout))
+		case t.Err != nil:
+			out = append(out, fmt.Sprintf("%s: a worker sent SIGTERM exited with %v, not 0", at, t.Err))
+		}
+	}
+	return out
+}
+
+// Terms lists the SIGTERMs and how each ended.
+func (w *workers) Terms() []term {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]term(nil), w.terms...)
+}
+
 // Stop stops the worker as a deployment would (SIGTERM).
 func (w *workers) Stop() {
+	w.op.Lock()
+	defer w.op.Unlock()
 	w.mu.Lock()
 	w.stopped = true
-	cmd, exited := w.cmd, w.exited
+	p := w.cur
 	w.mu.Unlock()
-	if cmd == nil {
+	if p == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-exited:
-	case <-time.After(35 * time.Second): // past the worker's 30 s stop timeout
-		_ = cmd.Process.Kill()
-		<-exited
+	case <-p.exited:
+	case <-time.After(w.stopTimeout + w.graceOr()):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
 	}
 }
 

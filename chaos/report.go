@@ -52,9 +52,21 @@ type Report struct {
 	Violations          []string `json:"violations,omitempty"`
 	Checks              []string `json:"checks"`
 
-	Kills             int            `json:"kills"`
-	WorkerStarts      int            `json:"worker_starts"`
-	WorkerCrashes     []string       `json:"worker_crashes,omitempty"`
+	Kills         int      `json:"kills"`
+	WorkerStarts  int      `json:"worker_starts"`
+	WorkerCrashes []string `json:"worker_crashes,omitempty"`
+	// SIGTERMs are the rolling restarts of the worker; SIGTERMExits how
+	// long each stopping worker took to finish and exit, in seconds.
+	SIGTERMs     int       `json:"sigterms"`
+	SIGTERMExits []float64 `json:"sigterm_exit_seconds"`
+	// The servers' restarts, and how long each kept its server away (s).
+	TemporalRestarts     int       `json:"temporal_restarts"`
+	TemporalRestartTimes []float64 `json:"temporal_restart_seconds"`
+	PostgresRestarts     int       `json:"postgres_restarts"`
+	PostgresRestartTimes []float64 `json:"postgres_restart_seconds"`
+	// Postgres says which PostgreSQL the run used, and why.
+	Postgres          string         `json:"postgres"`
+	PostgresDataDir   string         `json:"postgres_data_dir,omitempty"`
 	DBDrops           int            `json:"db_drops"`
 	DBBackendsDropped int            `json:"db_backends_terminated"`
 	ProviderRequests  int            `json:"provider_requests"`
@@ -103,6 +115,10 @@ func (r *Report) Summary() string {
 	fmt.Fprintf(&b, "cooling-off notices    the least time one left its owner to cancel: %.0fs\n", r.NoticeWindowMin)
 	fmt.Fprintf(&b, "faults                 %d worker kills (%d starts), %d database drops (%d connections cut), %d provider errors of %d requests (%s)\n",
 		r.Kills, r.WorkerStarts, r.DBDrops, r.DBBackendsDropped, r.ProviderErrors, r.ProviderRequests, kv(r.ProviderAnswers))
+	fmt.Fprintf(&b, "rolling restarts       %d SIGTERMs of a worker (exited in %s)\n", r.SIGTERMs, spread(r.SIGTERMExits))
+	fmt.Fprintf(&b, "server restarts        Temporal %d (away %s), PostgreSQL %d (away %s)\n",
+		r.TemporalRestarts, spread(r.TemporalRestartTimes), r.PostgresRestarts, spread(r.PostgresRestartTimes))
+	fmt.Fprintf(&b, "postgres               %s\n", r.Postgres)
 	fmt.Fprintf(&b, "api 5xx or no answer   %d (the scripts tried again)\n", r.APIUnavailable)
 	fmt.Fprintf(&b, "duration               %.0fs (driving %.0fs)\n", r.Duration, r.DriveDuration)
 	for _, list := range [][]string{r.ScriptErrors, r.Findings, r.Unexpected, r.Missing, r.Violations, r.WorkerCrashes} {
@@ -141,4 +157,13 @@ func kv(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// spread is "min–max s (median m s)" of a list of seconds.
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	s := slices.Sorted(slices.Values(xs))
+	return fmt.Sprintf("%.1f–%.1fs, median %.1fs", s[0], s[len(s)-1], s[len(s)/2])
 }

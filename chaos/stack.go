@@ -3,8 +3,10 @@ package chaos
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,16 +26,18 @@ import (
 // directly for the checks), the embedded Temporal server, the SendGrid
 // stand-in, the API in this process and the worker processes.
 type stack struct {
-	dir    string
-	dbURL  string
-	admin  *sql.DB // the server's admin connection: drops the run's connections
-	st     *store.Store
-	direct *sql.DB // the run's database, for the checks
-	cfg    config.Config
-	tc     client.Client
-	prov   *provider
-	hooks  *receiver // nil when this machine has no address but loopback
-	w      *workers
+	dir      string
+	dbURL    string
+	admin    *sql.DB   // the server's admin connection: drops the run's connections
+	pg       *postgres // the run's own PostgreSQL server; nil on a shared one
+	st       *store.Store
+	direct   *sql.DB // the run's database, for the checks
+	cfg      config.Config
+	tc       client.Client
+	temporal *temporalServer
+	prov     *provider
+	hooks    *receiver // nil when this machine has no address but loopback
+	w        *workers
 	// closers undo the set-up, last first.
 	closers []func()
 }
@@ -66,8 +70,24 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 		rep.LogDir = s.dir
 	}
 
+	adminURL := o.PostgresURL
+	if s.pg, err = privatePostgres(o, rep); err != nil {
+		return s, err
+	}
+	if s.pg != nil {
+		s.closers = append(s.closers, func() {
+			s.pg.stop()
+			if !o.Keep {
+				os.RemoveAll(s.pg.dir)
+			}
+		})
+		adminURL = s.pg.AdminURL()
+		if o.Keep {
+			rep.PostgresDataDir = s.pg.data()
+		}
+	}
 	var drop func()
-	if s.dbURL, drop, s.admin, err = store.CreateDatabase(ctx, o.PostgresURL, "certdesk_chaos_"); err != nil {
+	if s.dbURL, drop, s.admin, err = store.CreateDatabase(ctx, adminURL, "certdesk_chaos_"); err != nil {
 		return s, err
 	}
 	s.closers = append(s.closers, func() { s.admin.Close() })
@@ -91,11 +111,16 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	}
 	s.closers = append(s.closers, func() { s.direct.Close() })
 
-	srv, err := devserver.Start(ctx, devserver.Options{LogFile: filepath.Join(s.dir, "temporal.log")})
-	if err != nil {
+	// On a file when it is to restart (in memory, its state would go with
+	// it).
+	topts := devserver.Options{LogFile: filepath.Join(s.dir, "temporal.log")}
+	if o.TemporalRestarts > 0 {
+		topts.DatabaseFile = filepath.Join(s.dir, "temporal.db")
+	}
+	if s.temporal, err = startTemporal(ctx, topts); err != nil {
 		return s, err
 	}
-	s.closers = append(s.closers, func() { _ = srv.Stop() })
+	s.closers = append(s.closers, s.temporal.stop)
 	s.prov = newProvider(o.Seed)
 	s.closers = append(s.closers, s.prov.close)
 	if host := hostAddress(); host != "" {
@@ -111,7 +136,7 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	}
 
 	var ln net.Listener
-	if s.cfg, ln, s.tc, err = srv.Scratch(s.dbURL, "chaos"); err != nil {
+	if s.cfg, ln, s.tc, err = s.temporal.Scratch(s.dbURL, "chaos"); err != nil {
 		return s, err
 	}
 	cfg := &s.cfg
@@ -129,7 +154,7 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 		return s, err
 	}
 	s.closers = append(s.closers, func() { logf.Close() })
-	s.w = &workers{bin: o.Binary, log: logf, env: workerEnv(s.cfg, s.dbURL, s.prov.URL())}
+	s.w = &workers{bin: o.Binary, log: logf, env: workerEnv(s.cfg, s.dbURL, s.prov.URL(), o.StopTimeout), stopTimeout: o.StopTimeout}
 	if err := s.w.Start(); err != nil {
 		return s, err
 	}
@@ -140,7 +165,7 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 // workerEnv is the environment of `certdesk worker`: the production
 // configuration, pointed at the run's database, Temporal and SendGrid.
 // Nothing certdesk, Temporal or SendGrid reads is inherited.
-func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
+func workerEnv(cfg config.Config, dbURL, sendgrid string, stopTimeout time.Duration) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -161,6 +186,7 @@ func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
 		"TEMPORAL_NAMESPACE="+cfg.Temporal.Namespace,
 		"SENDGRID_API_KEY=SG.chaos-key",
 		"CERTDESK_WORKER_HTTP_ADDR=off", // many workers in one test: none listens
+		"CERTDESK_WORKER_STOP_TIMEOUT="+stopTimeout.String(),
 		"CERTDESK_WEBHOOK_TIMEOUT="+hookTimeout.String(),
 		"CERTDESK_WEBHOOK_MAX_BACKOFF=3s", // the run is minutes long
 		"SENDGRID_BASE_URL="+sendgrid,
@@ -169,4 +195,40 @@ func workerEnv(cfg config.Config, dbURL, sendgrid string) []string {
 		env = append(env, config.TemplateVariablePrefix+strings.ToUpper(k.Kind)+"="+templateID(k.Kind))
 	}
 	return env
+}
+
+// privatePostgres starts the run's own PostgreSQL server when the run is
+// to restart one (never the shared server: every other test uses it) and
+// this machine has the programs; without them the run uses PostgresURL
+// and only cuts its connections, and the report says so.
+func privatePostgres(o Options, rep *Report) (*postgres, error) {
+	if o.PostgresRestarts <= 0 {
+		rep.Postgres = "shared server " + redactURL(o.PostgresURL) + ": no restart asked for; its connections were cut"
+		return nil, nil
+	}
+	bin := postgresBinaries(o.PostgresBin)
+	if bin == "" {
+		where := o.PostgresBin
+		if where == "" {
+			where = "PATH or /usr/lib/postgresql/*/bin"
+		}
+		rep.Postgres = fmt.Sprintf("shared server %s: no PostgreSQL programs (initdb, pg_ctl, postgres) in %s, so it was NOT restarted; its connections were cut instead",
+			redactURL(o.PostgresURL), where)
+		return nil, nil
+	}
+	pg, err := startPostgres(bin)
+	if err != nil {
+		return nil, errorf("the run's own PostgreSQL (%s): %w", bin, err)
+	}
+	rep.Postgres = fmt.Sprintf("the run's own server on 127.0.0.1:%d (%s, fsync off), restarted with pg_ctl restart -m fast", pg.port, bin)
+	return pg, nil
+}
+
+// redactURL drops a URL's password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
