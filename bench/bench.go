@@ -95,6 +95,7 @@ type scenario struct {
 }
 
 var scenarios = map[string]scenario{
+	"temporal-settings": temporalSettings, // temporal_settings.go
 	"throughput": {run: runThroughput, embeddedOnly: true, defaults: func(o *Options) {
 		defaultTo(&o.Duration, 20*time.Second)
 		defaultTo(&o.Concurrency, 10)

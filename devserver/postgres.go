@@ -122,8 +122,10 @@ func postgresSQL(rawURL string) (*config.SQL, error) {
 		ConnectAddr:       host,
 		DatabaseName:      name,
 		ConnectAttributes: map[string]string{},
-		MaxConns:          20,
-		MaxIdleConns:      20,
+		// Each of the four services has its own pool: 4 × 8 × 2 databases
+		// stays well inside PostgreSQL's default max_connections (100).
+		MaxConns:     8,
+		MaxIdleConns: 8,
 	}
 	if u.User != nil {
 		conf.User = u.User.Username()
