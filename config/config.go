@@ -80,6 +80,15 @@ type Config struct {
 	// WorkerStopTimeout is how long a stopping worker gives the tasks it
 	// runs to finish before it cancels them.
 	WorkerStopTimeout time.Duration
+	// WorkerVersioning makes the worker one version of a Temporal Worker
+	// Deployment: WorkerDeployment names the deployment (default: the task
+	// queue), WorkerBuildID this build (default: DefaultBuildID). A build
+	// takes new cases once it is made current (`certdesk deploy
+	// set-current`); see the README's "Deploying a new build". Off, every
+	// worker takes every task, as before.
+	WorkerVersioning bool
+	WorkerDeployment string
+	WorkerBuildID    string
 	// WebhookRetryFor is how long a domain event is retried for a
 	// subscriber before it is given up; WebhookTimeout bounds one attempt.
 	WebhookRetryFor time.Duration
@@ -211,6 +220,7 @@ var Variables = []string{
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
+	"CERTDESK_WORKER_VERSIONING", "CERTDESK_WORKER_DEPLOYMENT", "CERTDESK_WORKER_BUILD_ID",
 	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT", "CERTDESK_WEBHOOK_MAX_BACKOFF",
 }
 
@@ -252,6 +262,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		TemporalUIURL:  strings.TrimRight(get("CERTDESK_TEMPORAL_UI_URL", ""), "/"),
 		TaskQueue:      get("CERTDESK_TASK_QUEUE", "certdesk"),
 		TrustedProxies: splitList(get("CERTDESK_TRUSTED_PROXIES", "")),
+		WorkerBuildID:  get("CERTDESK_WORKER_BUILD_ID", ""),
 		Mail: Mail{
 			From:               get("CERTDESK_MAIL_FROM", "support@certdesk.example"),
 			FromName:           get("CERTDESK_MAIL_FROM_NAME", "Certification Support"),
@@ -278,6 +289,17 @@ func Load(mode Mode, env Env) (Config, error) {
 		c.WorkerHTTPAddr = ""
 	} else if _, _, err := net.SplitHostPort(c.WorkerHTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("CERTDESK_WORKER_HTTP_ADDR: %q is neither host:port nor %s", c.WorkerHTTPAddr, WorkerHTTPOff))
+	}
+	// The deployment is the task queue's unless named: two installations
+	// sharing a namespace on their own task queues get their own.
+	c.WorkerDeployment = get("CERTDESK_WORKER_DEPLOYMENT", c.TaskQueue)
+	if c.WorkerVersioning, err = parseBool(get("CERTDESK_WORKER_VERSIONING", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("CERTDESK_WORKER_VERSIONING: %w", err))
+	}
+	if c.WorkerVersioning && c.WorkerBuildID == "" {
+		if c.WorkerBuildID, err = DefaultBuildID(); err != nil {
+			errs = append(errs, fmt.Errorf("CERTDESK_WORKER_BUILD_ID is not set and this binary's own could not be found (%v): set it, e.g. to the image's tag", err))
+		}
 	}
 	if c.OIDC.TrustEmail, err = parseBool(get("CERTDESK_OIDC_TRUST_EMAIL", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("CERTDESK_OIDC_TRUST_EMAIL: %w", err))

@@ -83,6 +83,16 @@ func (c Config) Validate() error {
 	if !strings.Contains(c.Mail.From, "@") {
 		errs = append(errs, fmt.Errorf("CERTDESK_MAIL_FROM: %q is not an email address", c.Mail.From))
 	}
+	if c.WorkerVersioning {
+		if err := checkVersionField("CERTDESK_WORKER_DEPLOYMENT", c.WorkerDeployment, true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.WorkerVersioning || c.WorkerBuildID != "" {
+		if err := checkVersionField("CERTDESK_WORKER_BUILD_ID", c.WorkerBuildID, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.Temporal.Address != "" {
 		if _, _, err := net.SplitHostPort(c.Temporal.Address); err != nil {
 			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.Temporal.Address))
