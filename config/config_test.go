@@ -158,6 +158,13 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := append(slices.Clone(config.Variables), config.TemporalVariables...)
+	// The issuers a team follows the README with: one tenant, or Entra
+	// ID's common endpoint (learners' personal and work accounts) with the
+	// staff's tenant named.
+	issuers := []struct{ issuer, staffTenant string }{
+		{"https://login.microsoftonline.com/tenant/v2.0", ""},
+		{"https://login.microsoftonline.com/common/v2.0", "contoso-tenant-id"},
+	}
 	// ${VAR:-default} and ${VAR:?message} take a value, as compose would.
 	interp := regexp.MustCompile(`\$\{([A-Z_]+)(?::[-?]([^}]*))?\}`)
 	built := 0
@@ -166,48 +173,65 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 			continue
 		}
 		built++
-		env := config.MapEnv{}
-		for k, v := range svc.Environment {
-			if !slices.Contains(known, k) && !strings.HasPrefix(k, config.TemplateVariablePrefix) {
-				t.Errorf("%s sets %s, which the config loader does not read", name, k)
-			}
-			env[k] = interp.ReplaceAllStringFunc(v, func(m string) string {
-				parts := interp.FindStringSubmatch(m)
-				switch {
-				case parts[1] == "CERTDESK_PAYLOAD_KEYS":
-					return codec.NewKey("k1")
-				case parts[1] == "CERTDESK_OIDC_ISSUER":
-					return "https://login.microsoftonline.com/tenant/v2.0"
-				case strings.HasPrefix(parts[1], config.TemplateVariablePrefix):
-					return "d-" + strings.Repeat("0", 32) // the operator sets each (the worker refuses to start otherwise)
-				case strings.Contains(m, ":-"):
-					return parts[2] // the default, maybe empty
+		for _, iss := range issuers {
+			env := config.MapEnv{}
+			for k, v := range svc.Environment {
+				if !slices.Contains(known, k) && !strings.HasPrefix(k, config.TemplateVariablePrefix) {
+					t.Errorf("%s sets %s, which the config loader does not read", name, k)
 				}
-				return strings.Repeat("x", 40) // a required value the operator supplies
-			})
-		}
-		cfg, err := load(t, config.ModeProduction, env)
-		if err != nil {
-			t.Errorf("%s: its environment does not pass validation:\n%v", name, err)
-			continue
-		}
-		if cfg.Temporal.Address != "temporal:7233" {
-			t.Errorf("%s: Temporal address %q, want the compose service", name, cfg.Temporal.Address)
-		}
-		if len(svc.Command) == 1 && svc.Command[0] == "worker" {
-			if err := cfg.ValidateMailer(); err != nil {
-				t.Errorf("%s: %v", name, err)
+				env[k] = interp.ReplaceAllStringFunc(v, func(m string) string {
+					parts := interp.FindStringSubmatch(m)
+					switch {
+					case parts[1] == "CERTDESK_PAYLOAD_KEYS":
+						return codec.NewKey("k1")
+					case parts[1] == "CERTDESK_OIDC_ISSUER":
+						return iss.issuer
+					case parts[1] == "CERTDESK_OIDC_STAFF_TENANT":
+						return iss.staffTenant
+					case strings.HasPrefix(parts[1], config.TemplateVariablePrefix):
+						return "d-" + strings.Repeat("0", 32) // the operator sets each (the worker refuses to start otherwise)
+					case strings.Contains(m, ":-"):
+						return parts[2] // the default, maybe empty
+					}
+					return strings.Repeat("x", 40) // a required value the operator supplies
+				})
 			}
-			for _, k := range mail.Kinds {
-				if v := config.TemplateVariablePrefix + strings.ToUpper(k.Kind); svc.Environment[v] == "" {
-					t.Errorf("%s: the compose file does not carry %s", name, v)
+			cfg, err := load(t, config.ModeProduction, env)
+			if err != nil {
+				t.Errorf("%s with issuer %s: its environment does not pass validation:\n%v", name, iss.issuer, err)
+				continue
+			}
+			if iss.staffTenant != "" && len(svc.Command) == 1 && svc.Command[0] == "api" {
+				// The common endpoint without the staff's tenant is refused,
+				// naming the variable to set.
+				env["CERTDESK_OIDC_STAFF_TENANT"] = ""
+				if _, err := load(t, config.ModeProduction, env); err == nil || !strings.Contains(err.Error(), "CERTDESK_OIDC_STAFF_TENANT") {
+					t.Errorf("%s: the common endpoint without the staff's tenant: %v", name, err)
 				}
 			}
-		}
-		if len(svc.Command) == 1 && svc.Command[0] == "api" {
-			for _, v := range []string{"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET"} {
-				if !strings.Contains(svc.Environment[v], ":?") {
-					t.Errorf("%s: %s is not required by the compose file", name, v)
+			if cfg.Temporal.Address != "temporal:7233" {
+				t.Errorf("%s: Temporal address %q, want the compose service", name, cfg.Temporal.Address)
+			}
+			if len(svc.Command) == 1 && svc.Command[0] == "worker" {
+				if err := cfg.ValidateMailer(); err != nil {
+					t.Errorf("%s: %v", name, err)
+				}
+				for _, k := range mail.Kinds {
+					if v := config.TemplateVariablePrefix + strings.ToUpper(k.Kind); svc.Environment[v] == "" {
+						t.Errorf("%s: the compose file does not carry %s", name, v)
+					}
+				}
+			}
+			if len(svc.Command) == 1 && svc.Command[0] == "api" {
+				for _, v := range []string{"CERTDESK_OIDC_ISSUER", "CERTDESK_OIDC_CLIENT_ID", "CERTDESK_OIDC_CLIENT_SECRET"} {
+					if !strings.Contains(svc.Environment[v], ":?") {
+						t.Errorf("%s: %s is not required by the compose file", name, v)
+					}
+				}
+				for _, v := range []string{"CERTDESK_OIDC_STAFF_TENANT", "CERTDESK_OIDC_PERSONAL_TENANTS"} {
+					if _, ok := svc.Environment[v]; !ok {
+						t.Errorf("%s: the compose file does not carry %s", name, v)
+					}
 				}
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -145,12 +146,18 @@ func (s *SendGrid) body(m Message, templateID string) ([]byte, error) {
 }
 
 // redact removes the API key from text that may end up in logs.
+// redact takes the API key and every address out of a text that goes into
+// an error (the case's timeline, Temporal's failure, logs): SendGrid's
+// answers echo the recipients they refuse.
 func (s *SendGrid) redact(msg string) string {
-	if s.APIKey == "" {
-		return msg
+	if s.APIKey != "" {
+		msg = strings.ReplaceAll(msg, s.APIKey, "[redacted]")
 	}
-	return strings.ReplaceAll(msg, s.APIKey, "[redacted]")
+	return anAddress.ReplaceAllString(msg, "[address]")
 }
+
+// anAddress is anything shaped like an email address, generously.
+var anAddress = regexp.MustCompile(`[^\s@"'<>(),;:\[\]]*@[^\s@"'<>(),;]+`)
 
 // sendgridRetryAfter is the wait until reset, SendGrid's X-RateLimit-Reset
 // (unix seconds): at least a second, or the default when reset is unusable.

@@ -310,6 +310,28 @@ func TestSendGridLongErrorIsTruncated(t *testing.T) {
 	}
 }
 
+// A provider's answer that names an address (SendGrid echoes a refused
+// recipient or reply-to) never carries it into the error, which goes to
+// the case's timeline, Temporal's failure and the logs.
+func TestSendGridErrorsNameNoAddress(t *testing.T) {
+	for _, body := range []string{
+		`{"errors":[{"message":"Does not contain a valid address: ada.lovelace+x@example.org","field":"personalizations.0.to.0.email"}]}`,
+		`{"errors":[{"message":"The from address does not match a verified Sender Identity (Support <support@certdesk.example>)"}]}`,
+		`{"errors":[{"message":"to: \"ADA@EXAMPLE.ORG\" and cc: bob@[10.0.0.1] are the same"}]}`,
+		`not json: user@sub.example.co.uk bounced`,
+	} {
+		sg, _ := newSendGridServer(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(body))
+		})
+		_, err := sg.Send(context.Background(), mail.Message{Kind: mail.ConnectCompleted, To: "ada.lovelace+x@example.org"})
+		se := asSendError(t, err)
+		if strings.Contains(se.Message, "@") || !strings.Contains(se.Message, "[address]") {
+			t.Errorf("answer %s: message %q carries an address (or lost where it was)", body, se.Message)
+		}
+	}
+}
+
 func TestSendGridUnknownTemplate(t *testing.T) {
 	sg, seen := newSendGridServer(t, sendgridAccepted)
 	_, err := sg.Send(context.Background(), mail.Message{Kind: mail.RecoveryCoolingOff, To: "ada@example.org"})

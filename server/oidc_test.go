@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -149,5 +150,50 @@ func TestAddAccountBySigningInWithIt(t *testing.T) {
 	me = getMe(t, ben, base)
 	if me["email"] != "ben.okafor@contoso.example" || len(me["accounts"].([]any)) != 2 || len(me["certification_profiles"].([]any)) != 1 {
 		t.Fatalf("after proving the personal account: %v", me)
+	}
+}
+
+// The provider's error answer (a refused consent, a disabled user, a
+// tenant's policy) shows one fixed message: none of the provider's words,
+// which an attacker can put in the link, reach the page.
+func TestOIDCProviderErrorShowsAFixedMessage(t *testing.T) {
+	_, base, _ := oidcServer(t)
+	for _, tc := range []struct{ code, description string }{
+		{"access_denied", "The user has denied access to the scope requested by the client application."},
+		{"<script>alert(1)</script>", "<img src=x onerror=alert(1)>"},
+		{"server_error", "Call +1 555 0100 now: your account is locked; sign in at https://evil.example/login"},
+		{"interaction_required", strings.Repeat("ü", 5000)},
+		{"invalid_request", "AADSTS50011: The redirect URI 'http://x' specified in the request does not match"},
+	} {
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := browser.Get(base + "/auth/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		to, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || to.Query().Get("state") == "" {
+			t.Fatalf("sign-in start = %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		q := url.Values{"error": {tc.code}, "error_description": {tc.description}, "state": {to.Query().Get("state")}}
+		resp, err = browser.Get(base + "/auth/callback?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(body)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "The sign-in provider did not sign you in. Please try again.") {
+			t.Errorf("%s: callback = %d, page without the fixed message:\n%.400s", tc.code, resp.StatusCode, page)
+		}
+		for _, words := range []string{tc.code, tc.description[:min(len(tc.description), 24)], "evil.example", "AADSTS"} {
+			if strings.Contains(page, words) {
+				t.Errorf("%s: the page shows the provider's words %q", tc.code, words)
+			}
+		}
+		if me := getMe(t, browser, base); me["role"] != nil {
+			t.Errorf("%s: signed in as %v", tc.code, me)
+		}
 	}
 }
