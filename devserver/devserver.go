@@ -108,6 +108,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		for k, v := range LatencyConfig() {
 			dev[dynamicconfig.MakeKey(k)] = v
 		}
+		for k, v := range VersioningConfig() {
+			dev[dynamicconfig.MakeKey(k)] = v
+		}
 		for k, v := range opts.DynamicConfig {
 			dev[dynamicconfig.MakeKey(k)] = v
 		}
@@ -132,6 +135,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{server: srv, hostPort: conf.PublicClient.HostPort}
 	if err := s.waitHealthy(ctx); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	if err := s.registerSearchAttributes(ctx); err != nil {
 		_ = srv.Stop()
 		return nil, err
 	}
@@ -207,7 +214,7 @@ func sqlConfig(file string) (*config.SQL, error) {
 			}
 		}
 	}
-	ns, err := sqliteschema.NewNamespaceConfig("active", Namespace, false, nil)
+	ns, err := sqliteschema.NewNamespaceConfig("active", Namespace, false, searchAttributes())
 	if err != nil {
 		return nil, fmt.Errorf("devserver: namespace config: %w", err)
 	}

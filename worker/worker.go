@@ -12,6 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/config"
@@ -27,6 +28,7 @@ func Options(cfg config.Config) sdkworker.Options {
 		MaxConcurrentActivityExecutionSize:     100,
 		MaxConcurrentWorkflowTaskExecutionSize: 100,
 		WorkerStopTimeout:                      cfg.WorkerStopTimeout,
+		DeploymentOptions:                      DeploymentOptions(cfg),
 	}
 }
 
@@ -38,14 +40,12 @@ func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkwor
 }
 
 // Register registers certdesk's workflows and activities on a worker (or a
-// test environment, which has the same methods).
+// test environment, which has the same methods), each workflow with its
+// versioning behaviour (used only by a versioned worker; see versioning.go).
 func Register(r sdkworker.Registry, acts *activities.Activities) {
-	r.RegisterWorkflow(workflows.Connect)
-	r.RegisterWorkflow(workflows.Merge)
-	r.RegisterWorkflow(workflows.Recovery)
-	r.RegisterWorkflow(workflows.InactivitySweep)
-	r.RegisterWorkflow(workflows.AccountAdded)
-	r.RegisterWorkflow(workflows.WebhookDelivery)
+	for _, wt := range workflowTypes {
+		r.RegisterWorkflowWithOptions(wt.fn, workflow.RegisterOptions{VersioningBehavior: wt.behavior})
+	}
 	r.RegisterActivity(acts)
 }
 
@@ -77,6 +77,7 @@ func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activiti
 	}
 	status.set(statePolling)
 	slog.Info("worker started", "task_queue", cfg.TaskQueue, "stop_timeout", cfg.WorkerStopTimeout.String())
+	logRouting(ctx, c, cfg)
 	<-ctx.Done()
 	status.set(stateStopping)
 	slog.Info("worker stopping: no new tasks; running ones have until the stop timeout", "stop_timeout", cfg.WorkerStopTimeout.String())
