@@ -106,6 +106,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runBench(ctx, rest, stdout)
 	case "chaos":
 		return runChaos(ctx, rest, stdout)
+	case "deploy":
+		return runDeploy(ctx, rest, stdout)
 	case "version", "--version", "-v":
 		if err := newCommand("version", "version", "Prints the version of certdesk and of the Temporal SDK and server it was built with.", stdout).parse(rest); err != nil {
 			return err
