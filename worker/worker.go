@@ -73,6 +73,13 @@ func Start(ctx context.Context, c client.Client, cfg config.Config, acts *activi
 func Run(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities, status *Status) error {
 	w, err := Start(ctx, c, cfg, acts)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while starting (a rolling restart's SIGTERM while
+			// Temporal was slow to answer): nothing ran, so nothing to
+			// drain; a clean stop, not a failure.
+			slog.Info("worker stopped while starting", "err", err)
+			return nil
+		}
 		return err
 	}
 	status.set(statePolling)
