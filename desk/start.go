@@ -39,6 +39,9 @@ func (s *Desk) startCase(ctx context.Context, caseID, workflowID string, conflic
 		ID: workflowID, TaskQueue: s.cfg.TaskQueue, WorkflowIDConflictPolicy: conflict,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                  map[string]any{memoCaseID: caseID},
+		// Findable with Temporal's tools from its start; the workflow keeps
+		// them current (workflows/search.go).
+		TypedSearchAttributes: workflows.StartSearchAttributes(caseID, kind),
 	}, wf, in)
 	wait, cancel := context.WithTimeout(ctx, startWait)
 	defer cancel()

@@ -76,7 +76,7 @@ func (c *Cluster) serverConfig(ports []int) (*config.Config, error) {
 	}
 	// The namespace row is the same for every SQL plugin: the SQLite
 	// helper writes it through the generic persistence interface.
-	ns, err := sqliteschema.NewNamespaceConfig("active", Namespace, false, nil)
+	ns, err := sqliteschema.NewNamespaceConfig("active", Namespace, false, searchAttributes())
 	if err != nil {
 		return nil, fmt.Errorf("devserver: namespace config: %w", err)
 	}

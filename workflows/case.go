@@ -37,6 +37,11 @@ type caseRun struct {
 	// the work it starts, which can take activities and retries.
 	moves int
 	taken map[string]int
+	// search is whether this run keeps its search attributes current (a
+	// workflow.GetVersion asked once: search.go); holder is who holds the
+	// case, as of which version of its projection.
+	search *bool
+	holder AssigneeChanged
 }
 
 func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
@@ -58,6 +63,7 @@ const (
 // serve registers the updates every case answers. Call it before the
 // workflow's first wait.
 func (c *caseRun) serve(ctx workflow.Context) error {
+	c.listenAssignee(ctx)
 	err := workflow.SetUpdateHandler(ctx, UpdateCase, func(ctx workflow.Context) (certdesk.Case, error) {
 		err := workflow.Await(ctx, func() bool { return c.last.Version > 0 || c.ended })
 		return c.last, err
@@ -100,7 +106,8 @@ func (c *caseRun) open(ctx workflow.Context, cs certdesk.Case, actor certdesk.Ac
 	var out certdesk.Case
 	err := workflow.ExecuteLocalActivity(projection(ctx), acts.OpenCase, activities.OpenCaseInput{Case: cs, Actor: actor, Data: mustJSON(data)}).Get(ctx, &out)
 	if err == nil {
-		c.last = out
+		c.wrote(out)
+		c.index(ctx)
 	}
 	return out, err
 }
@@ -115,10 +122,11 @@ func (c *caseRun) change(ctx workflow.Context, in activities.ChangeCaseInput) (c
 	var out certdesk.Case
 	err := workflow.ExecuteLocalActivity(projection(ctx), acts.ChangeCase, in).Get(ctx, &out)
 	if err == nil {
-		c.last = out
+		c.wrote(out)
 		if in.Status != "" {
 			c.moves++
 		}
+		c.index(ctx)
 	}
 	return out, err
 }
@@ -176,7 +184,9 @@ func (c *caseRun) failVisibly(ctx workflow.Context, kind certdesk.Kind, opening 
 		log.Error("the failed case could not be recorded", "case", c.ID, "err", ferr)
 		return
 	}
-	c.last, c.moves = failed, c.moves+1
+	c.wrote(failed)
+	c.moves++
+	c.index(ctx)
 	ferr := c.tellSupervisors(ctx, "failed", mail.CaseFailed, map[string]any{"kind": string(kind), "subject": failed.Subject,
 		"case_url": "/console/cases/" + c.ID})
 	if ferr != nil {

@@ -367,6 +367,8 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 		// own rules even if this case is terminated.
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		Memo:              map[string]any{"case_id": childID},
+		// Findable with Temporal's tools from its start (search.go).
+		TypedSearchAttributes: r.c.childSearchAttributes(ctx, childID, certdesk.KindMerge),
 	})
 	mergeIn := MergeInput{
 		CaseID: childID, ProfileIDs: ids, RequestedBy: r.actor, ParentCaseID: r.c.ID,
