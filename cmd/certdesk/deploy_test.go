@@ -99,6 +99,10 @@ func TestDeployCommand(t *testing.T) {
 		return err == nil && row(out, "v1", `-\s+drained: its workers may stop`)
 	})
 	t.Logf("certdesk deploy status:\n%s", out)
+	// Back to workers without versioning (turning versioning off).
+	if out, err = deploy("set-current", "--unversioned"); err != nil || !strings.Contains(out, "new cases start on workers without versioning") || row(out, "v2", "current") {
+		t.Fatalf("set-current --unversioned: %v\n%s", err, out)
+	}
 
 	for _, args := range [][]string{
 		{},
