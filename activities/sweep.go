@@ -51,11 +51,12 @@ func (in SweepInput) window() store.SweepWindow {
 // selection, and each page is one transaction.
 func (a *Activities) QueueInactivityNotices(ctx context.Context, in SweepInput) (SweepProgress, error) {
 	var p SweepProgress
-	w := in.window()
 	for _, step := range []struct {
 		queue func(context.Context, store.SweepWindow, int) (int, error)
 		count *int
 	}{{a.Store.QueueInactivations, &p.Inactivated}, {a.Store.QueueReminders, &p.Reminded}} {
+		w := in.window()
+		w.After = &store.SweepCursor{} // each step walks the accounts once
 		for {
 			n, err := step.queue(ctx, w, in.PageSize)
 			if err != nil {

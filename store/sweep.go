@@ -50,6 +50,35 @@ type SweepWindow struct {
 	AsOf           time.Time
 	RemindMonths   int
 	InactiveMonths int
+	// After, when set, makes each page start after the last account the
+	// page before it read, so a run's pages walk the accounts once (each
+	// page an index range on PostgreSQL, however many accounts are
+	// unused); the store moves it on. Nil: each page starts from the first
+	// account still selected.
+	After *SweepCursor
+}
+
+// SweepCursor is where a run of the sweep's pages has got to: the last
+// account read, by last activity then id (the order of the pages).
+type SweepCursor struct {
+	LastActive time.Time
+	ID         string
+}
+
+// from starts a page after the cursor and moves the cursor to the page's
+// last account. SQLite (dev mode's few accounts) pages from the start.
+func (s *Store) from(q *gorm.DB, w SweepWindow) *gorm.DB {
+	if w.After == nil || w.After.ID == "" || s.dialect != "postgres" {
+		return q
+	}
+	return q.Where("("+s.lastActive()+", accounts.id) > (?, ?)", w.After.LastActive, w.After.ID)
+}
+
+func (w SweepWindow) advance(page []sweptAccount) {
+	if w.After != nil && len(page) > 0 {
+		last := page[len(page)-1]
+		*w.After = SweepCursor{LastActive: last.lastActive(), ID: last.ID}
+	}
 }
 
 func (w SweepWindow) remindBefore() time.Time   { return w.AsOf.UTC().AddDate(0, -w.RemindMonths, 0) }
@@ -92,7 +121,7 @@ func (s *Store) lastActive() string {
 func (s *Store) sweptAccounts(tx *gorm.DB) *gorm.DB {
 	return tx.Table("accounts").
 		Select("accounts.id, accounts.email, accounts.display_name, accounts.last_sign_in_at, accounts.reactivated_at, accounts.created_at").
-		Where("accounts.status = ?", certdesk.AccountActive).Order("accounts.id")
+		Where("accounts.status = ?", certdesk.AccountActive).Order(s.lastActive() + ", accounts.id")
 }
 
 // QueueReminders queues a reminder for up to limit active accounts last
@@ -101,13 +130,14 @@ func (s *Store) sweptAccounts(tx *gorm.DB) *gorm.DB {
 func (s *Store) QueueReminders(ctx context.Context, w SweepWindow, limit int) (int, error) {
 	la := s.lastActive()
 	var page []sweptAccount
-	err := s.sweptAccounts(s.db.WithContext(ctx)).
+	err := s.from(s.sweptAccounts(s.db.WithContext(ctx)), w).
 		Where(la+" <= ? AND "+la+" > ?", w.remindBefore(), w.inactiveBefore()).
 		Where("NOT EXISTS (SELECT 1 FROM account_notices n WHERE n.account_id = accounts.id AND n.kind = ? AND n.period_at >= "+la+")", NoticeReminder).
 		Limit(limit).Find(&page).Error
 	if err != nil {
 		return 0, fmt.Errorf("store: accounts to remind: %w", translate(err))
 	}
+	w.advance(page)
 	queued := 0
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		for _, a := range page {
@@ -135,9 +165,10 @@ func (s *Store) QueueInactivations(ctx context.Context, w SweepWindow, limit int
 	la := s.lastActive()
 	cutoff := w.inactiveBefore()
 	var page []sweptAccount
-	if err := s.sweptAccounts(s.db.WithContext(ctx)).Where(la+" <= ?", cutoff).Limit(limit).Find(&page).Error; err != nil {
+	if err := s.from(s.sweptAccounts(s.db.WithContext(ctx)), w).Where(la+" <= ?", cutoff).Limit(limit).Find(&page).Error; err != nil {
 		return 0, fmt.Errorf("store: accounts to inactivate: %w", translate(err))
 	}
+	w.advance(page)
 	done := 0
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		for _, a := range page {
