@@ -5,14 +5,18 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/config"
@@ -52,9 +56,9 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 // Start starts a worker and makes sure the sweep's schedule exists and the
 // webhook sender runs.
 func Start(ctx context.Context, c client.Client, cfg config.Config, acts *activities.Activities) (sdkworker.Worker, error) {
-	w := New(c, cfg, acts)
-	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("worker: start: %w", err)
+	w, err := startWaiting(ctx, func() sdkworker.Worker { return New(c, cfg, acts) })
+	if err != nil {
+		return nil, err
 	}
 	if err := EnsureSweepSchedule(ctx, c, cfg); err != nil {
 		w.Stop()
@@ -65,6 +69,36 @@ func Start(ctx context.Context, c client.Client, cfg config.Config, acts *activi
 		return nil, err
 	}
 	return w, nil
+}
+
+// temporalWait is how long a starting worker waits for a Temporal server
+// that does not answer (restarting, or not up yet), as the database is
+// waited for: a worker started during a restart of the server would
+// otherwise exit at once.
+const temporalWait = time.Minute
+
+// startWaiting starts a worker made by newWorker, trying again while
+// Temporal is unavailable, up to temporalWait. Each try is a new worker:
+// the SDK's Start runs once per worker, failed or not.
+func startWaiting(ctx context.Context, newWorker func() sdkworker.Worker) (sdkworker.Worker, error) {
+	deadline := time.Now().Add(temporalWait)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		w := newWorker()
+		err := w.Start()
+		if err == nil {
+			return w, nil
+		}
+		var unavailable *serviceerror.Unavailable
+		if !errors.As(err, &unavailable) && status.Code(err) != codes.Unavailable || time.Now().After(deadline) {
+			return nil, fmt.Errorf("worker: start: %w", err)
+		}
+		slog.WarnContext(ctx, "Temporal is unavailable; trying again", "in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("worker: start: %w", err)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Run runs a worker until ctx is done, then stops it and returns once it
