@@ -67,6 +67,7 @@ type Report struct {
 	// Postgres says which PostgreSQL the run used, and why.
 	Postgres          string         `json:"postgres"`
 	PostgresDataDir   string         `json:"postgres_data_dir,omitempty"`
+	TemporalDatabase  string         `json:"temporal_database,omitempty"`
 	DBDrops           int            `json:"db_drops"`
 	DBBackendsDropped int            `json:"db_backends_terminated"`
 	ProviderRequests  int            `json:"provider_requests"`

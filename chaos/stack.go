@@ -112,10 +112,21 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	s.closers = append(s.closers, func() { s.direct.Close() })
 
 	// On a file when it is to restart (in memory, its state would go with
-	// it).
+	// it), in memory-backed /dev/shm where there is one: on a disk, the
+	// server's fsync per write slowed a full run's workflow tasks past the
+	// API's Update timeouts.
 	topts := devserver.Options{LogFile: filepath.Join(s.dir, "temporal.log")}
 	if o.TemporalRestarts > 0 {
-		topts.DatabaseFile = filepath.Join(s.dir, "temporal.db")
+		dir := s.dir
+		if shm, err := os.MkdirTemp("/dev/shm", "certdesk-chaos-temporal-"); err == nil {
+			dir = shm
+			if o.Keep {
+				rep.TemporalDatabase = filepath.Join(dir, "temporal.db")
+			} else {
+				s.closers = append(s.closers, func() { os.RemoveAll(shm) })
+			}
+		}
+		topts.DatabaseFile = filepath.Join(dir, "temporal.db")
 	}
 	if s.temporal, err = startTemporal(ctx, topts); err != nil {
 		return s, err

@@ -65,6 +65,8 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 		if !o.Keep {
 			defer os.RemoveAll(o.Dir)
 		}
+	} else if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return fmt.Errorf("chaos: --dir: %w", err)
 	}
 	// The API runs in this process: its log goes beside the workers'.
 	apiLog, err := os.Create(filepath.Join(o.Dir, "api.log"))
