@@ -54,6 +54,8 @@ Usage:
                      measure certdesk (see docs/benchmarks.md)
   certdesk chaos [--cases N]
                      drive cases through crashes, outages and provider errors
+  certdesk deploy status | set-current --build-id B | ramp --build-id B --percent P
+                     roll out a build of the worker (CERTDESK_WORKER_VERSIONING)
   certdesk version   print the version
   certdesk COMMAND --help
                      a command's usage and flags
