@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -78,8 +79,8 @@ func awaitCases(t *testing.T, s *stacktest.Stack, query string, caseIDs ...strin
 
 // On the embedded server (SQLite visibility), cases are found with
 // Temporal's own queries on their search attributes, as an operator would
-// (temporal workflow list --query …): by kind and status, escalated, by
-// assignee; and the attributes follow the case to its end. The runs are
+// (temporal workflow list --query …): by kind and status, escalated; and
+// the attributes follow the case to its end. The runs are
 // recorded for the replay suite (CERTDESK_RECORD_HISTORIES=1).
 func TestFindCasesWithTemporalQueries(t *testing.T) {
 	if testing.Short() {
@@ -134,26 +135,6 @@ func TestFindCasesWithTemporalQueries(t *testing.T) {
 	awaitCases(t, s, `CaseEscalated=true`, merge.ID)
 	awaitCases(t, s, `CaseEscalated=true AND CaseStatus="awaiting_agent" AND CaseKind="merge"`, merge.ID)
 
-	// Held by an agent (the desk signals the workflow after a claim):
-	// found by the agent's id, never a name or an email; then released.
-	cur, err := s.Store.Case(context.Background(), merge.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assign := func(who string) {
-		t.Helper()
-		cur.Version++ // later than anything the workflow knows
-		if err := s.Client.SignalWorkflow(context.Background(), merge.WorkflowID, "", workflows.SignalAssigneeChanged,
-			workflows.AssigneeChanged{Assignee: who, Version: cur.Version}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	assign(alice)
-	awaitCases(t, s, fmt.Sprintf(`CaseAssignee=%q`, alice), merge.ID)
-	assign("")
-	awaitCases(t, s, `CaseKind="merge" AND CaseAssignee IS NULL`, merge.ID)
-	awaitCases(t, s, fmt.Sprintf(`CaseAssignee=%q`, alice))
-
 	// Decided: the attributes follow the case to its end.
 	if r := s.Do("POST", "/api/v1/cases/"+merge.ID+"/decision", agent, map[string]string{"decision": "approve"}); r.Code != http.StatusOK {
 		t.Fatalf("decision = %d %s", r.Code, r.Body)
@@ -171,7 +152,7 @@ func TestFindCasesWithTemporalQueries(t *testing.T) {
 		}
 	}
 
-	s.RecordHistory(merge.WorkflowID, merge.RunID, "merge-search-escalated-claimed-approved")
+	s.RecordHistory(merge.WorkflowID, merge.RunID, "merge-search-escalated-approved")
 	s.RecordHistory(anaCase.WorkflowID, anaCase.RunID, "connect-search-ana-at-once")
 	s.RecordHistory(rec.workflowID, rec.runID, "recovery-search-expired")
 }
@@ -211,4 +192,71 @@ func TestClaimedCaseFoundByAssignee(t *testing.T) {
 		t.Fatalf("claim = %d %s", r.Code, r.Body)
 	}
 	awaitCases(t, s, fmt.Sprintf(`CaseAssignee=%q`, bob), merge.ID)
+}
+
+// A connect case's merge child is a case of its own, found as one from its
+// start: its own id and kind, not its parent's.
+func TestConnectsMergeChildFoundAsACase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal server")
+	}
+	s := stacktest.Start(t, stacktest.Options{})
+	var connect certdesk.Case
+	r := s.Do("POST", "/api/v1/connect-requests", s.Login("chen.wei@outlook.example"), nil)
+	if r.Code != http.StatusAccepted {
+		t.Fatalf("connect request = %d %s", r.Code, r.Body)
+	}
+	r.Decode(t, &connect)
+	var childID string
+	connect = s.AwaitCase(connect.ID, "running a merge", func(c certdesk.Case) bool {
+		var d certdesk.ConnectDetails
+		_ = json.Unmarshal(c.Details, &d)
+		childID = d.MergeCaseID
+		return childID != ""
+	})
+	child := awaitCases(t, s, `CaseKind="merge" AND CaseStatus="awaiting_agent"`, childID)[0]
+	awaitCases(t, s, `CaseKind="connect" AND CaseStatus="open"`, connect.ID)
+	if r := s.Do("POST", "/api/v1/cases/"+childID+"/decision", s.Login("alice.agent@certdesk.example"),
+		map[string]string{"decision": "approve"}); r.Code != http.StatusOK {
+		t.Fatalf("decision = %d %s", r.Code, r.Body)
+	}
+	awaitCases(t, s, `CaseStatus="completed"`, connect.ID, childID)
+	s.RecordHistory(connect.WorkflowID, connect.RunID, "connect-search-chen-merge")
+	s.RecordHistory(child.workflowID, child.runID, "merge-search-child-approved")
+}
+
+// Who holds a case reaches its workflow as SignalAssigneeChanged (the desk
+// sends it after a claim): the case is found by the agent's id, never a
+// name or an email; nobody (a release) unsets it. (A signal older than what
+// the workflow knows is ignored: TestSearchAttributesFollowAMergeCase.)
+func TestCaseAssigneeFollowsTheSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal server")
+	}
+	s := stacktest.Start(t, stacktest.Options{})
+	var merge certdesk.Case
+	r := s.Do("POST", "/api/v1/merge-requests", s.Login("chen.wei@outlook.example"),
+		map[string]any{"profile_ids": []string{store.DemoID("profile:100003"), store.DemoID("profile:100004")}})
+	if r.Code != http.StatusAccepted {
+		t.Fatalf("merge request = %d %s", r.Code, r.Body)
+	}
+	r.Decode(t, &merge)
+	merge = s.AwaitStatus(merge.ID, certdesk.StatusAwaitingAgent)
+	cur, err := s.Store.Case(context.Background(), merge.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assign := func(who string) {
+		t.Helper()
+		cur.Version++ // later than anything the workflow knows
+		if err := s.Client.SignalWorkflow(context.Background(), merge.WorkflowID, "", workflows.SignalAssigneeChanged,
+			workflows.AssigneeChanged{Assignee: who, Version: cur.Version}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assign(alice)
+	awaitCases(t, s, fmt.Sprintf(`CaseAssignee=%q`, alice), merge.ID)
+	assign("")
+	awaitCases(t, s, `CaseKind="merge" AND CaseAssignee IS NULL`, merge.ID)
+	awaitCases(t, s, fmt.Sprintf(`CaseAssignee=%q`, alice))
 }
