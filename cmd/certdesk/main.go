@@ -54,6 +54,9 @@ Usage:
                      measure certdesk (see docs/benchmarks.md)
   certdesk chaos [--cases N]
                      drive cases through crashes, outages and provider errors
+  certdesk temporal setup [--retention D]
+                     create the Temporal namespace if missing and register
+                     certdesk's search attributes (idempotent)
   certdesk deploy status | set-current --build-id B | ramp --build-id B --percent P
                      roll out a build of the worker (CERTDESK_WORKER_VERSIONING)
   certdesk version   print the version
@@ -108,6 +111,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runBench(ctx, rest, stdout)
 	case "chaos":
 		return runChaos(ctx, rest, stdout)
+	case "temporal":
+		return runTemporal(ctx, rest, stdout)
 	case "deploy":
 		return runDeploy(ctx, rest, stdout)
 	case "version", "--version", "-v":
