@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,11 +13,20 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/telemetry"
 	"github.com/certdesk/certdesk/worker"
 )
 
@@ -159,6 +169,39 @@ func (m *flakyMailer) Send(_ context.Context, msg mail.Message) (string, error) 
 	return "sg-" + certdesk.NewID(), nil
 }
 
+// idleWorker polls a task queue that has no work, as a worker of the
+// process does (its SDK metrics go to telemetry.SDKMetrics). Its polls are
+// cut to 3 s, so the server answers them empty after 2 s, not a minute.
+func idleWorker(t *testing.T) {
+	t.Helper()
+	shortPolls := grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+		invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if strings.HasSuffix(method, "/PollWorkflowTaskQueue") {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+		}
+		return invoke(ctx, method, req, reply, cc, opts...)
+	})
+	c, err := client.Dial(client.Options{
+		HostPort: stacktest.Temporal(t).HostPort(), Namespace: devserver.Namespace, MetricsHandler: telemetry.SDKMetrics(),
+		Logger:            sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{shortPolls}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sdkworker.New(c, "idle-"+certdesk.NewID(), sdkworker.Options{})
+	w.RegisterWorkflow(func(workflow.Context) error { return nil })
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Stop()
+		c.Close()
+	})
+}
+
 // seriesNames are the sample names of a scrape.
 func seriesNames(t *testing.T, h http.Handler) map[string]bool {
 	t.Helper()
@@ -178,11 +221,12 @@ func seriesNames(t *testing.T, h http.Handler) map[string]bool {
 }
 
 // Every metric the dashboard queries is one that a running certdesk
-// exports: a stack on the embedded Temporal server (dev mode: the api's
-// and the worker's series on one /metrics, as `certdesk dev` serves them)
-// and a production worker's /metrics run cases, an email retried, links
-// used and webhook events delivered; then the dashboard's names are looked
-// up in their scrapes. A renamed or removed series fails here.
+// exports: a stack on the embedded Temporal server runs cases (an email
+// retried, a link used, webhook events delivered) beside an idle worker;
+// then the dashboard's
+// names are looked up in dev mode's single /metrics (the SDK's, the
+// worker's and the api's series, as `certdesk dev` serves them) and a
+// production worker's. A renamed or removed series fails here.
 func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Temporal server")
@@ -193,6 +237,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		received <- struct{}{}
 	}))
 	defer hook.Close()
+	idleWorker(t)
 	mailer := &flakyMailer{links: make(chan string, 10)}
 	s := stacktest.Start(t, stacktest.Options{Mailer: mailer})
 	ctx := context.Background()
@@ -228,20 +273,29 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		return err == nil && len(f.LinksUsed) > 0 &&
 			slices.ContainsFunc(f.Deliveries, func(d store.DeliveryCount) bool { return d.Status == store.DeliveryDelivered })
 	})
-	s.StopWorker() // outstanding polls come back empty
+	s.Eventually("an idle worker's empty poll counted", func() bool { return seriesNames(t, s.API)["temporal_workflow_task_queue_poll_empty"] })
 
-	exported := seriesNames(t, s.API)
-	for n := range seriesNames(t, worker.Handler(worker.HTTPDeps{Status: &worker.Status{}, Store: s.Store, Temporal: s.Client, Figures: s.Store})) {
-		exported[n] = true
-	}
+	// Dev mode's single /metrics (the stack's server is in dev mode) has
+	// the SDK's, the worker's and the api's series; a production worker's
+	// adds whether it polls.
+	dev := seriesNames(t, s.API)
+	prodWorker := seriesNames(t, worker.Handler(worker.HTTPDeps{Status: &worker.Status{}, Store: s.Store, Temporal: s.Client, Figures: s.Store}))
 	d := readDashboard(t)
 	used := 0
 	for _, expr := range d.exprs() {
 		for _, n := range metricNames(expr) {
 			used++
-			if !exported[n] {
+			switch {
+			case !dev[n] && !prodWorker[n]:
 				t.Errorf("the dashboard queries %s, which /metrics does not export (in %s)", n, expr)
+			case !dev[n] && n != "certdesk_worker_polling":
+				t.Errorf("dev mode's /metrics lacks %s", n)
 			}
+		}
+	}
+	for _, n := range []string{"temporal_workflow_task_schedule_to_start_latency_seconds_bucket", "temporal_worker_task_slots_available", "temporal_request"} {
+		if !dev[n] || !prodWorker[n] {
+			t.Errorf("%s: on dev mode's /metrics %v, on a worker's %v; want both", n, dev[n], prodWorker[n])
 		}
 	}
 	if used < 20 {
