@@ -45,9 +45,9 @@ type SendEmailResult struct {
 	AlreadySent bool
 }
 
-// accepted is the heartbeat an attempt records as soon as the provider
-// accepted the message: if the attempt fails after that (say the database
-// is down), the retry finds it and does not send a second copy.
+// accepted is the heartbeat an attempt records when the provider accepted
+// the message and the row could not say so (the database is down): the
+// retry finds it and does not send a second copy.
 type accepted struct {
 	EmailID    string
 	ProviderID string
@@ -55,9 +55,10 @@ type accepted struct {
 
 // SendEmail sends the message of a case step exactly once.
 // Retry: the (case, step) row is recorded before sending, and the provider's
-// acceptance is kept in the activity's heartbeat and then on the row; a retry
-// that finds either does not send again. (Only a process killed in the
-// milliseconds between the provider's answer and the heartbeat can send twice.)
+// acceptance is kept on the row (or, when the database is away, in the
+// activity's heartbeat); a retry that finds either does not send again.
+// (Only a process killed in the milliseconds between the provider's answer
+// and that write can send twice.)
 func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
 	if !mail.Known(in.Kind) {
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError("unknown message kind "+in.Kind, "invalid", nil)
@@ -115,8 +116,12 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		return SendEmailResult{}, a.sendFailed(ctx, e, err)
 	}
 	telemetry.EmailSend(in.Kind, telemetry.EmailSent)
-	activity.RecordHeartbeat(ctx, accepted{EmailID: e.ID, ProviderID: providerID})
+	// The row first: its write takes milliseconds, while the first
+	// heartbeat waits (up to seconds) for a Temporal server that is away,
+	// and a kill in that wait sent the email again. The heartbeat keeps
+	// the acceptance only when the row cannot.
 	if err := a.Store.MarkEmailSent(ctx, e.ID, providerID); err != nil {
+		activity.RecordHeartbeat(ctx, accepted{EmailID: e.ID, ProviderID: providerID})
 		return SendEmailResult{}, err
 	}
 	return SendEmailResult{EmailID: e.ID, Status: store.EmailSent, ProviderID: providerID}, nil
