@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -220,8 +221,10 @@ func connectBen(linkFirst bool) func(context.Context, *runner, *person) error {
 		}
 		if code == http.StatusOK {
 			// An earlier attempt added it, and may not have told the case:
-			// Ben uses the link, as the email says to.
-			if err := r.c.click(ctx, m.Link, nil); err != nil {
+			// Ben uses the link, as the email says to. If it did, the case
+			// may have ended already, and the link says so (410).
+			var gone *errStatus
+			if err := r.c.click(ctx, m.Link, nil); err != nil && !(errors.As(err, &gone) && gone.Code == http.StatusGone) {
 				return err
 			}
 		}
