@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/devserver"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/telemetry"
 	"github.com/certdesk/certdesk/tracing"
 	"github.com/certdesk/certdesk/worker"
 	"github.com/certdesk/certdesk/workflows"
@@ -135,7 +136,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	tc, err := client.Dial(tracing.Client(cd.Client(client.Options{
 		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
-		Logger: sdklog.NewStructuredLogger(slog.Default()),
+		Logger:         sdklog.NewStructuredLogger(slog.Default()),
+		MetricsHandler: telemetry.SDKMetrics(), // the SDK's metrics on the single /metrics
 	}), workflows.TraceSpanKey))
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
