@@ -236,7 +236,7 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 			}
 		}
 	}
-	if built != 3 {
-		t.Errorf("compose builds %d certdesk services, want migrate, api and worker", built)
+	if built != 4 {
+		t.Errorf("compose builds %d certdesk services, want migrate, the Temporal setup, api and worker", built)
 	}
 }

@@ -27,7 +27,7 @@ func checkWorkloads(b *base) []error {
 		count[kind+" "+w.role]++
 		images[w.container().Image] = true
 	}
-	for _, want := range []string{"Deployment api", "Deployment worker", "Job migrate"} {
+	for _, want := range []string{"Deployment api", "Deployment worker", "Job migrate", "Job temporal"} {
 		if count[want] != 1 {
 			kind, role, _ := strings.Cut(want, " ")
 			errs = append(errs, fmt.Errorf("%d %ss run `certdesk %s`, want one %s running `certdesk %s`", count[want], kind, role, kind, role))
@@ -84,6 +84,9 @@ func checkConfiguration(b *base) []error {
 			continue
 		}
 		cfgs[w.role] = cfg
+		if w.role == "temporal" {
+			continue // Temporal's address and namespace only
+		}
 		if w.role == "migrate" {
 			if !cfg.IsPostgres() {
 				errs = append(errs, fmt.Errorf("%s: migrates %q, not PostgreSQL", w.what, cfg.DatabaseURL))
@@ -190,7 +193,7 @@ func checkProbes(b *base) []error {
 	var errs []error
 	ws, _ := b.workloads()
 	for _, w := range ws {
-		if w.role == "migrate" {
+		if w.role == "migrate" || w.role == "temporal" {
 			continue
 		}
 		variable, port, err := b.servingPort(w)

@@ -228,6 +228,12 @@ func load(role string, e config.MapEnv) (config.Config, error) {
 		return cfg, err
 	}
 	switch role {
+	case "temporal":
+		// temporal setup needs Temporal's address and namespace only.
+		if cfg.Temporal.Address == "" {
+			return cfg, fmt.Errorf("TEMPORAL_ADDRESS is required")
+		}
+		return cfg, nil
 	case "migrate":
 		if cfg.DatabaseURL == "" {
 			return cfg, fmt.Errorf("CERTDESK_DATABASE_URL is required")

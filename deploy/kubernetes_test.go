@@ -119,7 +119,7 @@ func TestKubernetesChecksCatchMistakes(t *testing.T) {
 // container runs.
 type workload struct {
 	what     string // "Deployment certdesk-api"
-	role     string // api, worker or migrate
+	role     string // api, worker, migrate or temporal (setup)
 	pod      corev1.PodTemplateSpec
 	replicas int32
 }
@@ -151,8 +151,11 @@ func (b *base) workloads() ([]workload, []error) {
 		case len(cs[0].Command) > 0:
 			errs = append(errs, fmt.Errorf("%s: sets command %v: the image's entrypoint is certdesk; name the subcommand in args", w.what, cs[0].Command))
 			continue
-		case len(cs[0].Args) == 0 || !slices.Contains([]string{"api", "worker", "migrate"}, cs[0].Args[0]):
-			errs = append(errs, fmt.Errorf("%s: args %v: want api, worker or migrate", w.what, cs[0].Args))
+		case len(cs[0].Args) == 0 || !slices.Contains([]string{"api", "worker", "migrate", "temporal"}, cs[0].Args[0]):
+			errs = append(errs, fmt.Errorf("%s: args %v: want api, worker, migrate or temporal setup", w.what, cs[0].Args))
+			continue
+		case cs[0].Args[0] == "temporal" && (len(cs[0].Args) < 2 || cs[0].Args[1] != "setup"):
+			errs = append(errs, fmt.Errorf("%s: args %v: want temporal setup", w.what, cs[0].Args))
 			continue
 		}
 		w.role = cs[0].Args[0]
