@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 // checker reads what the run left, straight from the database (SQL, not
@@ -93,6 +94,28 @@ func (k *checker) awaitWorkflows(ctx context.Context) error {
 		}
 		if err := k.tc.GetWorkflow(wctx, c.WorkflowID, c.RunID).Get(wctx, nil); err != nil {
 			k.violate("the workflow of case %s (%s, %s) did not complete: %v; %s", c.ID, c.Kind, c.Status, err, k.pending(ctx, c))
+		}
+	}
+	// The notices that are no case's (an account added to a learning
+	// profile) send their email in a workflow of their own, which may
+	// still be waiting out a retry after a kill or a restart.
+	var notices []caseRow
+	err = k.each(ctx, `SELECT DISTINCT case_id, step FROM emails WHERE case_id LIKE 'account:%' AND step LIKE 'added:%' ORDER BY case_id, step`,
+		func(rows *sql.Rows) error {
+			var key, step string
+			if err := rows.Scan(&key, &step); err != nil {
+				return err
+			}
+			id := workflows.AccountAddedWorkflowID(strings.TrimPrefix(key, "account:"), strings.TrimPrefix(step, "added:"))
+			notices = append(notices, caseRow{ID: key + "/" + step, Kind: "account_added", WorkflowID: id})
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, n := range notices {
+		if err := k.tc.GetWorkflow(wctx, n.WorkflowID, "").Get(wctx, nil); err != nil {
+			k.violate("the account-added notice %s did not complete: %v; %s", n.ID, err, k.pending(ctx, n))
 		}
 	}
 	return nil
