@@ -184,6 +184,20 @@ func (p *postgres) stop() {
 	}
 }
 
+// remove removes its folder, trying again for a few seconds: a full run
+// once left one behind, its server's last files still being written as
+// the folder went.
+func (p *postgres) remove() {
+	for i := 0; i < 20; i++ {
+		if err := os.RemoveAll(p.dir); err == nil {
+			if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // pgCtl runs pg_ctl on the data directory, waiting (up to a minute) for
 // the server to be up or down.
 func (p *postgres) pgCtl(args ...string) ([]byte, error) {

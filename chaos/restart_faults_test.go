@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,7 +30,10 @@ func TestPrivatePostgresRestarts(t *testing.T) {
 	}
 	defer func() {
 		pg.stop()
-		os.RemoveAll(pg.dir)
+		pg.remove()
+		if _, err := os.Stat(pg.dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the server's folder %s is still there after stop and remove (%v)", pg.dir, err)
+		}
 	}()
 	if strings.Contains(pg.AdminURL(), ":5432/") {
 		t.Fatalf("the run's own server took the shared server's port: %s", pg.AdminURL())

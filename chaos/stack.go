@@ -78,7 +78,7 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 		s.closers = append(s.closers, func() {
 			s.pg.stop()
 			if !o.Keep {
-				os.RemoveAll(s.pg.dir)
+				s.pg.remove()
 			}
 		})
 		adminURL = s.pg.AdminURL()
