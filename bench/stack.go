@@ -67,26 +67,9 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 	}
 	s.closers = append(s.closers, func() { os.RemoveAll(s.dir) })
 
-	dbURL, drop, admin, err := store.CreateDatabase(ctx, o.PostgresURL, "certdesk_bench_")
-	if err != nil {
+	if err := s.openDatabase(ctx, o); err != nil {
 		return s, err
 	}
-	s.dbURL = dbURL
-	s.closers = append(s.closers, func() { admin.Close() }, drop)
-	if s.st, err = store.Open(ctx, s.dbURL); err != nil {
-		return s, err
-	}
-	s.closers = append(s.closers, func() { s.st.Close() })
-	if _, err := s.st.Migrate(ctx); err != nil {
-		return s, err
-	}
-	if _, err := s.st.Seed(ctx); err != nil { // the agents
-		return s, err
-	}
-	if s.pg, err = pgxpool.New(ctx, s.dbURL); err != nil {
-		return s, err
-	}
-	s.closers = append(s.closers, s.pg.Close)
 	progress("database %s ready", store.DatabaseName(s.dbURL))
 
 	srv, err := devserver.Start(ctx, devserver.Options{LogFile: filepath.Join(s.dir, "temporal.log")})
@@ -135,4 +118,30 @@ func (s *stack) stopWorker() {
 		s.w.Stop()
 		s.w = nil
 	}
+}
+
+// openDatabase makes the stack's own database (dropped at close), migrated
+// and seeded (the agents), with the store and a pgx pool on it.
+func (s *stack) openDatabase(ctx context.Context, o Options) (err error) {
+	dbURL, drop, admin, err := store.CreateDatabase(ctx, o.PostgresURL, "certdesk_bench_")
+	if err != nil {
+		return err
+	}
+	s.dbURL = dbURL
+	s.closers = append(s.closers, func() { admin.Close() }, drop)
+	if s.st, err = store.Open(ctx, s.dbURL); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() { s.st.Close() })
+	if _, err := s.st.Migrate(ctx); err != nil {
+		return err
+	}
+	if _, err := s.st.Seed(ctx); err != nil {
+		return err
+	}
+	if s.pg, err = pgxpool.New(ctx, s.dbURL); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.pg.Close)
+	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -299,26 +298,9 @@ func startRemoteStack(ctx context.Context, o Options, hostPort, name string, pro
 			s.close()
 		}
 	}()
-	dbURL, drop, admin, err := store.CreateDatabase(ctx, o.PostgresURL, "certdesk_bench_")
-	if err != nil {
+	if err := s.openDatabase(ctx, o); err != nil {
 		return s, err
 	}
-	s.dbURL = dbURL
-	s.closers = append(s.closers, func() { admin.Close() }, drop)
-	if s.st, err = store.Open(ctx, s.dbURL); err != nil {
-		return s, err
-	}
-	s.closers = append(s.closers, func() { s.st.Close() })
-	if _, err := s.st.Migrate(ctx); err != nil {
-		return s, err
-	}
-	if _, err := s.st.Seed(ctx); err != nil {
-		return s, err
-	}
-	if s.pg, err = pgxpool.New(ctx, s.dbURL); err != nil {
-		return s, err
-	}
-	s.closers = append(s.closers, s.pg.Close)
 
 	// As devserver.Scratch, on this address.
 	if s.cfg, err = config.Load(config.ModeDev, config.MapEnv{}); err != nil {

@@ -85,7 +85,9 @@ func readRequestID(r workflow.HeaderReader) string {
 
 // WorkerInterceptors are the interceptors a worker made without
 // tracing.Client's options needs for the request id's log lines.
-func WorkerInterceptors() []interceptor.WorkerInterceptor { return []interceptor.WorkerInterceptor{&requestIDLogs{}} }
+func WorkerInterceptors() []interceptor.WorkerInterceptor {
+	return []interceptor.WorkerInterceptor{&requestIDLogs{}}
+}
 
 // requestIDLogs is an interceptor that adds the request id to the loggers
 // of the workflows and activities it reached (a client interceptor that
@@ -101,25 +103,33 @@ func (*requestIDLogs) InterceptWorkflow(ctx workflow.Context, next interceptor.W
 	return &workflowLogs{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}}
 }
 
-type activityLogs struct{ interceptor.ActivityInboundInterceptorBase }
+type activityLogs struct {
+	interceptor.ActivityInboundInterceptorBase
+}
 
 func (a *activityLogs) Init(outbound interceptor.ActivityOutboundInterceptor) error {
 	return a.Next.Init(&activityLogger{ActivityOutboundInterceptorBase: interceptor.ActivityOutboundInterceptorBase{Next: outbound}})
 }
 
-type activityLogger struct{ interceptor.ActivityOutboundInterceptorBase }
+type activityLogger struct {
+	interceptor.ActivityOutboundInterceptorBase
+}
 
 func (a *activityLogger) GetLogger(ctx context.Context) log.Logger {
 	return withRequestID(a.Next.GetLogger(ctx), RequestID(ctx))
 }
 
-type workflowLogs struct{ interceptor.WorkflowInboundInterceptorBase }
+type workflowLogs struct {
+	interceptor.WorkflowInboundInterceptorBase
+}
 
 func (w *workflowLogs) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
 	return w.Next.Init(&workflowLogger{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}})
 }
 
-type workflowLogger struct{ interceptor.WorkflowOutboundInterceptorBase }
+type workflowLogger struct {
+	interceptor.WorkflowOutboundInterceptorBase
+}
 
 func (w *workflowLogger) GetLogger(ctx workflow.Context) log.Logger {
 	return withRequestID(w.Next.GetLogger(ctx), RequestID(ctx))

@@ -179,13 +179,7 @@ func TestClaimedCaseFoundByAssignee(t *testing.T) {
 		t.Skip("starts a Temporal server")
 	}
 	s := stacktest.Start(t, stacktest.Options{})
-	var merge certdesk.Case
-	r := s.Do("POST", "/api/v1/merge-requests", s.Login("chen.wei@outlook.example"),
-		map[string]any{"profile_ids": []string{store.DemoID("profile:100003"), store.DemoID("profile:100004")}})
-	if r.Code != http.StatusAccepted {
-		t.Fatalf("merge request = %d %s", r.Code, r.Body)
-	}
-	r.Decode(t, &merge)
+	merge := chensMerge(t, s)
 	s.AwaitStatus(merge.ID, certdesk.StatusAwaitingAgent)
 	awaitCases(t, s, `CaseKind="merge" AND CaseAssignee IS NULL`, merge.ID)
 	if r := s.Do("POST", "/api/v1/cases/"+merge.ID+"/claim", s.Login("bob.agent@certdesk.example"), map[string]any{}); r.Code != http.StatusOK {
@@ -234,13 +228,7 @@ func TestCaseAssigneeFollowsTheSignal(t *testing.T) {
 		t.Skip("starts a Temporal server")
 	}
 	s := stacktest.Start(t, stacktest.Options{})
-	var merge certdesk.Case
-	r := s.Do("POST", "/api/v1/merge-requests", s.Login("chen.wei@outlook.example"),
-		map[string]any{"profile_ids": []string{store.DemoID("profile:100003"), store.DemoID("profile:100004")}})
-	if r.Code != http.StatusAccepted {
-		t.Fatalf("merge request = %d %s", r.Code, r.Body)
-	}
-	r.Decode(t, &merge)
+	merge := chensMerge(t, s)
 	merge = s.AwaitStatus(merge.ID, certdesk.StatusAwaitingAgent)
 	cur, err := s.Store.Case(context.Background(), merge.ID)
 	if err != nil {
@@ -259,4 +247,17 @@ func TestCaseAssigneeFollowsTheSignal(t *testing.T) {
 	assign("")
 	awaitCases(t, s, `CaseKind="merge" AND CaseAssignee IS NULL`, merge.ID)
 	awaitCases(t, s, fmt.Sprintf(`CaseAssignee=%q`, alice))
+}
+
+// chensMerge opens Chen's merge of his two profiles, as Chen.
+func chensMerge(t *testing.T, s *stacktest.Stack) certdesk.Case {
+	t.Helper()
+	var merge certdesk.Case
+	r := s.Do("POST", "/api/v1/merge-requests", s.Login("chen.wei@outlook.example"),
+		map[string]any{"profile_ids": []string{store.DemoID("profile:100003"), store.DemoID("profile:100004")}})
+	if r.Code != http.StatusAccepted {
+		t.Fatalf("merge request = %d %s", r.Code, r.Body)
+	}
+	r.Decode(t, &merge)
+	return merge
 }
