@@ -55,6 +55,8 @@ func (k Kind) Decisions() []Decision {
 		return MergeDecisions
 	case KindRecovery:
 		return RecoveryDecisions
+	case KindUnmerge:
+		return UnmergeDecisions
 	}
 	return nil
 }
@@ -122,8 +124,8 @@ func Offer(c Case, agentID string, role Role) (decisions []Decision, why string)
 		return nil, "claimed by someone else: take it over to decide it"
 	}
 	for _, d := range c.Kind.Decisions() {
-		if c.Kind == KindMerge && MergeFourEyes(c.Requester, agentID, d) != nil {
-			why = "You requested this merge, so another agent approves it (four-eyes)."
+		if FourEyes(c.Kind, c.Requester, agentID, d) != nil {
+			why = "You asked for this " + string(c.Kind) + ", so another staff member approves it (four-eyes)."
 			continue
 		}
 		decisions = append(decisions, d)

@@ -21,6 +21,7 @@ type DomainEventType string
 const (
 	EventProfileConnected   DomainEventType = "certification_profile.connected"
 	EventProfileMerged      DomainEventType = "certification_profile.merged"
+	EventProfileUnmerged    DomainEventType = "certification_profile.unmerged"
 	EventProfileRebound     DomainEventType = "certification_profile.rebound"
 	EventAccountInactive    DomainEventType = "account.inactive"
 	EventAccountReactivated DomainEventType = "account.reactivated"
@@ -30,7 +31,7 @@ const (
 
 // DomainEventTypes is every type, in the catalogue's order.
 var DomainEventTypes = []DomainEventType{
-	EventProfileConnected, EventProfileMerged, EventProfileRebound,
+	EventProfileConnected, EventProfileMerged, EventProfileUnmerged, EventProfileRebound,
 	EventAccountInactive, EventAccountReactivated, EventCaseOpened, EventCaseEnded,
 }
 
@@ -86,6 +87,16 @@ type ProfileMergedData struct {
 	Target  ProfileRef   `json:"target"`
 	Sources []ProfileRef `json:"sources"`
 	MergeCounts
+}
+
+// ProfileUnmergedData is certification_profile.unmerged's data: a merge was
+// undone; the sources are active again with what they had before it.
+type ProfileUnmergedData struct {
+	CaseID      string       `json:"case_id"`
+	MergeCaseID string       `json:"merge_case_id"`
+	Target      ProfileRef   `json:"target"`
+	Sources     []ProfileRef `json:"sources"`
+	UnmergeCounts
 }
 
 // ProfileReboundData is certification_profile.rebound's data: a recovery bound

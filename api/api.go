@@ -65,6 +65,7 @@ func (s *API) Routes(r *gin.Engine) {
 	v1.POST("/cases/:id/decision", require(staff...), s.decide)
 	v1.POST("/cases/:id/notes", require(staff...), s.addNote)
 	v1.POST("/cases/:id/security-review", require(certdesk.RoleSupervisor), s.reviewCase)
+	v1.POST("/cases/:id/undo", require(certdesk.RoleSupervisor), s.undo)
 	v1.POST("/connect-requests", require(certdesk.RoleLearner), s.requestConnect)
 	v1.POST("/merge-requests", require(), s.requestMerge)
 	v1.POST("/recovery-requests", s.auth.PerClient(desk.RecoveryPerClient), s.requestRecovery)

@@ -26,6 +26,27 @@ func (s *API) decide(c *gin.Context) {
 	}
 }
 
+// undo: POST /api/v1/cases/{id}/undo, a supervisor's request to undo a
+// completed merge: 202 with the unmerge case it opens, 200 with the one
+// already open.
+func (s *API) undo(c *gin.Context) {
+	var req desk.UndoRequest
+	if err := request.DecodeJSON(c, &req); err != nil {
+		respond.Fail(c, err)
+		return
+	}
+	cs, ok := s.visibleCase(c)
+	if !ok {
+		return
+	}
+	un, existing, err := s.desk.RequestUnmerge(c.Request.Context(), request.Caller(c), cs, req)
+	status := http.StatusAccepted
+	if existing {
+		status = http.StatusOK
+	}
+	s.answerCase(c, status)(un, err)
+}
+
 // claim: POST /api/v1/cases/{id}/claim (the body is optional).
 func (s *API) claim(c *gin.Context) {
 	var req desk.ClaimRequest

@@ -73,6 +73,8 @@ type Config struct {
 	CoolingOff  time.Duration
 	VerifyTTL   time.Duration
 	LearnerWait time.Duration
+	// UnmergeWindow is how long after a merge it can be undone.
+	UnmergeWindow time.Duration
 
 	// TokenMaxTTL is the longest an agent's personal access token may live.
 	TokenMaxTTL time.Duration
@@ -219,6 +221,7 @@ var Variables = []string{
 	"CERTDESK_OIDC_STAFF_TENANT",
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
+	"CERTDESK_UNMERGE_WINDOW",
 	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
 	"CERTDESK_WORKER_VERSIONING", "CERTDESK_WORKER_DEPLOYMENT", "CERTDESK_WORKER_BUILD_ID",
 	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT", "CERTDESK_WEBHOOK_MAX_BACKOFF",
@@ -319,6 +322,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_COOLING_OFF", &c.CoolingOff, certdesk.DefaultCoolingOff},
 		{"CERTDESK_VERIFY_TTL", &c.VerifyTTL, certdesk.DefaultVerifyTTL},
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
+		{"CERTDESK_UNMERGE_WINDOW", &c.UnmergeWindow, certdesk.DefaultUnmergeWindow},
 		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
 		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
 		{"CERTDESK_WEBHOOK_RETRY_FOR", &c.WebhookRetryFor, DefaultWebhookRetryFor},

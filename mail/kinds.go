@@ -12,6 +12,7 @@ const (
 
 	MergeCompleted = "merge_completed"
 	MergeRejected  = "merge_rejected"
+	MergeUndone    = "merge_undone"
 
 	RecoveryVerify      = "recovery_verify"
 	RecoveryRequestInfo = "recovery_request_info"
@@ -46,6 +47,7 @@ var Kinds = []KindInfo{
 	{ConnectExpired, "connect: the case waited 14 days for the account and closed", []string{}, false},
 	{MergeCompleted, "merge: the profiles were merged", []string{"target_mcid", "merged_mcids", "certifications_moved", "transcript_moved"}, false},
 	{MergeRejected, "merge: an agent rejected the merge", []string{"note"}, false},
+	{MergeUndone, "unmerge: to each profile's owner, a merge was undone; every profile is back as it was", []string{"mcid", "target_mcid", "restored_mcids"}, false},
 	{RecoveryVerify, "recovery: confirm the contact address", []string{"link", "expires_at"}, true},
 	{RecoveryRequestInfo, "recovery: the agent needs more information; reply link", []string{"message", "link", "expires_at"}, true},
 	{RecoveryRejected, "recovery: the request was rejected", []string{"note"}, false},

@@ -156,7 +156,22 @@ func (s *Store) MergeProfiles(ctx context.Context, m MergeRequest) (certdesk.Mer
 			return err
 		}
 		plan := certdesk.PlanMerge(target, sources, certs, exams)
+		before, err := mergeRowsOf(tx, target, sources, certs, exams)
+		if err != nil {
+			return err
+		}
 		if err := s.applyMerge(tx, target, sources, plan); err != nil {
+			return err
+		}
+		// What it changed, so that it can be undone (store/unmerge.go).
+		if err := s.saveSnapshot(tx, c.ID, before); err != nil {
+			return err
+		}
+		touched := []string{target.ID}
+		for _, p := range sources {
+			touched = append(touched, p.ID)
+		}
+		if err := s.recordHistory(tx, touched, "merge", "status merged_into"); err != nil {
 			return err
 		}
 		out.MergeCounts = plan.MergeCounts
