@@ -29,6 +29,17 @@ type mergeRows struct {
 	Exams          []examRow    `json:"exams"`
 }
 
+// profileIDs are the target's, then the others' in id order.
+func (r mergeRows) profileIDs() []string {
+	ids := []string{r.TargetID}
+	for _, p := range r.Profiles {
+		if p.ID != r.TargetID {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
 type profileRow struct {
 	ID                         string  `json:"id"`
 	Status                     string  `json:"status"`
@@ -229,18 +240,30 @@ func (s *Store) checkUndo(db *gorm.DB, u undo, except string) error {
 	for _, p := range u.after.Profiles {
 		after[p.ID] = p
 	}
+	// The case that made a change: the first opened since the merge about
+	// the profile, else about any of the merge's profiles (a later merge
+	// of the target re-points the sources too).
 	changed := func(profileID, what string) error {
 		why := name(profileID) + " " + what + " after this merge"
-		if c, ok, err := s.laterCase(db, profileID, u.row.MergedAt, except); err != nil {
-			return err
-		} else if ok {
-			why += ", by " + string(c.Kind) + " case " + c.ID
+		for _, id := range append([]string{profileID}, u.before.profileIDs()...) {
+			c, ok, err := s.laterCase(db, id, u.row.MergedAt, except)
+			if err != nil {
+				return err
+			}
+			if ok {
+				why += ", by " + string(c.Kind) + " case " + c.ID
+				break
+			}
 		}
 		return certdesk.Errorf(certdesk.ECONFLICT, "%s: undoing the merge would lose that change", why)
 	}
 	if len(now.Profiles) != len(u.after.Profiles) {
 		return certdesk.Errorf(certdesk.ECONFLICT, "a profile of this merge no longer exists")
 	}
+	// The target first: a change to it is the one to name.
+	slices.SortStableFunc(now.Profiles, func(a, b profileRow) int {
+		return cmp.Compare(isTarget(b.ID, u.after.TargetID), isTarget(a.ID, u.after.TargetID))
+	})
 	for _, p := range now.Profiles {
 		a := after[p.ID]
 		switch {
@@ -272,11 +295,7 @@ func (s *Store) checkUndo(db *gorm.DB, u undo, except string) error {
 			return changed(a.ProfileID, "had its exams moved")
 		}
 	}
-	ids := make([]string, len(u.before.Profiles))
-	for i, p := range u.before.Profiles {
-		ids[i] = p.ID
-	}
-	for _, id := range ids {
+	for _, id := range u.before.profileIDs() {
 		var open []caseRow
 		err := s.aboutProfile(db.Select("id, kind").Where("status NOT IN ? AND id <> ?", terminalStatuses(), except), id).Limit(1).Find(&open).Error
 		if err != nil {
@@ -327,6 +346,14 @@ func (s *Store) laterCase(db *gorm.DB, profileID string, t time.Time, except str
 		return caseRow{}, false, err
 	}
 	return rows[0], true, nil
+}
+
+// isTarget is 1 for the target, 0 for the others (the target sorts first).
+func isTarget(id, target string) int {
+	if id == target {
+		return 1
+	}
+	return 0
 }
 
 func terminalStatuses() []certdesk.Status {
@@ -536,11 +563,7 @@ func (s *Store) UnmergeProfiles(ctx context.Context, m UnmergeRequest) (certdesk
 		if err != nil {
 			return err
 		}
-		ids := make([]string, len(u.before.Profiles))
-		for i, p := range u.before.Profiles {
-			ids[i] = p.ID
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(slices.Values(u.before.profileIDs()))
 		var locked []certdesk.CertificationProfile
 		if err := s.forUpdate(tx).Where("id IN ?", ids).Order("id").Find(&locked).Error; err != nil {
 			return err

@@ -12,3 +12,9 @@ CREATE TABLE merge_snapshots (
     undone_at  {{.Time}}
 );
 CREATE INDEX merge_snapshots_target ON merge_snapshots (target_id);
+
+-- A case may be an unmerge (on SQLite, store/migrate.go's sqliteCheckEdits).
+{{if .Postgres}}
+ALTER TABLE cases DROP CONSTRAINT cases_kind_check;
+ALTER TABLE cases ADD CONSTRAINT cases_kind_check CHECK (kind IN ('connect', 'merge', 'recovery', 'unmerge'));
+{{end}}
