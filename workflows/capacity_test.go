@@ -160,6 +160,7 @@ var historyBounds = map[string]struct{ events, protoBytes, actions int }{
 	"merge":    {events: 70, protoBytes: 39_000, actions: 17},
 	"recovery": {events: 140, protoBytes: 57_000, actions: 42},
 	"sweep":    {events: 35, protoBytes: 5_000, actions: 9},
+	"unmerge":  {events: 75, protoBytes: 45_000, actions: 21},
 }
 
 // historyTable is the document's table of every recorded branch.

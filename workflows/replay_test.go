@@ -39,6 +39,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Connect)
 			r.RegisterWorkflow(workflows.Merge)
 			r.RegisterWorkflow(workflows.Recovery)
+			r.RegisterWorkflow(workflows.Unmerge)
 			r.RegisterWorkflow(workflows.InactivitySweep)
 			raw, err := os.Open(f)
 			if err != nil {
