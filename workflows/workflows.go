@@ -1,4 +1,4 @@
-// Package workflows holds certdesk's case workflows: Connect, Merge,
+// Package workflows holds certdesk's case workflows: Connect, Merge, Unmerge,
 // Recovery and the InactivitySweep. It is deterministic code only: every
 // side effect is an activity (package activities), every wait a timer, a
 // signal or an update.
