@@ -190,6 +190,35 @@ func TestUndoRefusals(t *testing.T) {
 		}
 		s.RecordHistory(done.WorkflowID, done.RunID, "unmerge-reject")
 	})
+	t.Run("changed while it waited", func(t *testing.T) {
+		s := start(t)
+		merge := chensMerge(t, s)
+		un, _ := askUndo(t, s, s.Login("sam.supervisor@certdesk.example"), merge.ID, "wrong people", http.StatusAccepted)
+		s.AwaitStatus(un.ID, certdesk.StatusAwaitingAgent)
+		mustStore(t, s.Store.SetConnectedLearningProfile(ctx, p4, store.DemoID("lp:ana")))
+		merged := profileRecords(t, s)
+		decide(t, s, s.Login("alice.agent@certdesk.example"), un.ID, map[string]string{"decision": "approve"}, http.StatusOK)
+		done := s.AwaitStatus(un.ID, certdesk.StatusRejected)
+		evs := timeline(t, s, s.Login("alice.agent@certdesk.example"), un.ID)
+		if last := evs[len(evs)-1]; done.Resolution != certdesk.UnmergeNotUndoable || !strings.Contains(string(last.Data), "MCID 100004 was connected") {
+			t.Errorf("undo approved after the target was connected elsewhere: %s, %s", done.Resolution, last.Data)
+		}
+		diffRecords(t, profileRecords(t, s), merged)
+		s.RecordHistory(done.WorkflowID, done.RunID, "unmerge-changed-while-waiting")
+	})
+	t.Run("escalated, then approved", func(t *testing.T) {
+		s := start(t, func(c *config.Config) { c.AgentSLA = time.Second })
+		merge := chensMerge(t, s)
+		un, _ := askUndo(t, s, s.Login("sam.supervisor@certdesk.example"), merge.ID, "wrong people", http.StatusAccepted)
+		esc := s.AwaitCase(un.ID, "escalated", func(c certdesk.Case) bool { return c.Escalated })
+		if esc.Status != certdesk.StatusAwaitingAgent {
+			t.Errorf("escalated undo is %s, want still awaiting an agent", esc.Status)
+		}
+		s.AwaitMail("sam.supervisor@certdesk.example", mail.CaseEscalated)
+		decide(t, s, s.Login("bob.agent@certdesk.example"), un.ID, map[string]string{"decision": "approve"}, http.StatusOK)
+		done := s.AwaitStatus(un.ID, certdesk.StatusCompleted)
+		s.RecordHistory(done.WorkflowID, done.RunID, "unmerge-escalated")
+	})
 	t.Run("refused by the workflow's own check", func(t *testing.T) {
 		// The API refuses first; the workflow checks again when it starts
 		// (the profiles may change in between). Started directly on a merge
