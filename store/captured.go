@@ -11,8 +11,11 @@ import (
 
 // CapturedMail is a message dev mode kept instead of sending it, rendered.
 type CapturedMail struct {
-	ID        string          `json:"id"`
-	ToAddr    string          `json:"to"`
+	ID     string `json:"id"`
+	ToAddr string `json:"to"`
+	// ReplyTo is where a reply to the message goes: the case's reply
+	// address for a learner (Conversations).
+	ReplyTo   string          `json:"reply_to"`
 	Subject   string          `json:"subject"`
 	Kind      string          `json:"kind"`
 	CaseID    string          `json:"case_id"`

@@ -154,6 +154,7 @@ type checkEdit struct{ Table, Old, New string }
 // sqliteCheckEdits are the migrations' SQLite constraint edits, by version.
 var sqliteCheckEdits = map[int][]checkEdit{
 	13: {{Table: "cases", Old: "kind IN ('connect', 'merge', 'recovery')", New: "kind IN ('connect', 'merge', 'recovery', 'unmerge')"}},
+	14: {{Table: "cases", Old: "'recovery', 'unmerge')", New: "'recovery', 'unmerge', 'inquiry')"}},
 }
 
 func (e checkEdit) apply(tx *gorm.DB) error {
