@@ -23,6 +23,10 @@ type Activities struct {
 	Webhooks *Webhooks
 	// Clock is the time; nil is time.Now.
 	Clock func() time.Time
+	// ReplyTo, when set, is the reply address of a case for a recipient
+	// (inbound.ReplyAddresses): a learner's reply to a case email lands on
+	// the case. Nil: no reply address (inbound mail is not set up).
+	ReplyTo func(caseID, recipient string) string
 }
 
 // Links builds the URLs of email links from the configured public URL,
@@ -51,7 +55,7 @@ func CaptureMailer(st *store.Store) *mail.Capture {
 		if err != nil {
 			return "", err
 		}
-		cm := &store.CapturedMail{ToAddr: m.To, Subject: m.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
+		cm := &store.CapturedMail{ToAddr: m.To, ReplyTo: m.ReplyTo, Subject: m.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
 			HTML: m.HTML, Text: m.Text, Links: links}
 		err = st.SaveCapturedMail(ctx, cm)
 		return cm.ID, err

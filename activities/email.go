@@ -89,6 +89,9 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	}
 
 	msg := mail.Message{Kind: in.Kind, To: in.To, ToName: in.ToName, CaseID: in.CaseID, Step: in.Step, Data: map[string]any{}}
+	if a.ReplyTo != nil && in.CaseID != "" && mail.Replyable(in.Kind) {
+		msg.ReplyTo = a.ReplyTo(in.CaseID, in.To)
+	}
 	for k, v := range in.Data {
 		// A workflow knows paths, not the public URL: "/console/…" in a
 		// *_url field becomes an absolute link here.

@@ -24,6 +24,9 @@ type DecisionRequest struct {
 	// Version, when sent, refuses the decision if the case changed since
 	// the agent loaded it.
 	Version int64 `json:"version" form:"version"`
+	// Reply, when set, is a public reply sent to the learner with the
+	// decision (once the decision is taken).
+	Reply string `json:"reply" form:"reply"`
 }
 
 type ClaimRequest struct {
@@ -72,8 +75,18 @@ func (s *Desk) Decide(ctx context.Context, p *certdesk.Principal, cs certdesk.Ca
 	if err := s.holds(ctx, p, cs); err != nil {
 		return cs, err
 	}
+	if req.Reply != "" {
+		if _, err := messageText(req.Reply, "reply"); err != nil {
+			return cs, err
+		}
+	}
 	if err := s.update(ctx, cs, workflows.UpdateDecide, in, &res); err != nil {
 		return cs, err
+	}
+	if req.Reply != "" {
+		if _, err := s.Reply(ctx, p, cs, ReplyRequest{Body: req.Reply}); err != nil {
+			slog.ErrorContext(ctx, "the reply sent with a decision failed", "case", cs.ID, "err", err)
+		}
 	}
 	if res.Case.Version > 0 {
 		return res.Case, nil // the case with the decision on it, as the workflow recorded it

@@ -16,6 +16,7 @@ type Capture struct {
 // Captured is a message as the mailbox keeps it.
 type Captured struct {
 	To, Subject, Kind, CaseID, Step string
+	ReplyTo                         string
 	HTML, Text                      string
 	Links                           []Link
 }
@@ -26,7 +27,7 @@ func (c *Capture) Send(ctx context.Context, m Message) (string, error) {
 	if err != nil {
 		return "", &SendError{Message: err.Error()}
 	}
-	id, err := c.Save(ctx, Captured{To: m.To, Subject: r.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
+	id, err := c.Save(ctx, Captured{To: m.To, ReplyTo: m.ReplyTo, Subject: r.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step,
 		HTML: r.HTML, Text: r.Text, Links: r.Links})
 	if err != nil {
 		return "", &SendError{Retryable: true, Message: fmt.Sprintf("capture: %v", err)}

@@ -22,6 +22,7 @@ const (
 	RecoveryCancelled   = "recovery_cancelled"
 	RecoveryApproved    = "recovery_approved"
 
+	CaseReply          = "case_reply"
 	CaseEscalated      = "case_escalated"
 	CaseSecurityReview = "case_security_review"
 	CaseFailed         = "case_failed"
@@ -55,12 +56,24 @@ var Kinds = []KindInfo{
 	{RecoveryCompleted, "recovery: the profile is bound to the new account (to the old and the new address)", []string{"mcid", "new_account"}, false},
 	{RecoveryCancelled, "recovery: to the requester, the owner stopped it with the \"this wasn't me\" link; nothing changed", []string{"mcid"}, false},
 	{RecoveryApproved, "recovery: to the requester, an agent approved; the date the profile moves unless an address on file stops it", []string{"new_account", "effective_at"}, false},
+	{CaseReply, "an agent's reply to the learner, from the case's reply address", []string{"message", "subject"}, false},
 	{CaseEscalated, "to supervisors: a case waited past its SLA", []string{"kind", "subject", "waiting_since", "case_url"}, false},
 	{CaseFailed, "to supervisors: a case's workflow failed for an unplanned reason; the case shows failed, its timeline says why", []string{"kind", "subject", "case_url"}, false},
 	{CaseSecurityReview, "to supervisors: an owner stopped a recovery (\"this wasn't me\"); the case awaits security review", []string{"subject", "case_url"}, false},
 	{InactivityReminder, "an account unused for 23 months: sign in to keep it", []string{"email", "inactive_on"}, false},
 	{AccountInactive, "an account unused for 24 months is inactive: how to recover", []string{"email", "recovery_url"}, false},
 	{AccountAdded, "an account was added to a learning profile: where, when, and what to do if it was not you", []string{"email", "added_by", "added_at", "recovery_url"}, false},
+}
+
+// Replyable reports whether a reply to a message of this kind belongs on
+// its case: every case email to a learner. Supervisors' notices and the
+// account emails (no case) get no reply address.
+func Replyable(kind string) bool {
+	switch kind {
+	case CaseEscalated, CaseSecurityReview, CaseFailed, InactivityReminder, AccountInactive, AccountAdded:
+		return false
+	}
+	return Known(kind)
 }
 
 // Known reports whether kind is a message kind.

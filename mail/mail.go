@@ -25,7 +25,15 @@ type Message struct {
 	// HasLinks is true when Data carries token links: click tracking is
 	// turned off so the provider does not rewrite (and log) them.
 	HasLinks bool
+	// ReplyTo, when set, is where the recipient's reply goes: the case's
+	// reply address (inbound.ReplyAddresses), so a reply lands on the case.
+	ReplyTo string
 }
+
+// LoopHeader marks every message certdesk sends; a message that comes back
+// carrying it is certdesk's own (a forward loop, an auto-forward) and is
+// never answered.
+const LoopHeader = "X-Certdesk-Loop"
 
 // Mailer sends a message and returns the provider's message id.
 type Mailer interface {

@@ -130,6 +130,10 @@ func (s *SendGrid) body(m Message, templateID string) ([]byte, error) {
 	v3.SetFrom(sgmail.NewEmail(s.FromName, s.From))
 	v3.SetTemplateID(templateID)
 	v3.AddPersonalizations(p)
+	v3.SetHeader(LoopHeader, "1")
+	if m.ReplyTo != "" {
+		v3.SetReplyTo(sgmail.NewEmail("", m.ReplyTo))
+	}
 	if m.HasLinks {
 		// Click tracking would rewrite (and log) the token links.
 		ct := sgmail.NewClickTrackingSetting().SetEnable(false).SetEnableText(false)

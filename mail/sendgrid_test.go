@@ -106,6 +106,7 @@ func TestSendGridRequestBody(t *testing.T) {
 			"expires_at": "2026-03-01 12:00 UTC",
 		},
 		HasLinks: true,
+		ReplyTo:  "reply+k3j2h4g5@reply.certdesk.example",
 	}
 	if _, err := sg.Send(context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
@@ -144,6 +145,9 @@ func TestSendGridRequestBody(t *testing.T) {
 		"mail_settings": map[string]any{
 			"sandbox_mode": map[string]any{"enable": true},
 		},
+		// A reply lands on the case; certdesk's own mail is marked.
+		"reply_to": map[string]any{"email": "reply+k3j2h4g5@reply.certdesk.example"},
+		"headers":  map[string]any{mail.LoopHeader: "1"},
 	}
 	if !reflect.DeepEqual(got.Body, want) {
 		gotJSON, _ := json.MarshalIndent(got.Body, "", "  ")

@@ -231,3 +231,29 @@ func (s *Store) DeleteCannedResponse(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// OpenReplyLink finds the live link of a case that asks its recipient for
+// an answer (a recovery's question): its hash, to use it as the link's form
+// would with the answer that came by email or from the portal.
+func (s *Store) OpenReplyLink(ctx context.Context, caseID, recipient, purpose string) (string, bool, error) {
+	var rows []LinkToken
+	err := s.db.WithContext(ctx).Where("case_id = ? AND recipient = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?",
+		caseID, certdesk.NormalizeEmail(recipient), purpose, s.now()).Order("created_at DESC").Limit(1).Find(&rows).Error
+	if err != nil {
+		return "", false, fmt.Errorf("store: open reply link of %q: %w", caseID, translate(err))
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0].Hash, true, nil
+}
+
+// CaseRecipients lists every address the case's emails went to: who may
+// write to the case.
+func (s *Store) CaseRecipients(ctx context.Context, caseID string) ([]string, error) {
+	var out []string
+	if err := s.db.WithContext(ctx).Model(&Email{}).Where("case_id = ?", caseID).Distinct().Pluck("to_addr", &out).Error; err != nil {
+		return nil, fmt.Errorf("store: recipients of %q: %w", caseID, translate(err))
+	}
+	return out, nil
+}

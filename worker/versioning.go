@@ -53,6 +53,8 @@ var workflowTypes = []struct {
 	{workflows.InactivitySweep, workflow.VersioningBehaviorPinned},
 	// One email, not in the replay corpus: it never meets other code.
 	{workflows.AccountAdded, workflow.VersioningBehaviorPinned},
+	// One agent's reply by email, the same.
+	{workflows.CaseReply, workflow.VersioningBehaviorPinned},
 }
 
 // DeploymentOptions returns the worker's versioning options: none unless
