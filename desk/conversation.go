@@ -233,7 +233,9 @@ func (s *Desk) CannedResponses(ctx context.Context, p *certdesk.Principal) ([]st
 // SaveCanned creates (id "") or changes a canned response: supervisors
 // manage them.
 func (s *Desk) SaveCanned(ctx context.Context, p *certdesk.Principal, id string, req CannedRequest) (c store.CannedResponse, err error) {
-	defer func() { s.Audit(ctx, p.Actor(), "canned_response_saved", "", p.ClientAddr, map[string]any{"id": c.ID, "name": c.Name, "error": errText(err)}) }()
+	defer func() {
+		s.Audit(ctx, p.Actor(), "canned_response_saved", "", p.ClientAddr, map[string]any{"id": c.ID, "name": c.Name, "error": errText(err)})
+	}()
 	if p.Role != certdesk.RoleSupervisor {
 		return c, certdesk.Errorf(certdesk.EFORBIDDEN, "only a supervisor manages canned responses")
 	}
