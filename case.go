@@ -57,6 +57,8 @@ func (k Kind) Decisions() []Decision {
 		return RecoveryDecisions
 	case KindUnmerge:
 		return UnmergeDecisions
+	case KindInquiry:
+		return InquiryDecisions
 	}
 	return nil
 }
@@ -72,6 +74,10 @@ type DecisionRequest struct {
 	// ClientAddr is where the agent decided from: the audit row that the
 	// decision's own transaction writes names it.
 	ClientAddr string `json:",omitempty"`
+	// ConvertedTo and ConvertedKind name the case an inquiry became
+	// (DecisionConvert).
+	ConvertedTo   string `json:",omitempty"`
+	ConvertedKind Kind   `json:",omitempty"`
 }
 
 // AuditData is what the audit log keeps of a decision (its outcome is

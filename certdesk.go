@@ -20,7 +20,7 @@ const (
 )
 
 // Kinds lists every case kind, in the order the console shows them.
-var Kinds = []Kind{KindConnect, KindMerge, KindRecovery, KindUnmerge}
+var Kinds = []Kind{KindConnect, KindMerge, KindRecovery, KindUnmerge, KindInquiry}
 
 // Status is where a case is in its life.
 type Status string

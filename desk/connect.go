@@ -17,7 +17,13 @@ import (
 // (it is sending its last email) is waited for briefly, so asking again
 // after the end opens a new case.
 func (s *Desk) OpenConnect(ctx context.Context, p *certdesk.Principal) (certdesk.Case, bool, error) {
-	l, err := s.store.Learner(ctx, p.AccountID)
+	return s.openConnect(ctx, p.AccountID, "")
+}
+
+// openConnect opens (or joins) the connect case of an account's learning
+// profile; parentID names the inquiry an agent turned into it.
+func (s *Desk) openConnect(ctx context.Context, accountID, parentID string) (certdesk.Case, bool, error) {
+	l, err := s.store.Learner(ctx, accountID)
 	if err != nil {
 		return certdesk.Case{}, false, err
 	}
@@ -26,7 +32,7 @@ func (s *Desk) OpenConnect(ctx context.Context, p *certdesk.Principal) (certdesk
 			"%s has no learning profile: sign in to the learning site with it once (or add it to your learning profile), then ask to connect", l.Account.Email)
 	}
 	in := workflows.ConnectInput{CaseID: certdesk.NewID(), LearningProfileID: l.LearningProfile.ID, AccountID: l.Account.ID,
-		LearnerWait: workflows.Duration(s.cfg.LearnerWait), AgentSLA: workflows.Duration(s.cfg.AgentSLA)}
+		LearnerWait: workflows.Duration(s.cfg.LearnerWait), AgentSLA: workflows.Duration(s.cfg.AgentSLA), ParentCaseID: parentID}
 	id := workflows.ConnectWorkflowID(in.LearningProfileID)
 	for attempt := 0; ; attempt++ {
 		cs, err := s.startCase(ctx, in.CaseID, id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, workflows.Connect, in, certdesk.KindConnect)

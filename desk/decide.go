@@ -65,9 +65,11 @@ func (s *Desk) Decide(ctx context.Context, p *certdesk.Principal, cs certdesk.Ca
 		}
 	}()
 	switch req.Decision {
-	case certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo:
+	case certdesk.DecisionApprove, certdesk.DecisionReject, certdesk.DecisionRequestInfo, certdesk.DecisionResolve:
+	case certdesk.DecisionConvert:
+		return cs, certdesk.Invalid(map[string]string{"decision": "turn an inquiry into another case with POST /api/v1/cases/{id}/convert"})
 	default:
-		return cs, certdesk.Invalid(map[string]string{"decision": "must be approve, reject or request_info"})
+		return cs, certdesk.Invalid(map[string]string{"decision": "must be approve, reject, request_info or resolve"})
 	}
 	if err := openAt(cs, req.Version); err != nil {
 		return cs, err

@@ -91,22 +91,29 @@ func (s *Desk) RecoveryAccepted() string {
 // SubmitRecovery checks a request (its fields, the per-mailbox limit) and
 // starts its case; the per-client limit is the caller's, before reading.
 func (s *Desk) SubmitRecovery(ctx context.Context, req RecoveryRequest) error {
+	_, err := s.submitRecovery(ctx, req, "")
+	return err
+}
+
+// submitRecovery starts a recovery case, the child of parentID when set
+// (an inquiry an agent turned into it).
+func (s *Desk) submitRecovery(ctx context.Context, req RecoveryRequest, parentID string) (certdesk.Case, error) {
 	claim, err := req.claim()
 	if err != nil {
-		return err
+		return certdesk.Case{}, err
 	}
 	// Counted per mailbox: name+1@… and name+2@… fill one inbox.
 	if _, err := s.limits.Check(ctx, recoveryPerEmail, certdesk.MailboxKey(claim.ContactEmail)); err != nil {
-		return err
+		return certdesk.Case{}, err
 	}
 	in := workflows.RecoveryInput{
 		CaseID: certdesk.NewID(), Claim: claim,
 		VerifyTTL: workflows.Duration(s.cfg.VerifyTTL), AgentSLA: workflows.Duration(s.cfg.AgentSLA),
 		CoolingOff: workflows.Duration(s.cfg.CoolingOff), LearnerWait: workflows.Duration(s.cfg.LearnerWait),
+		ParentCaseID: parentID,
 	}
-	_, err = s.startCase(ctx, in.CaseID, workflows.RecoveryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	return s.startCase(ctx, in.CaseID, workflows.RecoveryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		workflows.Recovery, in, certdesk.KindRecovery)
-	return err
 }
 
 // SignInRequest is a sign-in the identity system reports.

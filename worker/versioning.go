@@ -43,6 +43,7 @@ var workflowTypes = []struct {
 	{workflows.Merge, workflow.VersioningBehaviorAutoUpgrade},
 	{workflows.Recovery, workflow.VersioningBehaviorAutoUpgrade},
 	{workflows.Unmerge, workflow.VersioningBehaviorAutoUpgrade},
+	{workflows.Inquiry, workflow.VersioningBehaviorAutoUpgrade},
 	// Runs for ever (continue-as-new inherits a pin): pinned, it would
 	// hold its first build and no build would ever drain. Its state is in
 	// the store; its code is one loop, changed behind GetVersion too.

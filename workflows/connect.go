@@ -33,6 +33,8 @@ type ConnectInput struct {
 	LearnerWait Duration
 	// AgentSLA is the SLA of the merge case run for duplicates (48 h).
 	AgentSLA Duration
+	// ParentCaseID is the inquiry an agent turned into this case.
+	ParentCaseID string `json:",omitempty"`
 }
 
 // ConnectResult is how a connect case ended.
@@ -212,11 +214,16 @@ func (r *connectRun) open(ctx workflow.Context) error {
 // opening is the projection the case opens with.
 func (r *connectRun) opening() certdesk.Case {
 	lp, acct := r.in.LearningProfileID, r.in.AccountID
-	return certdesk.Case{
+	cs := certdesk.Case{
 		Kind: certdesk.KindConnect, Subject: certdesk.ConnectSubject(r.look.LearnerName),
 		LearnerName: r.look.LearnerName, LearnerEmail: r.look.LearnerEmail,
 		LearningProfileID: &lp, AccountID: &acct, Requester: r.actor,
 	}
+	if r.in.ParentCaseID != "" {
+		parent := r.in.ParentCaseID
+		cs.ParentCaseID = &parent
+	}
+	return cs
 }
 
 // change applies the next transition, with the case's details and profiles.

@@ -34,6 +34,8 @@ type RecoveryInput struct {
 	CoolingOff Duration
 	// LearnerWait bounds the wait for a reply to request_info.
 	LearnerWait Duration
+	// ParentCaseID is the inquiry an agent turned into this case.
+	ParentCaseID string `json:",omitempty"`
 }
 
 // defaults fills in the durations a caller left out, as Connect and Merge
@@ -68,13 +70,18 @@ func RecoveryCase(in RecoveryInput) certdesk.Case {
 		subject += " · MCID " + claim.MCID
 		mcids = []string{claim.MCID}
 	}
-	return certdesk.Case{
+	cs := certdesk.Case{
 		ID: in.CaseID, Kind: certdesk.KindRecovery, Requester: certdesk.ActorPublic, Subject: subject,
 		LearnerName: claim.LegalName, LearnerEmail: claim.ContactEmail, MCIDs: mcids,
 		WorkflowID: RecoveryWorkflowID(in.CaseID),
 		Details: mustJSON(certdesk.RecoveryDetails{Claim: claim, Candidates: []certdesk.RecoveryCandidate{},
 			InfoRequests: []certdesk.InfoRequest{}}),
 	}
+	if in.ParentCaseID != "" {
+		parent := in.ParentCaseID
+		cs.ParentCaseID = &parent
+	}
+	return cs
 }
 
 // RecoveryOpenedData is the data of a recovery case's "opened" event.

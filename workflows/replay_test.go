@@ -40,6 +40,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Merge)
 			r.RegisterWorkflow(workflows.Recovery)
 			r.RegisterWorkflow(workflows.Unmerge)
+			r.RegisterWorkflow(workflows.Inquiry)
 			r.RegisterWorkflow(workflows.InactivitySweep)
 			raw, err := os.Open(f)
 			if err != nil {
