@@ -78,7 +78,7 @@ func isQuoted(line string) bool {
 // three lines, so joined lines are tried too. \p{Zs} covers the
 // (narrow) no-break space French puts before the colon.
 var attributions = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)^on\s.{4,300}\swrote\s?:$`),                            // English: On Mon, 1 Jan 2024 at 10:00, X <x@y> wrote:
+	regexp.MustCompile(`(?i)^on\s.{4,300}\swrote\s?:$`),                           // English: On Mon, 1 Jan 2024 at 10:00, X <x@y> wrote:
 	regexp.MustCompile(`(?i)^le\s.{4,300}\sa\s+écrit[\s\p{Zs}]*:$`),               // French: Le lun. 1 janv. 2024 à 10:00, X <x@y> a écrit :
 	regexp.MustCompile(`(?i)^am\s.{4,300}\sschrieb\s.{0,200}:$`),                  // German: Am 01.01.2024 um 10:00 schrieb X <x@y>:
 	regexp.MustCompile(`(?i)^am\s.{4,300}\s(hat|haben)\s.{0,200}\sgeschrieben:$`), // German (Apple): Am 01.01.2024 um 10:00 hat X <x@y> geschrieben:

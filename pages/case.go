@@ -40,6 +40,9 @@ type casePage struct {
 	Merge    *certdesk.MergeDetails
 	Connect  *certdesk.ConnectDetails
 	Recovery *certdesk.RecoveryDetails
+	Unmerge  *certdesk.UnmergeDetails
+	// Undo is what the page says about undoing a completed merge.
+	Undo *undoView
 	// Actions offered now.
 	CanClaim    bool
 	CanReassign bool
@@ -108,6 +111,15 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		if json.Unmarshal(cs.Details, v.Recovery) != nil || v.Recovery.Claim.ContactEmail == "" {
 			v.Recovery = nil
 		}
+	case certdesk.KindUnmerge:
+		v.Unmerge = &certdesk.UnmergeDetails{}
+		if json.Unmarshal(cs.Details, v.Unmerge) != nil || len(v.Unmerge.Profiles) == 0 {
+			v.Unmerge = nil
+		}
+	}
+	if v.Undo, err = s.undoOf(ctx, p, cs, evs); err != nil {
+		s.html.Error(c, err)
+		return
 	}
 	for _, ev := range evs {
 		v.Events = append(v.Events, eventRow{CaseEvent: ev, Who: s.actorName(ctx, ev.Actor, names), Summary: summarize(ev.Data)})
@@ -139,6 +151,55 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 			url.PathEscape(s.cfg.Temporal.Namespace), url.PathEscape(cs.WorkflowID), url.PathEscape(cs.RunID))
 	}
 	s.html.Render(c, code, "console_case", cs.Subject, v)
+}
+
+// undoView is the merge page's "Undo this merge" part: the undo that is
+// open or that happened, the reason it cannot be undone, or the form.
+type undoView struct {
+	OpenID   string // an unmerge case waiting for its approval
+	UndoneBy string // the unmerge case that undid it
+	Refusal  string // why it cannot be undone (supervisors only)
+	CanUndo  bool
+}
+
+// undoOf says what the page offers about undoing cs, a completed merge:
+// everyone on staff sees an open or finished undo; a supervisor sees the
+// form, or why the store refuses (the same check the request makes).
+func (s *Pages) undoOf(ctx context.Context, p *certdesk.Principal, cs certdesk.Case, evs []certdesk.CaseEvent) (*undoView, error) {
+	if cs.Kind != certdesk.KindMerge || cs.Status != certdesk.StatusCompleted || cs.Resolution != certdesk.MergeMerged {
+		return nil, nil
+	}
+	u := &undoView{}
+	for _, ev := range evs {
+		if ev.Type == certdesk.EventMergeUndone {
+			var d struct {
+				UnmergeCaseID string `json:"unmerge_case_id"`
+			}
+			_ = json.Unmarshal(ev.Data, &d)
+			u.UndoneBy = d.UnmergeCaseID
+			return u, nil
+		}
+	}
+	open, ok, err := s.store.OpenChild(ctx, cs.ID, certdesk.KindUnmerge)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		u.OpenID = open.ID
+		return u, nil
+	}
+	if p.Role != certdesk.RoleSupervisor {
+		return nil, nil
+	}
+	if _, err := s.store.ReviewUnmerge(ctx, cs.ID, s.cfg.UnmergeWindow); err != nil {
+		if certdesk.ErrorCode(err) != certdesk.ECONFLICT {
+			return nil, err
+		}
+		u.Refusal = certdesk.ErrorMessage(err)
+		return u, nil
+	}
+	u.CanUndo = true
+	return u, nil
 }
 
 // actorName says who an actor is, in words.
@@ -199,6 +260,10 @@ func noticeOf(done string) string {
 		return "Note added."
 	case "reviewed":
 		return "Security review closed."
+	case "undo_requested":
+		return "Undo requested: another member of staff approves it here."
+	case "undo_open":
+		return "An undo of this merge is already waiting for its approval: here it is."
 	case "approve", "reject", "request_info":
 		return "Decision recorded: " + strings.ReplaceAll(done, "_", " ") + "."
 	}
@@ -235,6 +300,18 @@ func (s *Pages) consoleAction(c *gin.Context) {
 	case "security-review":
 		_, err = s.desk.ClearReview(ctx, p, cs, desk.NoteRequest{Note: form.Note})
 		done, form = "reviewed", desk.DecisionRequest{}
+	case "undo":
+		// The undo is a case of its own: the supervisor lands on it.
+		un, existing, uerr := s.desk.RequestUnmerge(ctx, p, cs, desk.UndoRequest{Note: form.Note})
+		if uerr == nil {
+			done = "undo_requested"
+			if existing {
+				done = "undo_open"
+			}
+			c.Redirect(http.StatusSeeOther, "/console/cases/"+un.ID+"?done="+done)
+			return
+		}
+		err = uerr
 	default:
 		s.html.Error(c, certdesk.Errorf(certdesk.ENOTFOUND, "no such action"))
 		return
