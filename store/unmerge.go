@@ -272,7 +272,7 @@ func (s *Store) checkUndo(db *gorm.DB, u undo, except string) error {
 		case !sameID(p.OwnerAccountID, a.OwnerAccountID):
 			return changed(p.ID, "changed owner account")
 		case !sameID(p.ConnectedLearningProfileID, a.ConnectedLearningProfileID):
-			if p.ID != u.after.TargetID || !s.connectedByParent(u.merge, p) {
+			if p.ID != u.after.TargetID || !s.connectedByParent(db, u.merge, p) {
 				return changed(p.ID, "was connected or disconnected")
 			}
 		}
@@ -309,10 +309,16 @@ func (s *Store) checkUndo(db *gorm.DB, u undo, except string) error {
 }
 
 // connectedByParent: the target was connected by the connect case that ran
-// this merge as its child, to the learning profile the case is about.
-func (s *Store) connectedByParent(merge caseRow, p profileRow) bool {
-	return merge.ParentCaseID != nil && merge.LearningProfileID != nil && p.ConnectedLearningProfileID != nil &&
-		*p.ConnectedLearningProfileID == *merge.LearningProfileID
+// this merge as its child, to the learning profile the case is about (a
+// merge an inquiry turned into has a parent too, which connects nothing).
+func (s *Store) connectedByParent(db *gorm.DB, merge caseRow, p profileRow) bool {
+	if merge.ParentCaseID == nil || merge.LearningProfileID == nil || p.ConnectedLearningProfileID == nil ||
+		*p.ConnectedLearningProfileID != *merge.LearningProfileID {
+		return false
+	}
+	var n int64
+	err := db.Model(&caseRow{}).Where("id = ? AND kind = ?", *merge.ParentCaseID, certdesk.KindConnect).Count(&n).Error
+	return err == nil && n == 1
 }
 
 // ownedBySignIn refuses an undo that would leave a learner connected to a
