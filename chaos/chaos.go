@@ -168,6 +168,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.agents = append(r.agents, tok)
 	}
 
+	if r.supervisor, err = c.login(ctx, "sam.supervisor@certdesk.example"); err != nil {
+		return nil, err
+	}
 	sups, err := s.st.Agents(ctx, certdesk.RoleSupervisor)
 	if err != nil {
 		return nil, err

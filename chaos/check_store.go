@@ -16,7 +16,8 @@ func (k *checker) checkProfiles(ctx context.Context) error {
 	k.proves("at most one certification profile is connected to a learning profile")
 	k.proves("a merged profile is not connected and points at an active profile (no chains, no cycles); an active one points nowhere")
 	k.proves("no certification sits on a merged profile")
-	k.proves("every merged profile was merged by exactly one `merged` event; a merge case has one `merged` event if it merged, none otherwise")
+	k.proves("every merged profile was merged by exactly one `merged` event of a merge not undone since; a merge case has one `merged` event if it merged, none otherwise")
+	k.proves("an undone merge was undone by exactly one `unmerged` event, and its profiles are active again")
 	k.proves("a completed connect case has one `connected` event; a completed recovery one `completed` event naming its profile, and no profile was re-bound by two cases")
 	queries := []struct{ what, sql string }{
 		{"learning profile with more than one connected profile",
@@ -47,7 +48,7 @@ func (k *checker) checkProfiles(ctx context.Context) error {
 	}
 	var evs []evRow
 	err := k.each(ctx, `SELECT e.case_id, c.kind, c.status, c.resolution, e.type, e.data FROM case_events e JOIN cases c ON c.id = e.case_id
-		WHERE e.type IN ('merged', 'connected', 'completed', 'already_connected')`, func(rows *sql.Rows) error {
+		WHERE e.type IN ('merged', 'connected', 'completed', 'already_connected', 'unmerged')`, func(rows *sql.Rows) error {
 		var e evRow
 		err := rows.Scan(&e.caseID, &e.kind, &e.status, &e.resolution, &e.typ, &e.data)
 		evs = append(evs, e)
@@ -62,7 +63,9 @@ func (k *checker) checkProfiles(ctx context.Context) error {
 	if err := k.checkMergeRefs(ctx); err != nil {
 		return err
 	}
-	mergedBy := map[string][]string{} // profile → cases that merged it
+	mergedBy := map[string][]string{}  // profile → cases that merged it
+	mergedIDs := map[string][]string{} // merge case → the profiles it merged
+	undoneBy := map[string][]string{}  // merge case → unmerge cases that undid it
 	perCase := map[string]map[string]int{}
 	reboundBy := map[string][]string{} // profile → recovery cases that re-bound it
 	for _, e := range evs {
@@ -71,17 +74,34 @@ func (k *checker) checkProfiles(ctx context.Context) error {
 		}
 		perCase[e.caseID][e.typ]++
 		var data struct {
-			MergedIDs []string `json:"merged_ids"`
-			ProfileID string   `json:"profile_id"`
+			MergedIDs   []string `json:"merged_ids"`
+			ProfileID   string   `json:"profile_id"`
+			MergeCaseID string   `json:"merge_case_id"`
 		}
 		_ = json.Unmarshal(e.data, &data)
 		switch {
 		case e.typ == "merged":
-			for _, id := range data.MergedIDs {
-				mergedBy[id] = append(mergedBy[id], e.caseID)
-			}
+			mergedIDs[e.caseID] = data.MergedIDs
+		case e.typ == "unmerged":
+			undoneBy[data.MergeCaseID] = append(undoneBy[data.MergeCaseID], e.caseID)
 		case e.typ == "completed" && e.kind == string(certdesk.KindRecovery):
 			reboundBy[data.ProfileID] = append(reboundBy[data.ProfileID], e.caseID)
+		}
+	}
+	for mergeID, ids := range mergedIDs {
+		switch n := len(undoneBy[mergeID]); {
+		case n > 1:
+			k.violate("merge case %s was undone by %d cases: %v", mergeID, n, undoneBy[mergeID])
+		case n == 1:
+			continue // its profiles are active again: checked below, and per person
+		}
+		for _, id := range ids {
+			mergedBy[id] = append(mergedBy[id], mergeID)
+		}
+	}
+	for mergeID, by := range undoneBy {
+		if _, ok := mergedIDs[mergeID]; !ok {
+			k.violate("unmerge cases %v undid merge case %s, which merged nothing", by, mergeID)
 		}
 	}
 	merged, err := k.strings(ctx, `SELECT id FROM certification_profiles WHERE status = 'merged'`)

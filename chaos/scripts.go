@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,7 +49,7 @@ type variant struct {
 // merge does), connected, re-bound.
 type after struct{ merged, intoOwned, connected, rebound bool }
 
-// variants are the scripts, with how many of every 20 cases follow each.
+// variants are the scripts, with how many of every 21 cases follow each.
 var variants = []*variant{
 	{"connect-ana", shapeAna, 5, connectAna, after{connected: true}},
 	{"connect-ben-adds-account", shapeBen, 2, connectBen(false), after{connected: true}},
@@ -56,6 +57,7 @@ var variants = []*variant{
 	{"connect-chen-merge-first", shapeChen, 3, connectChen, after{merged: true, intoOwned: true, connected: true}},
 	{"merge-approved", shapeChen, 2, mergeRequest(certdesk.DecisionApprove), after{merged: true}},
 	{"merge-rejected", shapeChen, 1, mergeRequest(certdesk.DecisionReject), after{}},
+	{"merge-then-undone", shapeChen, 1, mergeUndone, after{}},
 	{"recovery-completed", shapeDara, 2, recovery(recoverPlain), after{rebound: true}},
 	{"recovery-info-then-completed", shapeDara, 1, recovery(recoverAfterInfo), after{rebound: true}},
 	{"recovery-rejected", shapeDara, 1, recovery(recoverRejected), after{}},
@@ -63,7 +65,7 @@ var variants = []*variant{
 }
 
 // plan picks the variants of n cases: every variant in proportion (each at
-// least once from 20 cases on), in a shuffled order.
+// least once from 21 cases on), in a shuffled order.
 func plan(n int, seed int64) []*variant {
 	var cycle []*variant
 	for _, v := range variants {
@@ -101,6 +103,8 @@ type runner struct {
 	// supervisors are the supervisors' ids: a recovery stopped by its
 	// owner emails each of them.
 	supervisors []string
+	// supervisor is Sam's token: he asks to undo merges.
+	supervisor string
 
 	mu   sync.Mutex
 	exps map[string]*expected
@@ -236,6 +240,8 @@ func connectBen(linkFirst bool) func(context.Context, *runner, *person) error {
 var (
 	mergeTimeline  = []string{"opened", "preview", "awaiting_agent", "decided", "merged", "completed"}
 	mergeRejection = []string{"opened", "preview", "awaiting_agent", "decided", "rejected"}
+	mergeThenUndo  = append(slices.Clone(mergeTimeline), "merge_undone")
+	unmergeDone    = []string{"opened", "preview", "awaiting_agent", "decided", "unmerged", "completed"}
 )
 
 // connectChen: the connect case finds duplicates and runs a merge case; an
@@ -339,4 +345,56 @@ func mergeRequest(decision certdesk.Decision) func(context.Context, *runner, *pe
 func (r *runner) askMerge(ctx context.Context, tok string, p *person) (string, error) {
 	cv, err := r.ask(ctx, tok, "/api/v1/merge-requests", map[string]any{"profile_ids": p.profiles, "note": "Both are me: I registered twice."}, certdesk.KindMerge)
 	return cv.ID, err
+}
+
+// mergeUndone: the learner's duplicates are merged, then a supervisor
+// undoes the merge and an agent approves the undo: both profiles are as
+// before, each owner is told.
+func mergeUndone(ctx context.Context, r *runner, p *person) error {
+	tok, err := r.c.login(ctx, p.signIn)
+	if err != nil {
+		return err
+	}
+	id, err := r.askMerge(ctx, tok, p)
+	if err != nil {
+		return err
+	}
+	r.expect(id, p, expected{Kind: certdesk.KindMerge, Status: certdesk.StatusCompleted, Resolution: certdesk.MergeMerged,
+		Emails: []string{"completed"}, Timeline: mergeThenUndo})
+	agent := r.agent()
+	if _, err := r.c.awaitStatus(ctx, agent, id, certdesk.StatusAwaitingAgent); err != nil {
+		return err
+	}
+	if err := r.c.decide(ctx, agent, id, map[string]string{"decision": "approve"}); err != nil {
+		return err
+	}
+	if _, err := r.c.awaitEnd(ctx, agent, id); err != nil {
+		return err
+	}
+	// Asking again after an answer that never came answers the open undo.
+	var un caseView
+	path := "/api/v1/cases/" + id + "/undo"
+	for {
+		code, data, err := r.c.do(ctx, "POST", path, r.supervisor, map[string]string{"note": "two different people"}, nil, &un)
+		if err == nil && (code == http.StatusAccepted || code == http.StatusOK) {
+			break
+		}
+		if !transient(code, err) {
+			return &errStatus{"POST", path, code, string(data)}
+		}
+		if err := r.c.pause(ctx); err != nil {
+			return err
+		}
+	}
+	// Each profile has its own owner: two emails.
+	r.expect(un.ID, p, expected{Kind: certdesk.KindUnmerge, Status: certdesk.StatusCompleted, Resolution: certdesk.UnmergeUnmerged,
+		Emails: []string{"undone-0", "undone-1"}, Timeline: unmergeDone})
+	if _, err := r.c.awaitStatus(ctx, agent, un.ID, certdesk.StatusAwaitingAgent); err != nil {
+		return err
+	}
+	if err := r.c.decide(ctx, agent, un.ID, map[string]string{"decision": "approve", "note": "checked"}); err != nil {
+		return err
+	}
+	_, err = r.c.awaitEnd(ctx, agent, un.ID)
+	return err
 }
