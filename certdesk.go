@@ -91,7 +91,8 @@ func (r Role) Staff() bool { return r == RoleAgent || r == RoleSupervisor }
 
 // Actor names who did something on a case: "system", "agent:<id>",
 // "learner:<id>" (an account id), "owner:<profile id>" (an address on file
-// of a certification profile) or "public" (an anonymous requester).
+// of a certification profile), "email:<address>" (who wrote by email) or
+// "public" (an anonymous requester).
 type Actor string
 
 const (
@@ -106,6 +107,12 @@ func LearnerActor(accountID string) Actor { return Actor("learner:" + accountID)
 // profile (its owner, as far as anyone can tell): who uses a recovery's
 // "this wasn't me" link.
 func OwnerActor(profileID string) Actor { return Actor("owner:" + profileID) }
+
+// EmailActor is whoever wrote from an address, by email.
+func EmailActor(address string) Actor { return Actor("email:" + address) }
+
+// Email returns the address of an email actor.
+func (a Actor) Email() (string, bool) { return strings.CutPrefix(string(a), "email:") }
 
 // Owner returns the profile id of an owner actor.
 func (a Actor) Owner() (string, bool) { return strings.CutPrefix(string(a), "owner:") }

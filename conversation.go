@@ -41,3 +41,13 @@ func FillCanned(text string, values map[string]string) string {
 		return values[strings.TrimSpace(strings.Trim(s, "{}"))]
 	})
 }
+
+// CannedValues are the values of a case's placeholders: the learner's
+// name, the case's (first) MCID, and the reference people quote.
+func CannedValues(cs Case) map[string]string {
+	v := map[string]string{"name": cs.LearnerName, "reference": cs.ID}
+	if len(cs.MCIDs) > 0 {
+		v["mcid"] = cs.MCIDs[0]
+	}
+	return v
+}

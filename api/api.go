@@ -14,6 +14,7 @@ import (
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/limit"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/store"
@@ -27,11 +28,13 @@ type API struct {
 	auth    *auth.Auth
 	codec   *codec.Codec
 	webhook *mail.WebhookVerifier
+	inbound *inbound.Verifier
 	dev     bool
 }
 
 // Deps are what the API needs; Codec and Webhook are optional (their
-// routes answer 404 without them).
+// routes answer 404 without them); without Inbound, inbound posts are
+// refused but in dev mode, where they may come unsigned.
 type Deps struct {
 	Config  config.Config
 	Store   *store.Store
@@ -39,11 +42,12 @@ type Deps struct {
 	Auth    *auth.Auth
 	Codec   *codec.Codec
 	Webhook *mail.WebhookVerifier
+	Inbound *inbound.Verifier
 }
 
 // New makes the API.
 func New(d Deps) *API {
-	return &API{cfg: d.Config, store: d.Store, desk: d.Desk, auth: d.Auth, codec: d.Codec, webhook: d.Webhook,
+	return &API{cfg: d.Config, store: d.Store, desk: d.Desk, auth: d.Auth, codec: d.Codec, webhook: d.Webhook, inbound: d.Inbound,
 		dev: d.Config.Mode == config.ModeDev}
 }
 
@@ -89,6 +93,7 @@ func (s *API) Routes(r *gin.Engine) {
 	}
 
 	r.POST("/webhooks/sendgrid", s.auth.PerClient(webhookPerClient), s.sendgridWebhook)
+	r.POST(InboundPath, s.auth.PerClient(webhookPerClient), s.sendgridInbound)
 	r.POST("/codec/encode", s.codecHandler())
 	r.POST("/codec/decode", s.codecHandler())
 	r.OPTIONS("/codec/:op", s.codecPreflight)

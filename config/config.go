@@ -63,6 +63,10 @@ type Config struct {
 
 	Mail Mail
 
+	// Inbound is email coming in: replies to case emails and mail to the
+	// support address, posted by SendGrid's Inbound Parse.
+	Inbound Inbound
+
 	// OIDC is the production sign-in (OpenID Connect, e.g. Microsoft Entra ID).
 	OIDC OIDC
 
@@ -99,6 +103,32 @@ type Config struct {
 	// receiver that comes back gets its backlog within it.
 	WebhookMaxBackoff time.Duration
 }
+
+// Inbound configures replies by email. Without a Domain, case emails carry
+// no reply address and the inbound webhook answers 404.
+type Inbound struct {
+	// Domain is the inbound domain whose MX record points to SendGrid
+	// (mx.sendgrid.net): reply addresses are reply+<token>@Domain.
+	Domain string
+	// SupportAddress is where a learner writes to open a question (an
+	// inquiry case); default support@Domain.
+	SupportAddress string
+	// PublicKey is the Inbound Parse security policy's signature public
+	// key (base64 DER, as SendGrid shows it). Outside dev mode a post
+	// without a valid signature is refused, and without the key every post.
+	PublicKey string
+	// AttachmentRetention is how long attachments are kept after their
+	// case ends.
+	AttachmentRetention time.Duration
+}
+
+// DefaultAttachmentRetention: evidence is deleted 30 days after its case
+// ends.
+const DefaultAttachmentRetention = 30 * 24 * time.Hour
+
+// DevInboundDomain is dev mode's inbound domain: nothing routes mail to it;
+// the mailbox's Reply button posts as SendGrid would.
+const DevInboundDomain = "reply.certdesk.localhost"
 
 // DefaultTokenMaxTTL is how long a personal access token may live at most,
 // unless CERTDESK_TOKEN_MAX_TTL says otherwise: a year.
@@ -222,6 +252,7 @@ var Variables = []string{
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 	"CERTDESK_UNMERGE_WINDOW",
+	"CERTDESK_INBOUND_DOMAIN", "CERTDESK_SUPPORT_ADDRESS", "SENDGRID_INBOUND_PUBLIC_KEY", "CERTDESK_ATTACHMENT_RETENTION",
 	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
 	"CERTDESK_WORKER_VERSIONING", "CERTDESK_WORKER_DEPLOYMENT", "CERTDESK_WORKER_BUILD_ID",
 	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT", "CERTDESK_WEBHOOK_MAX_BACKOFF",
@@ -275,6 +306,11 @@ func Load(mode Mode, env Env) (Config, error) {
 			Templates:          map[string]string{},
 		},
 	}
+	c.Inbound = Inbound{
+		Domain:         strings.ToLower(strings.TrimSuffix(get("CERTDESK_INBOUND_DOMAIN", ""), ".")),
+		SupportAddress: strings.ToLower(get("CERTDESK_SUPPORT_ADDRESS", "")),
+		PublicKey:      get("SENDGRID_INBOUND_PUBLIC_KEY", ""),
+	}
 	c.OIDC = OIDC{
 		Issuer:       strings.TrimRight(get("CERTDESK_OIDC_ISSUER", ""), "/"),
 		ClientID:     get("CERTDESK_OIDC_CLIENT_ID", ""),
@@ -323,6 +359,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_VERIFY_TTL", &c.VerifyTTL, certdesk.DefaultVerifyTTL},
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
 		{"CERTDESK_UNMERGE_WINDOW", &c.UnmergeWindow, certdesk.DefaultUnmergeWindow},
+		{"CERTDESK_ATTACHMENT_RETENTION", &c.Inbound.AttachmentRetention, DefaultAttachmentRetention},
 		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
 		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
 		{"CERTDESK_WEBHOOK_RETRY_FOR", &c.WebhookRetryFor, DefaultWebhookRetryFor},
@@ -351,6 +388,9 @@ func Load(mode Mode, env Env) (Config, error) {
 		errs = append(errs, fmt.Errorf("temporal client config: %w", err))
 	}
 	c.Temporal = prof
+	if c.Inbound.SupportAddress == "" && c.Inbound.Domain != "" {
+		c.Inbound.SupportAddress = "support@" + c.Inbound.Domain
+	}
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"
 	}
@@ -373,6 +413,12 @@ func (c *Config) Dev(dataDir string) error {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + browsable(c.HTTPAddr)
+	}
+	if c.Inbound.Domain == "" {
+		c.Inbound.Domain = DevInboundDomain
+		if c.Inbound.SupportAddress == "" {
+			c.Inbound.SupportAddress = "support@" + DevInboundDomain
+		}
 	}
 	if c.Secret == "" {
 		secret, err := dataDirFile(filepath.Join(dataDir, "secret"), randomSecret)

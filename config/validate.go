@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"strings"
 
@@ -51,6 +52,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("CERTDESK_OIDC_AGENT_ROLE and CERTDESK_OIDC_SUPERVISOR_ROLE are both %q: give each role its own value", o.AgentRole))
 		}
 	}
+	if in := c.Inbound; in.Domain != "" {
+		if !strings.Contains(in.Domain, ".") || strings.ContainsAny(in.Domain, "@ <>\"/") {
+			errs = append(errs, fmt.Errorf("CERTDESK_INBOUND_DOMAIN: %q is not a domain (e.g. reply.certs.example.com, whose MX is mx.sendgrid.net)", in.Domain))
+		}
+		if a, err := netmail.ParseAddress(in.SupportAddress); err != nil || a.Address != in.SupportAddress || !strings.HasSuffix(a.Address, "@"+in.Domain) {
+			errs = append(errs, fmt.Errorf("CERTDESK_SUPPORT_ADDRESS: %q is not an address of the inbound domain %s (SendGrid only posts mail of that domain)", in.SupportAddress, in.Domain))
+		}
+		if c.Mode == ModeProduction && in.PublicKey == "" {
+			errs = append(errs, errors.New("SENDGRID_INBOUND_PUBLIC_KEY is required with CERTDESK_INBOUND_DOMAIN: the Inbound Parse security policy's public key (unsigned posts are refused)"))
+		}
+	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("CERTDESK_TEMPORAL_UI_URL: %q is not an absolute http(s) URL", c.TemporalUIURL))
@@ -78,6 +90,11 @@ func (c Config) Validate() error {
 	if c.Mail.SendGridWebhookKey != "" {
 		if _, err := mail.NewWebhookVerifier(c.Mail.SendGridWebhookKey); err != nil {
 			errs = append(errs, fmt.Errorf("SENDGRID_WEBHOOK_PUBLIC_KEY: not SendGrid's verification key (the base64 ECDSA public key of the signed event webhook): %v", err))
+		}
+	}
+	if c.Inbound.PublicKey != "" {
+		if _, err := mail.NewWebhookVerifier(c.Inbound.PublicKey); err != nil {
+			errs = append(errs, fmt.Errorf("SENDGRID_INBOUND_PUBLIC_KEY: not the Inbound Parse security policy's public key (base64 ECDSA): %v", err))
 		}
 	}
 	if !strings.Contains(c.Mail.From, "@") {

@@ -55,7 +55,9 @@ func (s *Desk) Reply(ctx context.Context, p *certdesk.Principal, cs certdesk.Cas
 	if !p.Role.Staff() {
 		return m, certdesk.Errorf(certdesk.EFORBIDDEN, "only staff reply to a case")
 	}
-	body, err := messageText(req.Body, "body")
+	// A canned response's placeholders are filled for this case, whether
+	// the page filled them or the agent typed them.
+	body, err := messageText(certdesk.FillCanned(req.Body, certdesk.CannedValues(cs)), "body")
 	if err != nil {
 		return m, err
 	}

@@ -42,7 +42,8 @@ func (s *Desk) AskQuestion(ctx context.Context, p *certdesk.Principal, req Inqui
 	if l.LearningProfile != nil {
 		in.LearningProfileID = l.LearningProfile.ID
 	}
-	return s.openInquiry(ctx, in, store.Message{Direction: store.MessageIn, Author: p.Actor(), FromAddr: l.Account.Email, Subject: subject, Body: body}, kept)
+	return s.openInquiry(ctx, in, store.Message{Direction: store.MessageIn, Author: p.Actor(), FromAddr: l.Account.Email, Subject: subject, Body: body}, kept,
+		enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
 }
 
 func (r InquiryRequest) check() (subject, body string, err error) {
@@ -63,10 +64,10 @@ func (r InquiryRequest) check() (subject, body string, err error) {
 
 // openInquiry starts an inquiry's workflow (which opens the case), then
 // records its first message.
-func (s *Desk) openInquiry(ctx context.Context, in workflows.InquiryInput, first store.Message, files []store.NewAttachment) (certdesk.Case, error) {
+func (s *Desk) openInquiry(ctx context.Context, in workflows.InquiryInput, first store.Message, files []store.NewAttachment,
+	conflict enumspb.WorkflowIdConflictPolicy) (certdesk.Case, error) {
 	in.AgentSLA = workflows.Duration(s.cfg.AgentSLA)
-	cs, err := s.startCase(ctx, in.CaseID, workflows.InquiryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		workflows.Inquiry, in, certdesk.KindInquiry)
+	cs, err := s.startCase(ctx, in.CaseID, workflows.InquiryWorkflowID(in.CaseID), conflict, workflows.Inquiry, in, certdesk.KindInquiry)
 	if err != nil {
 		return cs, err
 	}

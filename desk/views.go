@@ -101,21 +101,24 @@ func (s *Desk) WhoIs(ctx context.Context, p *certdesk.Principal) (Me, error) {
 
 // CapturedMail is a message of dev mode's mailbox with its links.
 type CapturedMail struct {
-	ID        string      `json:"id"`
-	To        string      `json:"to"`
-	Subject   string      `json:"subject"`
-	Kind      string      `json:"kind"`
-	CaseID    string      `json:"case_id"`
-	Step      string      `json:"step"`
-	Links     []mail.Link `json:"links"`
-	Text      string      `json:"text"`
-	CreatedAt time.Time   `json:"created_at"`
+	ID      string      `json:"id"`
+	To      string      `json:"to"`
+	Subject string      `json:"subject"`
+	Kind    string      `json:"kind"`
+	CaseID  string      `json:"case_id"`
+	Step    string      `json:"step"`
+	Links   []mail.Link `json:"links"`
+	Text    string      `json:"text"`
+	// ReplyTo is the case's reply address for the recipient: the
+	// mailbox's Reply button writes to it.
+	ReplyTo   string    `json:"reply_to"`
+	CreatedAt time.Time `json:"created_at"`
 	// HTML is the message's HTML part (shown on its own page).
 	HTML string `json:"-"`
 }
 
 func capturedOf(m store.CapturedMail) CapturedMail {
-	out := CapturedMail{ID: m.ID, To: m.ToAddr, Subject: m.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step, Text: m.Text,
+	out := CapturedMail{ID: m.ID, To: m.ToAddr, Subject: m.Subject, Kind: m.Kind, CaseID: m.CaseID, Step: m.Step, Text: m.Text, ReplyTo: m.ReplyTo,
 		CreatedAt: m.CreatedAt, HTML: m.HTML}
 	_ = json.Unmarshal(m.Links, &out.Links)
 	if out.Links == nil {

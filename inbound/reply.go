@@ -159,3 +159,22 @@ func bareAddress(s string) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// AddressesFor returns the reply addresses of an installation: the key is
+// derived from its secret (CERTDESK_SECRET), so every API and worker
+// process makes and reads the same addresses. Rotating the secret retires
+// the addresses already sent; pass the old secret's key in Old to keep
+// reading them.
+func AddressesFor(secret, domain string) ReplyAddresses {
+	return ReplyAddresses{Key: DeriveKey(secret), Domain: domain}
+}
+
+// DeriveKey is the reply-address key of a secret.
+func DeriveKey(secret string) []byte {
+	if secret == "" {
+		return nil
+	}
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte("certdesk reply addresses v1"))
+	return h.Sum(nil)
+}

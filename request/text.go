@@ -53,7 +53,11 @@ func ParseForm(r *http.Request) error {
 	case "application/x-www-form-urlencoded":
 		err = r.ParseForm()
 	case "multipart/form-data":
-		err = r.ParseMultipartForm(MaxBody)
+		// Files may be larger (the body's limit says how much); the text
+		// fields together stay within MaxBody, as a form's do.
+		if err = r.ParseMultipartForm(MaxBody); err == nil && textSize(r.MultipartForm.Value) > MaxBody {
+			return ErrTooLarge
+		}
 	default:
 		return nil
 	}
@@ -65,6 +69,16 @@ func ParseForm(r *http.Request) error {
 		return certdesk.Errorf(certdesk.EINVALID, "the form could not be read")
 	}
 	return nil
+}
+
+func textSize(values map[string][]string) int {
+	n := 0
+	for k, vs := range values {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
 }
 
 // CheckText walks a decoded request (struct fields by their JSON names,

@@ -18,6 +18,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/api"
+	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
 	"github.com/certdesk/certdesk/telemetry"
@@ -81,9 +84,26 @@ func recoverPanics(c *gin.Context) {
 // limitBody bounds every request body.
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, request.MaxBody)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bodyLimit(c.Request))
 	}
 	c.Next()
+}
+
+// MaxUpload bounds a portal form with files: desk.MaxAttachments files of
+// desk.MaxAttachmentSize and the text.
+const MaxUpload = desk.MaxAttachments*desk.MaxAttachmentSize + request.MaxBody
+
+// bodyLimit is the most a request's body may hold: request.MaxBody, but
+// for SendGrid's inbound posts (an email with its attachments) and the
+// portal's forms with files.
+func bodyLimit(r *http.Request) int64 {
+	switch {
+	case r.URL.Path == api.InboundPath:
+		return inbound.MaxPostSize
+	case strings.HasPrefix(r.URL.Path, "/portal/") && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data"):
+		return MaxUpload
+	}
+	return request.MaxBody
 }
 
 // securityHeaders go on every answer. The CSP allows only our own scripts
@@ -161,7 +181,7 @@ func (m *metrics) observe(c *gin.Context) {
 // values are not text (400, the fields named), and a body over the limit
 // (413). Forms are parsed here, so a handler never meets an unreadable one.
 func (s *Server) checkInput(c *gin.Context) {
-	if c.Request.ContentLength > request.MaxBody {
+	if c.Request.ContentLength > bodyLimit(c.Request) {
 		s.html.Refuse(c, request.ErrTooLarge)
 		return
 	}
@@ -179,11 +199,15 @@ func (s *Server) checkInput(c *gin.Context) {
 		fields["query"] = "is not a valid query string (a % must start an escape such as %20)"
 	}
 	request.CheckValues(query, false, fields)
-	if err := request.ParseForm(c.Request); err != nil {
-		s.html.Refuse(c, err)
-		return
+	// An inbound post is read raw: its signature is over its bytes, and
+	// an email's text is what it is (the desk cleans it).
+	if c.Request.URL.Path != api.InboundPath {
+		if err := request.ParseForm(c.Request); err != nil {
+			s.html.Refuse(c, err)
+			return
+		}
+		request.CheckValues(c.Request.PostForm, true, fields)
 	}
-	request.CheckValues(c.Request.PostForm, true, fields)
 	if len(fields) > 0 {
 		s.html.Refuse(c, certdesk.Invalid(fields))
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/limit"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/pages"
@@ -60,6 +61,7 @@ func New(d Deps) *Server {
 	var (
 		cd      *codec.Codec
 		webhook *mail.WebhookVerifier
+		in      *inbound.Verifier
 	)
 	if d.Config.PayloadKeys != "" {
 		cd, _ = codec.Parse(d.Config.PayloadKeys) // validated by config
@@ -67,6 +69,11 @@ func New(d Deps) *Server {
 	if key := d.Config.Mail.SendGridWebhookKey; key != "" {
 		if webhook, _ = mail.NewWebhookVerifier(key); webhook != nil { // validated by config
 			webhook.Now = now
+		}
+	}
+	if key := d.Config.Inbound.PublicKey; key != "" {
+		if in, _ = inbound.NewVerifier(key); in != nil { // validated by config
+			in.Now = now
 		}
 	}
 	html := &respond.HTML{Views: web.MustParse(), Dev: dev}
@@ -95,7 +102,7 @@ func New(d Deps) *Server {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	r.StaticFS("/static", web.Static())
 	a.Routes(r)
-	api.New(api.Deps{Config: d.Config, Store: d.Store, Desk: dk, Auth: a, Codec: cd, Webhook: webhook}).Routes(r)
+	api.New(api.Deps{Config: d.Config, Store: d.Store, Desk: dk, Auth: a, Codec: cd, Webhook: webhook, Inbound: in}).Routes(r)
 	pages.New(d.Config, d.Store, dk, a, html, now).Routes(r)
 	s.engine = r
 	return s

@@ -37,6 +37,7 @@ import (
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/mail"
 	httpserver "github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
@@ -121,6 +122,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	cfg.TaskQueue = "test-" + certdesk.NewID()
 	cfg.PayloadKeys = PayloadKeys
 	cfg.Temporal.Address = srv.HostPort()
+	cfg.Inbound.Domain, cfg.Inbound.SupportAddress = config.DevInboundDomain, "support@"+config.DevInboundDomain
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -143,7 +145,8 @@ func Start(tb testing.TB, opts Options) *Stack {
 	}
 	// Tests' receivers are httptest servers on loopback, as in dev.
 	acts := &activities.Activities{Store: st, Mailer: mailer, Links: activities.Links{BaseURL: base},
-		Webhooks: &activities.Webhooks{Sender: webhook.NewSender(5*time.Second, true), Poll: 20 * time.Millisecond}}
+		Webhooks: &activities.Webhooks{Sender: webhook.NewSender(5*time.Second, true), Poll: 20 * time.Millisecond},
+		ReplyTo:  inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For}
 	w := worker.New(tc, cfg, acts)
 	if opts.Register != nil {
 		opts.Register(w)
@@ -292,6 +295,8 @@ type Mail struct {
 	Step    string      `json:"step"`
 	Links   []mail.Link `json:"links"`
 	Text    string      `json:"text"`
+	// ReplyTo is the case's reply address for the recipient.
+	ReplyTo string `json:"reply_to"`
 }
 
 // Link returns the path of the message's first token link (/l/…).

@@ -37,6 +37,8 @@ type Message struct {
 	// Held: it came from an address that is not one of the case's
 	// recipients; agents see it, marked, and nothing is done with it.
 	Held bool `json:"held"`
+	// HeldReason says why it is held.
+	HeldReason string `json:"held_reason,omitempty"`
 	// MessageKey is the email's Message-ID: a message is recorded once.
 	MessageKey  *string          `json:"-"`
 	CreatedAt   time.Time        `json:"created_at"`
@@ -112,6 +114,7 @@ func (s *Store) RecordMessage(ctx context.Context, m *Message, atts []NewAttachm
 		if m.Held {
 			data["held"] = true
 			data["from"] = m.FromAddr
+			data["held_reason"] = m.HeldReason
 		}
 		_, _, err := s.changeCase(tx, Change{CaseID: m.CaseID, Event: Event{Actor: m.Author, Type: typ, Data: data}})
 		return err

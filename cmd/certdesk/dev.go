@@ -21,6 +21,7 @@ import (
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/desk"
 	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/telemetry"
@@ -144,7 +145,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tc.Close()
 
-	acts := &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg)}
+	acts := &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg),
+		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For}
 	w, err := worker.Start(ctx, tc, cfg, acts)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/certdesk/certdesk/activities"
 	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
+	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/mail"
 	"github.com/certdesk/certdesk/server"
 	"github.com/certdesk/certdesk/store"
@@ -187,7 +188,8 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg)}
+	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg),
+		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For}
 	status := &worker.Status{}
 	if cfg.WorkerHTTPAddr == "" {
 		return worker.Run(ctx, tc, cfg, acts, status)

@@ -15,6 +15,8 @@ CREATE TABLE messages (
     -- held: from an address that is not one of the case's recipients; an
     -- agent reads it, nothing is done with it.
     held        BOOLEAN NOT NULL DEFAULT FALSE,
+    -- why it is held (not the recipient, sender not authenticated, automatic).
+    held_reason TEXT NOT NULL DEFAULT '',
     -- the email's Message-ID: SendGrid retries a post, a message is kept once.
     message_key TEXT,
     created_at  {{.Time}} NOT NULL
