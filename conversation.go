@@ -3,7 +3,13 @@ package certdesk
 import (
 	"regexp"
 	"strings"
+	"time"
 )
+
+// DefaultAttachmentRetention is how long attachments are kept after their
+// case ends (CERTDESK_ATTACHMENT_RETENTION): evidence such as an ID
+// document is personal data, kept no longer than the case needs it.
+const DefaultAttachmentRetention = 30 * 24 * time.Hour
 
 // A case's conversation: learners' messages and agents' replies. The
 // messages themselves are in the store; the timeline says one came.

@@ -27,6 +27,9 @@ type Activities struct {
 	// (inbound.ReplyAddresses): a learner's reply to a case email lands on
 	// the case. Nil: no reply address (inbound mail is not set up).
 	ReplyTo func(caseID, recipient string) string
+	// AttachmentRetention is how long attachments are kept after their
+	// case ends (zero: certdesk.DefaultAttachmentRetention).
+	AttachmentRetention time.Duration
 }
 
 // Links builds the URLs of email links from the configured public URL,

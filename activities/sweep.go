@@ -179,3 +179,14 @@ func (a *Activities) PruneRateLimits(ctx context.Context, before time.Time) (int
 	// windows): keep one more day than the longest window.
 	return a.Store.PruneRateLimits(ctx, before.Add(-24*time.Hour))
 }
+
+// PurgeAttachments deletes the content of the attachments of cases that
+// ended more than the retention before asOf, and returns how many.
+// Retry: purging again purges nothing more.
+func (a *Activities) PurgeAttachments(ctx context.Context, asOf time.Time) (int64, error) {
+	keep := a.AttachmentRetention
+	if keep <= 0 {
+		keep = certdesk.DefaultAttachmentRetention
+	}
+	return a.Store.PurgeAttachments(ctx, asOf.Add(-keep))
+}

@@ -122,10 +122,6 @@ type Inbound struct {
 	AttachmentRetention time.Duration
 }
 
-// DefaultAttachmentRetention: evidence is deleted 30 days after its case
-// ends.
-const DefaultAttachmentRetention = 30 * 24 * time.Hour
-
 // DevInboundDomain is dev mode's inbound domain: nothing routes mail to it;
 // the mailbox's Reply button posts as SendGrid would.
 const DevInboundDomain = "reply.certdesk.localhost"
@@ -359,7 +355,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_VERIFY_TTL", &c.VerifyTTL, certdesk.DefaultVerifyTTL},
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
 		{"CERTDESK_UNMERGE_WINDOW", &c.UnmergeWindow, certdesk.DefaultUnmergeWindow},
-		{"CERTDESK_ATTACHMENT_RETENTION", &c.Inbound.AttachmentRetention, DefaultAttachmentRetention},
+		{"CERTDESK_ATTACHMENT_RETENTION", &c.Inbound.AttachmentRetention, certdesk.DefaultAttachmentRetention},
 		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
 		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
 		{"CERTDESK_WEBHOOK_RETRY_FOR", &c.WebhookRetryFor, DefaultWebhookRetryFor},

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/inbound/inboundtest"
@@ -20,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/mail/mailtest"
 	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
+	"github.com/certdesk/certdesk/workflows"
 )
 
 // tinyPNG is a valid 1×1 PNG: evidence as an email attaches it.
@@ -284,4 +288,56 @@ func count(types []string, typ string) int {
 		}
 	}
 	return n
+}
+
+// An attachment is evidence, kept only while the case needs it: once the
+// inquiry is answered and its retention has passed, the daily sweep deletes
+// the file; the conversation still says a file was there, and asking for it
+// says when it went.
+func TestAttachmentsAreDeletedAfterTheRetention(t *testing.T) {
+	key, pub := mailtest.WebhookKey(t)
+	s := inboundStack{Stack: start(t, func(c *config.Config) {
+		c.Inbound.PublicKey, c.Inbound.AttachmentRetention = pub, time.Millisecond
+	}), key: key}
+	alice := s.Login("alice.agent@certdesk.example")
+	q := inboundtest.Post{From: "Chen Wei <chen.wei@outlook.example>", To: "support@" + config.DevInboundDomain, Subject: "My certificate",
+		Text: "Here is the screenshot.", MessageID: "<shot-1@outlook.example>",
+		Attachments: []inboundtest.File{{Name: "shot.png", Type: "image/png", Data: tinyPNG}}}
+	_, outcome, id := s.post(t, q, s.key, time.Now())
+	if outcome != "inquiry" {
+		t.Fatalf("the question: %s", outcome)
+	}
+	s.AwaitStatus(id, certdesk.StatusAwaitingAgent)
+	att := messages(t, s.Stack, alice, id)[0].Attachments[0]
+	sweep := func() workflows.SweepResult {
+		t.Helper()
+		ctx := context.Background()
+		run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "sweep-" + certdesk.NewID(), TaskQueue: s.Config.TaskQueue},
+			workflows.InactivitySweep, workflows.SweepInput{AsOf: time.Now().Add(time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.SweepResult
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := sweep(); res.Purged != 0 {
+		t.Errorf("the sweep purged %d attachments of an open case", res.Purged)
+	}
+	if r := s.Do("GET", "/api/v1/attachments/"+att.ID, alice, nil); r.Code != http.StatusOK {
+		t.Fatalf("the open case's attachment: %d", r.Code)
+	}
+	decide(t, s.Stack, alice, id, map[string]string{"decision": "resolve", "note": "Answered."}, http.StatusOK)
+	s.AwaitStatus(id, certdesk.StatusCompleted)
+	if res := sweep(); res.Purged != 1 {
+		t.Errorf("the sweep purged %d attachments, want 1", res.Purged)
+	}
+	if r := s.Do("GET", "/api/v1/attachments/"+att.ID, alice, nil); r.Code != http.StatusGone || !strings.Contains(errorMessage(t, r), "deleted") {
+		t.Errorf("the purged attachment: %d %s", r.Code, r.Body)
+	}
+	if left := messages(t, s.Stack, alice, id)[0].Attachments; len(left) != 1 || left[0].PurgedAt == nil {
+		t.Errorf("the conversation lists %+v", left)
+	}
 }
