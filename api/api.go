@@ -70,6 +70,8 @@ func (s *API) Routes(r *gin.Engine) {
 	v1.POST("/cases/:id/notes", require(staff...), s.addNote)
 	v1.POST("/cases/:id/security-review", require(certdesk.RoleSupervisor), s.reviewCase)
 	v1.POST("/cases/:id/undo", require(certdesk.RoleSupervisor), s.undo)
+	v1.POST("/cases/:id/convert", require(staff...), s.convert)
+	v1.POST("/inquiries", require(certdesk.RoleLearner), s.askQuestion)
 	v1.GET("/cases/:id/messages", require(), s.messages)
 	v1.POST("/cases/:id/messages", require(certdesk.RoleLearner), s.writeMessage)
 	v1.POST("/cases/:id/replies", require(staff...), s.reply)
