@@ -59,9 +59,6 @@ func (c Config) Validate() error {
 		if a, err := netmail.ParseAddress(in.SupportAddress); err != nil || a.Address != in.SupportAddress || !strings.HasSuffix(a.Address, "@"+in.Domain) {
 			errs = append(errs, fmt.Errorf("CERTDESK_SUPPORT_ADDRESS: %q is not an address of the inbound domain %s (SendGrid only posts mail of that domain)", in.SupportAddress, in.Domain))
 		}
-		if c.Mode == ModeProduction && in.PublicKey == "" {
-			errs = append(errs, errors.New("SENDGRID_INBOUND_PUBLIC_KEY is required with CERTDESK_INBOUND_DOMAIN: the Inbound Parse security policy's public key (unsigned posts are refused)"))
-		}
 	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

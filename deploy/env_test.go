@@ -37,6 +37,7 @@ var secretPlaceholders = sync.OnceValue(func() map[string]string {
 		"CERTDESK_OIDC_CLIENT_SECRET":   "placeholder-client-secret",
 		"SENDGRID_API_KEY":              "SG.placeholder",
 		"SENDGRID_WEBHOOK_PUBLIC_KEY":   base64.StdEncoding.EncodeToString(der),
+		"SENDGRID_INBOUND_PUBLIC_KEY":   base64.StdEncoding.EncodeToString(der),
 		"TEMPORAL_API_KEY":              "placeholder-temporal-api-key",
 		"TEMPORAL_TLS_CLIENT_KEY_DATA":  "placeholder",
 		"TEMPORAL_TLS_CLIENT_CERT_DATA": "placeholder",
