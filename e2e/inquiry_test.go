@@ -61,6 +61,7 @@ func TestInquiryTurnedIntoAMerge(t *testing.T) {
 	if done.Resolution != certdesk.InquiryConverted || d.ConvertedTo != merge.ID || d.ConvertedToKind != certdesk.KindMerge {
 		t.Errorf("the inquiry ended %s %+v", done.Resolution, d)
 	}
+	s.RecordHistory(done.WorkflowID, done.RunID, "inquiry-converted")
 	if r := s.Do("POST", "/api/v1/cases/"+inq.ID+"/convert", alice, map[string]any{"kind": "merge", "profile_ids": []string{p3, p4}}); r.Code != http.StatusConflict {
 		t.Errorf("a second convert: %d, want 409", r.Code)
 	}

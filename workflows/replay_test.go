@@ -41,6 +41,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Recovery)
 			r.RegisterWorkflow(workflows.Unmerge)
 			r.RegisterWorkflow(workflows.Inquiry)
+			r.RegisterWorkflow(workflows.CaseReply)
 			r.RegisterWorkflow(workflows.InactivitySweep)
 			raw, err := os.Open(f)
 			if err != nil {
