@@ -60,6 +60,21 @@ type casePage struct {
 	Error        string
 	Notice       string
 	Form         desk.DecisionRequest // what the agent typed, kept on a refusal
+	// The conversation and the public reply: the canned responses filled
+	// for this case, what the agent typed (kept on a refusal), and why a
+	// reply cannot be sent (no learner address).
+	Conversation conversationView
+	Canned       []cannedOption
+	ReplyForm    desk.ReplyRequest
+	NoReply      string
+	MaxMessage   int
+}
+
+// caseForms is what the agent typed in the case page's forms, shown again
+// with a refusal.
+type caseForms struct {
+	Decision desk.DecisionRequest
+	Reply    desk.ReplyRequest
 }
 
 // consoleCase is the case page: GET /console/cases/:id
@@ -70,12 +85,12 @@ func (s *Pages) consoleCase(c *gin.Context) {
 		s.html.Error(c, err)
 		return
 	}
-	s.renderCase(c, http.StatusOK, p, cs, noticeOf(c.Query("done")), nil, desk.DecisionRequest{})
+	s.renderCase(c, http.StatusOK, p, cs, noticeOf(c.Query("done")), nil, caseForms{})
 }
 
 // renderCase renders the case page with its fresh state; refusal, when set,
 // is shown inline.
-func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs certdesk.Case, notice string, refusal error, form desk.DecisionRequest) {
+func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs certdesk.Case, notice string, refusal error, forms caseForms) {
 	ctx := c.Request.Context()
 	agents, names, err := s.agentNames(ctx)
 	if err != nil {
@@ -92,8 +107,22 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		s.html.Error(c, err)
 		return
 	}
+	conv, err := s.conversation(ctx, p, cs, names)
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	canned, err := s.cannedFor(ctx, p, cs)
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
 	v := casePage{Case: cs, Row: rowOf(cs, names, s.now()), Requester: s.actorName(ctx, cs.Requester, names), Emails: emails,
-		Agents: agents, Notice: notice, Form: form}
+		Agents: agents, Notice: notice, Form: forms.Decision, Conversation: conv, Canned: canned, ReplyForm: forms.Reply,
+		MaxMessage: desk.MaxMessage}
+	if cs.LearnerEmail == "" {
+		v.NoReply = "This case has no learner address to reply to."
+	}
 	_ = json.Unmarshal(cs.Details, &v.Details)
 	switch cs.Kind {
 	case certdesk.KindMerge:
@@ -125,12 +154,7 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		v.Events = append(v.Events, eventRow{CaseEvent: ev, Who: s.actorName(ctx, ev.Actor, names), Summary: summarize(ev.Data)})
 	}
 	if refusal != nil {
-		v.Error = certdesk.ErrorMessage(refusal)
-		if f := certdesk.ErrorFields(refusal); len(f) > 0 {
-			for k, m := range f {
-				v.Error += " (" + k + " " + m + ")"
-			}
-		}
+		v.Error = refusalText(refusal)
 	}
 	open := !cs.Status.Terminal()
 	v.CanClaim = open && (cs.AssigneeID == nil || *cs.AssigneeID != p.AgentID) && (cs.AssigneeID == nil || p.Role == certdesk.RoleSupervisor)
@@ -218,6 +242,9 @@ func (s *Pages) actorName(ctx context.Context, a certdesk.Actor, agents map[stri
 	if _, ok := a.Owner(); ok {
 		return "the profile's owner (an address on file)"
 	}
+	if addr, ok := a.Email(); ok {
+		return addr + " (by email)"
+	}
 	switch a {
 	case certdesk.ActorSystem:
 		return "certdesk"
@@ -257,7 +284,9 @@ func noticeOf(done string) string {
 	case "assigned":
 		return "The case is reassigned."
 	case "noted":
-		return "Note added."
+		return "Internal note added."
+	case "replied":
+		return "Reply sent to the learner."
 	case "reviewed":
 		return "Security review closed."
 	case "undo_requested":
@@ -270,9 +299,10 @@ func noticeOf(done string) string {
 	return ""
 }
 
-// consoleAction handles the case page's forms: claim, decision, notes. A
-// success redirects to the case (so a reload does not repeat it); a refusal
-// renders the case's fresh state with the reason.
+// consoleAction handles the case page's forms: claim, decision, reply,
+// notes, security review, undo. A success redirects to the case (so a
+// reload does not repeat it); a refusal renders the case's fresh state with
+// the reason.
 func (s *Pages) consoleAction(c *gin.Context) {
 	p := request.Caller(c)
 	ctx := c.Request.Context()
@@ -282,8 +312,12 @@ func (s *Pages) consoleAction(c *gin.Context) {
 		return
 	}
 	version, _ := strconv.ParseInt(c.PostForm("version"), 10, 64)
-	form := desk.DecisionRequest{Decision: certdesk.Decision(c.PostForm("decision")), Note: c.PostForm("note"), ProfileID: c.PostForm("profile_id"), Version: version}
-	var done string
+	form := desk.DecisionRequest{Decision: certdesk.Decision(c.PostForm("decision")), Note: c.PostForm("note"), ProfileID: c.PostForm("profile_id"),
+		Version: version, Reply: formText(c, "reply")}
+	var (
+		done  string
+		reply desk.ReplyRequest
+	)
 	switch c.Param("action") {
 	case "claim":
 		_, err = s.desk.Claim(ctx, p, cs, desk.ClaimRequest{Assignee: c.PostForm("assignee"), TakeOver: c.PostForm("take_over") == "1", Version: version})
@@ -294,6 +328,20 @@ func (s *Pages) consoleAction(c *gin.Context) {
 	case "decision":
 		_, err = s.desk.Decide(ctx, p, cs, form)
 		done = string(form.Decision)
+	case "reply":
+		form, reply = desk.DecisionRequest{}, desk.ReplyRequest{Body: formText(c, "body"), CannedID: c.PostForm("canned_id")}
+		if c.PostForm("insert") != "" {
+			// Without JavaScript: insert the chosen canned response, send nothing.
+			reply, err = s.insertCanned(ctx, p, cs, reply, c.PostForm("insert_id"))
+			code := http.StatusOK
+			if err != nil {
+				code = respond.Status(err)
+			}
+			s.renderCase(c, code, p, cs, "", err, caseForms{Reply: reply})
+			return
+		}
+		_, err = s.desk.Reply(ctx, p, cs, reply)
+		done = "replied"
 	case "notes":
 		_, err = s.desk.Note(ctx, p, cs, desk.NoteRequest{Note: form.Note})
 		done, form = "noted", desk.DecisionRequest{}
@@ -322,10 +370,25 @@ func (s *Pages) consoleAction(c *gin.Context) {
 			s.html.Error(c, ferr)
 			return
 		}
-		s.renderCase(c, respond.Status(err), p, fresh, "", err, form)
+		s.renderCase(c, respond.Status(err), p, fresh, "", err, caseForms{Decision: form, Reply: reply})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/console/cases/"+cs.ID+"?done="+url.QueryEscape(done))
+}
+
+// refusalText says why an action was refused, with its fields.
+func refusalText(err error) string {
+	text := certdesk.ErrorMessage(err)
+	f := certdesk.ErrorFields(err)
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		text += " (" + k + " " + f[k] + ")"
+	}
+	return text
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -18,7 +18,29 @@ import (
 
 type portalCase struct {
 	certdesk.Case
-	Next string // what happens next, in plain words
+	Title string // what the case is, in plain words
+	Next  string // what happens next, in plain words
+}
+
+func portalCaseOf(cs certdesk.Case) portalCase {
+	return portalCase{Case: cs, Title: caseTitle(cs.Kind), Next: nextStep(cs)}
+}
+
+// caseTitle names a kind of case for its learner.
+func caseTitle(k certdesk.Kind) string {
+	switch k {
+	case certdesk.KindConnect:
+		return "Connect your certification profile"
+	case certdesk.KindMerge:
+		return "Merge duplicate profiles"
+	case certdesk.KindRecovery:
+		return "Recover access"
+	case certdesk.KindUnmerge:
+		return "Undo a merge of your profiles"
+	case certdesk.KindInquiry:
+		return "Your question"
+	}
+	return "Support case"
 }
 
 type portalView struct {
@@ -79,7 +101,7 @@ func (s *Pages) renderPortal(c *gin.Context, code int, notice string, refusal er
 		}
 	}
 	for _, cs := range page.Items {
-		v.Cases = append(v.Cases, portalCase{Case: cs, Next: nextStep(cs)})
+		v.Cases = append(v.Cases, portalCaseOf(cs))
 		v.Moving = v.Moving || cs.Status == certdesk.StatusOpen
 		if cs.Kind == certdesk.KindConnect && !cs.Status.Terminal() && v.OpenConnect == nil {
 			cs := cs
@@ -123,6 +145,8 @@ func noticeOfPortal(done string) string {
 		return "We are on it: your connection request is below."
 	case "account":
 		return "The account is added to your learning profile."
+	case "message":
+		return "Your message is on the case: a support agent reads it."
 	}
 	return ""
 }

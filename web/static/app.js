@@ -1,5 +1,6 @@
-// certdesk's only script: keyboard moves in the queue and live refresh of
-// the case page. Every action also works without it (plain forms).
+// certdesk's only script: keyboard moves in the queue, canned responses in
+// a reply, and live refresh of the case page. Every action also works
+// without it (plain forms).
 (function () {
   "use strict";
 
@@ -28,6 +29,36 @@
       window.location.href = rows[current].getAttribute("data-href");
     }
   });
+
+  // Case page: a canned response goes into the reply where the cursor is,
+  // by choosing it or by Ctrl+Shift+1..9 (its number in the list). The
+  // listeners sit on the document: the live refresh replaces the page.
+  function insertCanned(option) {
+    var pick = option.parentNode;
+    var box = document.getElementById(pick.getAttribute("data-canned-for"));
+    if (!box) return;
+    var text = option.getAttribute("data-text");
+    var start = box.selectionStart, end = box.selectionEnd;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.setSelectionRange(start + text.length, start + text.length);
+    pick.selectedIndex = 0; // ready to insert another
+    var id = document.getElementById("canned-id");
+    if (id) id.value = option.value;
+  }
+  document.addEventListener("change", function (e) {
+    var pick = e.target;
+    if (pick.matches && pick.matches("select[data-canned-for]") && pick.selectedIndex > 0) {
+      insertCanned(pick.options[pick.selectedIndex]);
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    var m = /^Digit([1-9])$/.exec(e.code || "");
+    if (!m || !e.ctrlKey || !e.shiftKey || e.altKey || e.metaKey) return;
+    var option = document.querySelector("select[data-canned-for] option[data-key='" + m[1] + "']");
+    if (option) { e.preventDefault(); insertCanned(option); }
+  });
+  document.documentElement.classList.add("js"); // choosing inserts: no "Insert" button
 
   // Portal: while a case is between steps, refresh until it settles
   // (never while the learner is typing in a form).
