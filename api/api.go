@@ -95,7 +95,7 @@ func (s *API) Routes(r *gin.Engine) {
 	}
 
 	r.POST("/webhooks/sendgrid", s.auth.PerClient(webhookPerClient), s.sendgridWebhook)
-	r.POST(InboundPath, s.auth.PerClient(webhookPerClient), s.sendgridInbound)
+	r.POST(inbound.WebhookPath, s.auth.PerClient(webhookPerClient), s.sendgridInbound)
 	r.POST("/codec/encode", s.codecHandler())
 	r.POST("/codec/decode", s.codecHandler())
 	r.OPTIONS("/codec/:op", s.codecPreflight)

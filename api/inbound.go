@@ -13,10 +13,6 @@ import (
 	"github.com/certdesk/certdesk/respond"
 )
 
-// InboundPath is where SendGrid's Inbound Parse posts the mail of the
-// inbound domain.
-const InboundPath = "/webhooks/sendgrid/inbound"
-
 // sendgridInbound takes an email SendGrid's Inbound Parse posts: the
 // security policy's signature is checked over the raw body before it is
 // parsed (outside dev mode a post without one is refused), then the desk

@@ -14,3 +14,7 @@
 // The package knows nothing of cases or the store: the webhook's handler
 // decides what a Message becomes.
 package inbound
+
+// WebhookPath is where SendGrid's Inbound Parse posts the mail of the
+// inbound domain.
+const WebhookPath = "/webhooks/sendgrid/inbound"

@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/certdesk/certdesk"
-	"github.com/certdesk/certdesk/api"
 	"github.com/certdesk/certdesk/desk"
 	"github.com/certdesk/certdesk/inbound"
 	"github.com/certdesk/certdesk/request"
@@ -98,7 +97,7 @@ const MaxUpload = desk.MaxAttachments*desk.MaxAttachmentSize + request.MaxBody
 // portal's forms with files.
 func bodyLimit(r *http.Request) int64 {
 	switch {
-	case r.URL.Path == api.InboundPath:
+	case r.URL.Path == inbound.WebhookPath:
 		return inbound.MaxPostSize
 	case strings.HasPrefix(r.URL.Path, "/portal/") && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data"):
 		return MaxUpload
@@ -201,7 +200,7 @@ func (s *Server) checkInput(c *gin.Context) {
 	request.CheckValues(query, false, fields)
 	// An inbound post is read raw: its signature is over its bytes, and
 	// an email's text is what it is (the desk cleans it).
-	if c.Request.URL.Path != api.InboundPath {
+	if c.Request.URL.Path != inbound.WebhookPath {
 		if err := request.ParseForm(c.Request); err != nil {
 			s.html.Refuse(c, err)
 			return
