@@ -27,6 +27,11 @@ type Activities struct {
 	// (inbound.ReplyAddresses): a learner's reply to a case email lands on
 	// the case. Nil: no reply address (inbound mail is not set up).
 	ReplyTo func(caseID, recipient string) string
+	// CaseToken, when set, is the token of a case for a recipient
+	// (inbound.ReplyAddresses.Token): the same emails carry case_url, the
+	// portal's page of the case and its conversation, which opens with it
+	// for a learner who cannot sign in (a recovery).
+	CaseToken func(caseID, recipient string) string
 	// AttachmentRetention is how long attachments are kept after their
 	// case ends (zero: certdesk.DefaultAttachmentRetention).
 	AttachmentRetention time.Duration
@@ -37,6 +42,9 @@ type Activities struct {
 type Links struct {
 	BaseURL string
 }
+
+// CasePath is the portal's page of a case, opened by its token.
+func CasePath(caseID, token string) string { return "/portal/cases/" + caseID + "/t/" + token }
 
 // URL is the link of a raw token.
 func (l Links) URL(token string) string {

@@ -92,6 +92,12 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if a.ReplyTo != nil && in.CaseID != "" && mail.Replyable(in.Kind) {
 		msg.ReplyTo = a.ReplyTo(in.CaseID, in.To)
 	}
+	if url, err := a.caseURL(ctx, in); err != nil {
+		return SendEmailResult{}, err
+	} else if url != "" {
+		// A link that opens the case: never through click tracking.
+		msg.Data["case_url"], msg.HasLinks = url, true
+	}
 	for k, v := range in.Data {
 		// A workflow knows paths, not the public URL: "/console/…" in a
 		// *_url field becomes an absolute link here.
@@ -164,4 +170,25 @@ func (a *Activities) sendFailed(ctx context.Context, e store.Email, err error) e
 			temporal.ApplicationErrorOptions{NextRetryDelay: min(se.RetryAfter, 15*time.Minute)})
 	}
 	return fmt.Errorf("send %s/%s: %w", e.CaseID, e.Step, se)
+}
+
+// caseURL is the portal's page of the case for an email to the learner the
+// case is about ("" for anyone else: a profile's owner told of a recovery
+// or an undo sees no one else's conversation).
+func (a *Activities) caseURL(ctx context.Context, in SendEmailInput) (string, error) {
+	if a.CaseToken == nil || in.CaseID == "" || !mail.Replyable(in.Kind) {
+		return "", nil
+	}
+	cs, err := a.Store.Case(ctx, in.CaseID)
+	if err != nil {
+		return "", err
+	}
+	if cs.LearnerEmail == "" || certdesk.NormalizeEmail(cs.LearnerEmail) != certdesk.NormalizeEmail(in.To) {
+		return "", nil
+	}
+	tok := a.CaseToken(in.CaseID, in.To)
+	if tok == "" {
+		return "", nil
+	}
+	return strings.TrimRight(a.Links.BaseURL, "/") + CasePath(in.CaseID, tok), nil
 }

@@ -88,6 +88,35 @@ func (s *Desk) LearnerMessage(ctx context.Context, p *certdesk.Principal, cs cer
 	if p.Role != certdesk.RoleLearner {
 		return store.Message{}, certdesk.Errorf(certdesk.EFORBIDDEN, "only the learner writes here; staff reply")
 	}
+	return s.writeMessage(ctx, cs, p.Actor(), p.Email, req, files)
+}
+
+// CaseByToken is the case a link in its learner's emails opens
+// (/portal/cases/{id}/t/{token}): the token is the one of the case's reply
+// address for the learner the case is about, so it opens that case for
+// nobody else. Anything else is "no such case".
+func (s *Desk) CaseByToken(ctx context.Context, id, token string) (certdesk.Case, error) {
+	notFound := certdesk.Errorf(certdesk.ENOTFOUND, "no case %q", id)
+	if !certdesk.ValidID(id) {
+		return certdesk.Case{}, notFound
+	}
+	cs, err := s.store.Case(ctx, id)
+	if err != nil || cs.LearnerEmail == "" || !s.ReplyAddresses().CheckToken(token, cs.ID, cs.LearnerEmail) {
+		return certdesk.Case{}, notFound
+	}
+	return cs, nil
+}
+
+// ContactMessage records what the learner a case is about writes through
+// the case's link in their emails (a recovering learner has no sign-in):
+// as a reply by email from their address would be.
+func (s *Desk) ContactMessage(ctx context.Context, cs certdesk.Case, req MessageRequest, files []store.NewAttachment) (store.Message, error) {
+	return s.writeMessage(ctx, cs, certdesk.EmailActor(cs.LearnerEmail), cs.LearnerEmail, req, files)
+}
+
+// writeMessage records a learner's message written in certdesk and hands
+// an answer to a recovery's question to the case.
+func (s *Desk) writeMessage(ctx context.Context, cs certdesk.Case, author certdesk.Actor, from string, req MessageRequest, files []store.NewAttachment) (store.Message, error) {
 	if cs.Status.Terminal() {
 		return store.Message{}, certdesk.Errorf(certdesk.ECONFLICT, "the case is %s: open a new one to write to us", cs.Status)
 	}
@@ -102,11 +131,11 @@ func (s *Desk) LearnerMessage(ctx context.Context, p *certdesk.Principal, cs cer
 	if len(refused) > 0 {
 		return store.Message{}, certdesk.Invalid(map[string]string{"attachments": strings.Join(refused, "; ")})
 	}
-	m := store.Message{CaseID: cs.ID, Direction: store.MessageIn, Author: p.Actor(), FromAddr: p.Email, Body: body}
+	m := store.Message{CaseID: cs.ID, Direction: store.MessageIn, Author: author, FromAddr: from, Body: body}
 	if _, err := s.store.RecordMessage(ctx, &m, kept, certdesk.EventLearnerMessage); err != nil {
 		return m, err
 	}
-	s.answerQuestion(ctx, cs, p.Email, body)
+	s.answerQuestion(ctx, cs, from, body)
 	return m, nil
 }
 

@@ -349,3 +349,77 @@ func TestAttachmentsAreDeletedAfterTheRetention(t *testing.T) {
 		t.Errorf("the conversation lists %+v", left)
 	}
 }
+
+// Dara cannot sign in (that is why she recovers): the question's email
+// links her case, and by that link she reads it and answers from the
+// browser, which moves the recovery on as a reply would. The link opens
+// her case only; the dev mailbox's Reply button walks the email loop (its
+// posts are unsigned: dev mode without a security policy key takes them).
+func TestRecoveringLearnerReachesHerCaseByTheLink(t *testing.T) {
+	s := inboundStack{Stack: start(t)}
+	id := verifiedRequest(t, s.Stack)
+	alice := s.Login("alice.agent@certdesk.example")
+	decide(t, s.Stack, alice, id, map[string]string{"decision": "request_info", "note": "Which exams did you take, and when?"}, http.StatusOK)
+	ask := s.AwaitMail("dara.m@proton.example", mail.RecoveryRequestInfo)
+	s.AwaitStatus(id, certdesk.StatusAwaitingLearner)
+	i := strings.Index(ask.Text, "/portal/cases/"+id+"/t/")
+	if i < 0 {
+		t.Fatalf("the question's email links no case page: %s", ask.Text)
+	}
+	page := strings.Fields(ask.Text[i:])[0]
+	if r := s.Do("GET", page, "", nil); r.Code != http.StatusOK || !strings.Contains(string(r.Body), "Write to support") {
+		t.Fatalf("the case by its link: %d", r.Code)
+	}
+	token := page[strings.LastIndex(page, "/")+1:]
+	other := verifiedOther(t, s)
+	for name, path := range map[string]string{
+		"an altered token":        page[:len(page)-1] + map[bool]string{true: "a", false: "b"}[page[len(page)-1] != 'a'],
+		"the token of another":    "/portal/cases/" + other + "/t/" + token,
+		"a short token":           page[:len(page)-5],
+		"not a case id":           "/portal/cases/nope/t/" + token,
+		"the case without a link": "/portal/cases/" + id,
+	} {
+		if r := s.Do("GET", path, "", nil); r.Code != http.StatusNotFound && r.Code != http.StatusSeeOther {
+			t.Errorf("%s: %d, want 404 (or the sign-in)", name, r.Code)
+		}
+	}
+	if r := s.Do("POST", page[:len(page)-1]+"x/messages", "", stacktest.Form{"body": {"forged"}}); r.Code != http.StatusNotFound {
+		t.Errorf("a message by an altered link: %d, want 404", r.Code)
+	}
+	if r := s.Do("POST", page+"/messages", "", stacktest.Form{"body": {"MS-900 in 2019."}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("Dara's answer by the link: %d %s", r.Code, r.Body)
+	}
+	s.AwaitStatus(id, certdesk.StatusAwaitingAgent)
+	ms := messages(t, s.Stack, alice, id)
+	if len(ms) != 1 || ms[0].Body != "MS-900 in 2019." || ms[0].FromAddr != "dara.m@proton.example" || ms[0].Held {
+		t.Errorf("the conversation: %+v", ms)
+	}
+
+	// The mailbox's Reply button: the second question answered "by email".
+	decide(t, s.Stack, alice, id, map[string]string{"decision": "request_info", "note": "And the second exam?"}, http.StatusOK)
+	s.AwaitStatus(id, certdesk.StatusAwaitingLearner)
+	var second stacktest.Mail
+	for _, m := range s.mailsTo(t, "dara.m@proton.example") {
+		if m.Kind == mail.RecoveryRequestInfo && strings.Contains(m.Text, "second exam") {
+			second = m
+		}
+	}
+	r := s.Do("POST", "/dev/mail/"+second.ID+"/reply", "", stacktest.Form{"body": {"SC-900 in 2021."}})
+	if r.Code != http.StatusSeeOther || !strings.HasSuffix(r.Header.Get("Location"), "?replied=recorded") {
+		t.Fatalf("the Reply button: %d %s %s", r.Code, r.Header.Get("Location"), r.Body)
+	}
+	s.AwaitStatus(id, certdesk.StatusAwaitingAgent)
+	if ms := messages(t, s.Stack, alice, id); len(ms) != 2 || ms[1].Body != "SC-900 in 2021." {
+		t.Errorf("after the Reply button: %+v", ms)
+	}
+}
+
+// verifiedOther opens a second recovery (another learner) and returns it.
+func verifiedOther(t *testing.T, s inboundStack) string {
+	t.Helper()
+	req := daraRequest()
+	req["legal_name"], req["contact_email"], req["new_account_email"] = "Ana Silva", "ana.new@proton.example", "ana.new@proton.example"
+	request(t, s.Stack, req)
+	verify := s.AwaitMail("ana.new@proton.example", mail.RecoveryVerify)
+	return verify.CaseID
+}

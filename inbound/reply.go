@@ -178,3 +178,29 @@ func DeriveKey(secret string) []byte {
 	h.Write([]byte("certdesk reply addresses v1"))
 	return h.Sum(nil)
 }
+
+// Token is the token of a case's reply address for a recipient, without
+// the domain: the portal's link to the case in that recipient's emails
+// carries it, so a learner who cannot sign in (a recovery) reaches their
+// case with the same proof a reply by email gives. "" without a key.
+func (a ReplyAddresses) Token(caseID, recipient string) string {
+	if len(a.Key) == 0 || !certdesk.ValidID(caseID) {
+		return ""
+	}
+	return caseID + caseMAC(a.Key, caseID) + recipientMAC(a.Key, caseID, recipient)
+}
+
+// CheckToken reports whether token is the token of caseID for recipient
+// (under the key or a retired one).
+func (a ReplyAddresses) CheckToken(token, caseID, recipient string) bool {
+	token = strings.ToLower(strings.TrimSpace(token))
+	if len(token) != tokenLen || token[:idLen] != caseID {
+		return false
+	}
+	for _, key := range append([][]byte{a.Key}, a.Old...) {
+		if len(key) > 0 && hmac.Equal([]byte(token), []byte(caseID+caseMAC(key, caseID)+recipientMAC(key, caseID, recipient))) {
+			return true
+		}
+	}
+	return false
+}

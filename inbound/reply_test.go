@@ -162,3 +162,29 @@ func TestReplyAddressFind(t *testing.T) {
 		t.Errorf("Find with a forged reply address: %v", err)
 	}
 }
+
+// The portal's case link carries the reply address's token: it opens the
+// case for its recipient only, and for no other case.
+func TestCaseToken(t *testing.T) {
+	a := inbound.ReplyAddresses{Key: []byte(strings.Repeat("k", 32)), Domain: "reply.example.org"}
+	caseID, other := certdesk.NewID(), certdesk.NewID()
+	tok := a.Token(caseID, "Dara.M@proton.example")
+	if !a.CheckToken(tok, caseID, "dara.m@proton.example") || !a.CheckToken(strings.ToUpper(tok), caseID, "dara.m@proton.example") {
+		t.Fatal("the token does not open its case for its recipient")
+	}
+	for name, ok := range map[string]bool{
+		"another recipient": a.CheckToken(tok, caseID, "pat@proton.example"),
+		"another case":      a.CheckToken(tok, other, "dara.m@proton.example"),
+		"truncated":         a.CheckToken(tok[:len(tok)-1], caseID, "dara.m@proton.example"),
+		"altered":           a.CheckToken(tok[:40]+"0"+tok[41:], caseID, "dara.m@proton.example") && tok[40] != '0',
+		"another key":       inbound.ReplyAddresses{Key: []byte(strings.Repeat("j", 32))}.CheckToken(tok, caseID, "dara.m@proton.example"),
+		"empty":             a.CheckToken("", caseID, "dara.m@proton.example"),
+	} {
+		if ok {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if !(inbound.ReplyAddresses{Key: []byte(strings.Repeat("j", 32)), Old: [][]byte{a.Key}}).CheckToken(tok, caseID, "dara.m@proton.example") {
+		t.Error("a retired key's token is refused")
+	}
+}

@@ -238,6 +238,11 @@ type portalCaseView struct {
 	Limits uploadLimits
 	Notice string
 	Error  string
+	// Base is the page's path: /portal/cases/{id}, or with the case's token
+	// for a learner who came by the link in their email.
+	Base string
+	// ByLink: the viewer came by that link (not signed in).
+	ByLink bool
 }
 
 // uploadLimits are what the message form says it accepts.
@@ -265,25 +270,53 @@ func (s *Pages) portalCasePage(c *gin.Context) {
 	s.renderPortalCase(c, http.StatusOK, noticeOfPortal(c.Query("done")), desk.MessageRequest{}, nil)
 }
 
-func (s *Pages) renderPortalCase(c *gin.Context, code int, notice string, form desk.MessageRequest, refusal error) {
+// portalViewer is who looks at a portal case page: a signed-in learner
+// whose case it is, or whoever holds the case's link from the learner's
+// emails (/portal/cases/:id/t/:token; a recovering learner cannot sign in).
+type portalViewer struct {
+	p      *certdesk.Principal // anonymous (no role) for the link
+	base   string
+	byLink bool
+}
+
+// portalCase finds the case the page is about for its viewer, or answers
+// (a redirect for staff, a 404 for anyone else) and says false.
+func (s *Pages) portalCase(c *gin.Context) (certdesk.Case, portalViewer, bool) {
+	ctx, id := c.Request.Context(), c.Param("id")
+	if token := c.Param("token"); token != "" {
+		cs, err := s.desk.CaseByToken(ctx, id, token)
+		if err != nil {
+			s.html.Error(c, err)
+			return cs, portalViewer{}, false
+		}
+		return cs, portalViewer{p: &certdesk.Principal{}, base: "/portal/cases/" + cs.ID + "/t/" + token, byLink: true}, true
+	}
 	p := request.Caller(c)
 	if p.Role.Staff() {
-		c.Redirect(http.StatusSeeOther, "/console/cases/"+c.Param("id"))
+		c.Redirect(http.StatusSeeOther, "/console/cases/"+id)
+		return certdesk.Case{}, portalViewer{}, false
+	}
+	cs, err := s.desk.VisibleCase(ctx, p, id)
+	if err != nil {
+		s.html.Error(c, err)
+		return cs, portalViewer{}, false
+	}
+	return cs, portalViewer{p: p, base: "/portal/cases/" + cs.ID}, true
+}
+
+func (s *Pages) renderPortalCase(c *gin.Context, code int, notice string, form desk.MessageRequest, refusal error) {
+	cs, who, ok := s.portalCase(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	cs, err := s.desk.VisibleCase(ctx, p, c.Param("id"))
-	if err != nil {
-		s.html.Error(c, err)
-		return
-	}
-	conv, err := s.conversation(ctx, p, cs, nil)
+	conv, err := s.conversation(ctx, who.p, cs, nil)
 	if err != nil {
 		s.html.Error(c, err)
 		return
 	}
 	v := portalCaseView{Case: portalCaseOf(cs), Conversation: conv, Open: !cs.Status.Terminal(), Form: form,
-		Limits: portalUploads, Notice: notice}
+		Limits: portalUploads, Notice: notice, Base: who.base, ByLink: who.byLink}
 	if refusal != nil {
 		v.Error = refusalText(refusal)
 	}
@@ -293,25 +326,28 @@ func (s *Pages) renderPortalCase(c *gin.Context, code int, notice string, form d
 // portalMessage is POST /portal/cases/:id/messages: the learner writes on
 // their open case, with files.
 func (s *Pages) portalMessage(c *gin.Context) {
-	p := request.Caller(c)
 	ctx := c.Request.Context()
 	form := desk.MessageRequest{Body: formText(c, "body")}
-	cs, err := s.desk.VisibleCase(ctx, p, c.Param("id"))
-	if err != nil {
-		s.html.Error(c, err)
+	cs, who, ok := s.portalCase(c)
+	if !ok {
 		return
 	}
+	var err error
 	var files []store.NewAttachment
 	if c.Request.MultipartForm != nil {
 		files, err = desk.ReadUploads(c.Request.MultipartForm.File["files"])
 	}
-	if err == nil {
-		_, err = s.desk.LearnerMessage(ctx, p, cs, form, files)
+	switch {
+	case err != nil:
+	case who.byLink:
+		_, err = s.desk.ContactMessage(ctx, cs, form, files)
+	default:
+		_, err = s.desk.LearnerMessage(ctx, who.p, cs, form, files)
 	}
 	if err != nil {
 		respond.LogIfInternal(c, err)
 		s.renderPortalCase(c, respond.Status(err), "", form, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/portal/cases/"+cs.ID+"?done=message")
+	c.Redirect(http.StatusSeeOther, who.base+"?done=message")
 }

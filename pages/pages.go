@@ -66,6 +66,9 @@ func (s *Pages) Routes(r *gin.Engine) {
 	r.POST("/portal/connect", page(certdesk.RoleLearner), s.portalConnect)
 	r.GET("/portal/cases/:id", page(), s.portalCasePage)
 	r.POST("/portal/cases/:id/messages", page(certdesk.RoleLearner), s.portalMessage)
+	// The case's link in its learner's emails: the token is the proof.
+	r.GET("/portal/cases/:id/t/:token", s.portalCasePage)
+	r.POST("/portal/cases/:id/t/:token/messages", s.portalMessage)
 	r.GET("/portal/recovery", s.recoveryForm)
 	r.POST("/portal/recovery", s.submitRecoveryForm)
 	r.GET("/l/:token", s.linkPage)
@@ -76,6 +79,7 @@ func (s *Pages) Routes(r *gin.Engine) {
 		r.GET("/dev/mail", s.devMailPage)
 		r.GET("/dev/mail/:id", s.devMailMessage)
 		r.GET("/dev/mail/:id/html", s.devMailHTML)
+		r.POST("/dev/mail/:id/reply", s.devReply)
 		r.GET("/dev/webhooks", s.devWebhooksPage)
 	}
 }
@@ -105,6 +109,8 @@ type devMailView struct {
 	Mails    []desk.CapturedMail
 	To, Case string
 	Open     *desk.CapturedMail
+	// Replied is what became of the reply just posted (the inbound outcome).
+	Replied string
 }
 
 func (s *Pages) devMailPage(c *gin.Context) {
@@ -122,7 +128,7 @@ func (s *Pages) devMailMessage(c *gin.Context) {
 		s.html.Error(c, err)
 		return
 	}
-	s.html.Render(c, http.StatusOK, "dev_mail", m.Subject, devMailView{Open: &m})
+	s.html.Render(c, http.StatusOK, "dev_mail", m.Subject, devMailView{Open: &m, Replied: c.Query("replied")})
 }
 
 // devMailHTML shows a message's HTML part as its own document: emails use
