@@ -130,6 +130,9 @@ func Offer(c Case, agentID string, role Role) (decisions []Decision, why string)
 		return nil, "claimed by someone else: take it over to decide it"
 	}
 	for _, d := range c.Kind.Decisions() {
+		if d == DecisionConvert {
+			continue // a form of its own: the new case's kind and subject (the desk's Convert)
+		}
 		if FourEyes(c.Kind, c.Requester, agentID, d) != nil {
 			why = "You asked for this " + string(c.Kind) + ", so another staff member approves it (four-eyes)."
 			continue

@@ -81,8 +81,10 @@ func (s *Desk) openInquiry(ctx context.Context, in workflows.InquiryInput, first
 // ConvertRequest turns an inquiry into the case the learner needs.
 type ConvertRequest struct {
 	Kind certdesk.Kind `json:"kind"`
-	// ProfileIDs and TargetID: a merge's profiles (and target).
+	// ProfileIDs and TargetID: a merge's profiles (and target); or MCIDs,
+	// the profiles as people quote them.
 	ProfileIDs []string `json:"profile_ids"`
+	MCIDs      []string `json:"mcids" form:"mcids"`
 	TargetID   string   `json:"target_id"`
 	Note       string   `json:"note"`
 	// Recovery is a recovery's request, as the learner's form has it.
@@ -117,6 +119,11 @@ func (s *Desk) Convert(ctx context.Context, p *certdesk.Principal, inq certdesk.
 		}
 		child, _, err = s.openConnect(ctx, *inq.AccountID, inq.ID)
 	case certdesk.KindMerge:
+		if len(req.ProfileIDs) == 0 {
+			if req.ProfileIDs, err = s.profileIDs(ctx, req.MCIDs); err != nil {
+				return child, err
+			}
+		}
 		mr := MergeRequest{ProfileIDs: req.ProfileIDs, TargetID: req.TargetID, Note: req.Note}
 		ids, verr := mr.validate()
 		if verr != nil {
@@ -149,4 +156,22 @@ func (s *Desk) Convert(ctx context.Context, p *certdesk.Principal, inq certdesk.
 		return child, err
 	}
 	return child, nil
+}
+
+// profileIDs finds the profiles of MCIDs.
+func (s *Desk) profileIDs(ctx context.Context, mcids []string) ([]string, error) {
+	var ids []string
+	for _, m := range mcids {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		p, err := s.store.CertificationProfileByMCID(ctx, m)
+		if certdesk.ErrorCode(err) == certdesk.ENOTFOUND {
+			return nil, certdesk.Invalid(map[string]string{"mcids": "no certification profile has MCID " + m})
+		} else if err != nil {
+			return nil, err
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids, nil
 }

@@ -48,6 +48,8 @@ type casePage struct {
 	CanReassign bool
 	// CanClearReview offers a supervisor the end of a security review.
 	CanClearReview bool
+	// CanConvert offers to turn an inquiry into the case the learner needs.
+	CanConvert bool
 	// HeldBy names the agent who claimed the case, when it is not the
 	// viewer: an agent then takes it over before deciding.
 	HeldBy      string
@@ -160,6 +162,7 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 	v.CanClaim = open && (cs.AssigneeID == nil || *cs.AssigneeID != p.AgentID) && (cs.AssigneeID == nil || p.Role == certdesk.RoleSupervisor)
 	v.CanReassign = open && p.Role == certdesk.RoleSupervisor
 	v.CanClearReview = cs.SecurityReview && p.Role == certdesk.RoleSupervisor
+	v.CanConvert = cs.Kind == certdesk.KindInquiry && cs.Status == certdesk.StatusAwaitingAgent && !certdesk.HeldByAnother(cs, p.AgentID, p.Role)
 	if cs.AssigneeID != nil && *cs.AssigneeID != p.AgentID {
 		v.HeldBy = names[*cs.AssigneeID]
 		v.CanTakeOver = open && p.Role != certdesk.RoleSupervisor
@@ -289,6 +292,8 @@ func noticeOf(done string) string {
 		return "Reply sent to the learner."
 	case "reviewed":
 		return "Security review closed."
+	case "converted":
+		return "The inquiry is now this case: it names the inquiry as its parent."
 	case "undo_requested":
 		return "Undo requested: another member of staff approves it here."
 	case "undo_open":
@@ -348,6 +353,16 @@ func (s *Pages) consoleAction(c *gin.Context) {
 	case "security-review":
 		_, err = s.desk.ClearReview(ctx, p, cs, desk.NoteRequest{Note: form.Note})
 		done, form = "reviewed", desk.DecisionRequest{}
+	case "convert":
+		// The new case is where the agent lands.
+		req := desk.ConvertRequest{Kind: certdesk.Kind(c.PostForm("kind")), MCIDs: strings.FieldsFunc(c.PostForm("mcids"), func(r rune) bool { return r == ',' || r == ' ' }),
+			Note: formText(c, "note")}
+		child, cerr := s.desk.Convert(ctx, p, cs, req)
+		if cerr == nil {
+			c.Redirect(http.StatusSeeOther, "/console/cases/"+child.ID+"?done=converted")
+			return
+		}
+		err, form = cerr, desk.DecisionRequest{}
 	case "undo":
 		// The undo is a case of its own: the supervisor lands on it.
 		un, existing, uerr := s.desk.RequestUnmerge(ctx, p, cs, desk.UndoRequest{Note: form.Note})

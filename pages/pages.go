@@ -66,6 +66,7 @@ func (s *Pages) Routes(r *gin.Engine) {
 	r.POST("/portal/connect", page(certdesk.RoleLearner), s.portalConnect)
 	r.GET("/portal/cases/:id", page(), s.portalCasePage)
 	r.POST("/portal/cases/:id/messages", page(certdesk.RoleLearner), s.portalMessage)
+	r.POST("/portal/inquiries", page(certdesk.RoleLearner), s.portalAsk)
 	// The case's link in its learner's emails: the token is the proof.
 	r.GET("/portal/cases/:id/t/:token", s.portalCasePage)
 	r.POST("/portal/cases/:id/t/:token/messages", s.portalMessage)

@@ -54,6 +54,11 @@ type portalView struct {
 	Moving bool
 	Notice string
 	Error  string
+	// The question form: what was typed (kept on a refusal), its limits,
+	// and the address learners may write to instead.
+	Ask            desk.InquiryRequest
+	Limits         uploadLimits
+	SupportAddress string
 }
 
 // portal is GET /portal.
@@ -62,6 +67,11 @@ func (s *Pages) portal(c *gin.Context) {
 }
 
 func (s *Pages) renderPortal(c *gin.Context, code int, notice string, refusal error) {
+	s.renderPortalAsking(c, code, notice, refusal, desk.InquiryRequest{})
+}
+
+// renderPortalAsking renders the portal with what the question form held.
+func (s *Pages) renderPortalAsking(c *gin.Context, code int, notice string, refusal error, ask desk.InquiryRequest) {
 	p := request.Caller(c)
 	if p.Role.Staff() {
 		c.Redirect(http.StatusSeeOther, "/console")
@@ -86,7 +96,8 @@ func (s *Pages) renderPortal(c *gin.Context, code int, notice string, refusal er
 		s.html.Error(c, err)
 		return
 	}
-	v := portalView{Me: desk.LearnerView(l), Notice: notice, CanAddSelf: s.dev}
+	v := portalView{Me: desk.LearnerView(l), Notice: notice, CanAddSelf: s.dev, Ask: ask, Limits: portalUploads,
+		SupportAddress: s.cfg.Inbound.SupportAddress}
 	if refusal != nil {
 		v.Error = certdesk.ErrorMessage(refusal)
 	}
@@ -147,6 +158,8 @@ func noticeOfPortal(done string) string {
 		return "The account is added to your learning profile."
 	case "message":
 		return "Your message is on the case: a support agent reads it."
+	case "question":
+		return "Your question is with the support team: the answer comes here and by email."
 	}
 	return ""
 }
@@ -186,4 +199,26 @@ func nextStep(cs certdesk.Case) string {
 		return "Something went wrong on our side; support has been told."
 	}
 	return ""
+}
+
+// portalAsk is POST /portal/inquiries: the learner's question, with files,
+// opens an inquiry; they land on it.
+func (s *Pages) portalAsk(c *gin.Context) {
+	ctx := c.Request.Context()
+	ask := desk.InquiryRequest{Subject: c.PostForm("subject"), Body: formText(c, "body")}
+	var files []store.NewAttachment
+	var err error
+	if c.Request.MultipartForm != nil {
+		files, err = desk.ReadUploads(c.Request.MultipartForm.File["files"])
+	}
+	var cs certdesk.Case
+	if err == nil {
+		cs, err = s.desk.AskQuestion(ctx, request.Caller(c), ask, files)
+	}
+	if err != nil {
+		respond.LogIfInternal(c, err)
+		s.renderPortalAsking(c, respond.Status(err), "", err, ask)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/portal/cases/"+cs.ID+"?done=question")
 }
