@@ -157,3 +157,22 @@ func TestIsAutomatic(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseReply: a typical reply with a 200 kB photo, parsed and cut
+// to its new text.
+func BenchmarkParseReply(b *testing.B) {
+	ct, body := inboundtest.Post{From: "Dara <dara@proton.example>", To: "reply+x@in.example", Subject: "Re: your case",
+		Text:        "MS-900 in 2019.\n\n-- \nDara\n\nOn Tue, support wrote:\n" + strings.Repeat("> quoted line of the earlier mail\n", 40),
+		Attachments: []inboundtest.File{{Name: "id.png", Type: "image/png", Data: append(png, bytes.Repeat([]byte{0}, 200<<10)...)}}}.Encode()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := inbound.Parse(ct, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if inbound.NewText(m.Text) != "MS-900 in 2019." {
+			b.Fatal(inbound.NewText(m.Text))
+		}
+	}
+}
