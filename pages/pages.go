@@ -69,7 +69,7 @@ func (s *Pages) Routes(r *gin.Engine) {
 	r.POST("/portal/inquiries", page(certdesk.RoleLearner), s.portalAsk)
 	// The case's link in its learner's emails: the token is the proof.
 	r.GET("/portal/cases/:id/t/:token", s.portalCasePage)
-	r.POST("/portal/cases/:id/t/:token/messages", s.portalMessage)
+	r.POST("/portal/cases/:id/t/:token/messages", s.auth.PerClient(linkPerClient), s.portalMessage)
 	r.GET("/portal/recovery", s.recoveryForm)
 	r.POST("/portal/recovery", s.submitRecoveryForm)
 	r.GET("/l/:token", s.linkPage)
