@@ -169,6 +169,11 @@ func (s *Desk) inquiryByEmail(ctx context.Context, m inbound.Message) (InboundRe
 	} else if certdesk.ErrorCode(err) != certdesk.ENOTFOUND {
 		return InboundResult{}, err
 	}
+	if _, err := s.limits.Check(ctx, inquiryPerSender, certdesk.MailboxKey(m.From)); certdesk.ErrorCode(err) == certdesk.ERATELIMITED {
+		return InboundResult{Outcome: InboundDropped, Reason: "more questions from this mailbox than the limit in the last hour"}, nil
+	} else if err != nil {
+		return InboundResult{}, err
+	}
 	cs, err := s.openInquiry(ctx, in, first, files, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
 	if err != nil {
 		return InboundResult{}, err

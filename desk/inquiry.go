@@ -3,13 +3,19 @@ package desk
 import (
 	"context"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/limit"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/workflows"
 )
+
+// inquiryPerSender bounds the questions one mailbox opens (from the portal
+// or by email to the support address, which anyone can write to).
+var inquiryPerSender = limit.Limit{Name: "inquiry-sender", Max: 5, Window: time.Hour}
 
 type InquiryRequest struct {
 	Subject string `json:"subject" form:"subject"`
@@ -35,6 +41,9 @@ func (s *Desk) AskQuestion(ctx context.Context, p *certdesk.Principal, req Inqui
 	}
 	l, err := s.store.Learner(ctx, p.AccountID)
 	if err != nil {
+		return certdesk.Case{}, err
+	}
+	if _, err := s.limits.Check(ctx, inquiryPerSender, certdesk.MailboxKey(l.Account.Email)); err != nil {
 		return certdesk.Case{}, err
 	}
 	in := workflows.InquiryInput{CaseID: certdesk.NewID(), Subject: subject, Channel: "portal", RequestedBy: p.Actor(),

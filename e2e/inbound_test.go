@@ -423,3 +423,42 @@ func verifiedOther(t *testing.T, s inboundStack) string {
 	verify := s.AwaitMail("ana.new@proton.example", mail.RecoveryVerify)
 	return verify.CaseID
 }
+
+// Anyone can write to the support address: one mailbox opens at most five
+// questions an hour, however it writes (the portal counts too); what is
+// over the limit is dropped, and a retried post of a question already
+// opened is still its duplicate.
+func TestQuestionsByEmailAreLimitedPerSender(t *testing.T) {
+	s := startInbound(t)
+	ask := func(n int) (string, string) {
+		p := inboundtest.Post{From: "Pat <pat+" + strconv.Itoa(n) + "@flood.example>", To: "support@" + config.DevInboundDomain,
+			Subject: "Question " + strconv.Itoa(n), Text: "Hello?", MessageID: "<flood-" + strconv.Itoa(n) + "@flood.example>"}
+		_, outcome, id := s.post(t, p, s.key, time.Now())
+		return outcome, id
+	}
+	var first string
+	for n := range 5 {
+		outcome, id := ask(n)
+		if outcome != "inquiry" {
+			t.Fatalf("question %d: %s", n, outcome)
+		}
+		if n == 0 {
+			first = id
+		}
+	}
+	if outcome, _ := ask(5); outcome != "dropped" {
+		t.Errorf("the sixth question in the hour: %s, want dropped", outcome)
+	}
+	if outcome, id := ask(0); outcome != "duplicate" || id != first {
+		t.Errorf("the first question posted again: %s %s", outcome, id)
+	}
+	chen := s.Login(chenEmail)
+	for n := range 5 {
+		if r := s.Do("POST", "/api/v1/inquiries", chen, map[string]string{"subject": "Q" + strconv.Itoa(n), "body": "?"}); r.Code != http.StatusAccepted {
+			t.Fatalf("Chen's question %d: %d", n, r.Code)
+		}
+	}
+	if r := s.Do("POST", "/api/v1/inquiries", chen, map[string]string{"subject": "Q6", "body": "?"}); r.Code != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Errorf("Chen's sixth question: %d %v", r.Code, r.Header)
+	}
+}
