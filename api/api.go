@@ -84,6 +84,7 @@ func (s *API) Routes(r *gin.Engine) {
 	v1.POST("/merge-requests", require(), s.requestMerge)
 	v1.POST("/recovery-requests", s.auth.PerClient(desk.RecoveryPerClient), s.requestRecovery)
 	v1.POST("/sign-in-events", require(staff...), s.recordSignIn)
+	s.statsRoutes(v1)
 	// The integration API (auth.IntegrationPath): integration tokens only, each route within a scope.
 	v1.PUT("/integration/certification-profiles/:mcid", scope(certdesk.ScopeProfilesWrite), s.putProfile)
 	v1.PUT("/integration/accounts/:email", scope(certdesk.ScopeAccountsWrite), s.putAccount)

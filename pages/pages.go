@@ -72,6 +72,10 @@ func (s *Pages) Routes(r *gin.Engine) {
 	r.POST("/portal/cases/:id/t/:token/messages", s.auth.PerClient(linkPerClient), s.portalMessage)
 	r.GET("/portal/recovery", s.recoveryForm)
 	r.POST("/portal/recovery", s.submitRecoveryForm)
+	// Each part of the pages registers its own routes beside its handlers.
+	s.dashboardRoutes(r, page)
+	s.deskRoutes(r, page)
+	s.learnerRoutes(r, page)
 	r.GET("/l/:token", s.linkPage)
 	r.HEAD("/l/:token", s.linkPage)
 	r.POST("/l/:token", s.useLink)

