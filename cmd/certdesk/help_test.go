@@ -31,6 +31,7 @@ func TestEveryCommandHelps(t *testing.T) {
 		{[]string{"token", "revoke"}, []string{"certdesk token revoke"}},
 		{[]string{"token", "create"}, []string{"-integration", "-scopes"}},
 		{[]string{"staff"}, []string{"certdesk staff add", "staff list", "staff set-role", "staff disable", "staff enable", "-email", "-role", "-name"}},
+		{[]string{"privacy"}, []string{"certdesk privacy export", "-email", "-out", "-data-dir"}},
 		{[]string{"staff", "add"}, []string{"certdesk staff add", "-email", "-role", "-name", "-data-dir"}},
 		{[]string{"staff", "disable"}, []string{"certdesk staff disable", "-email"}},
 		{[]string{"webhooks"}, []string{"certdesk webhooks add", "webhooks list", "webhooks rotate-secret", "webhooks disable", "webhooks enable", "webhooks replay", "-url", "-events", "-since", "-event-type", "-keep-old"}},

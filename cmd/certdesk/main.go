@@ -45,6 +45,8 @@ Usage:
   certdesk webhooks add --url U --events PATTERN[,…] | list | rotate-secret ID
   certdesk webhooks disable ID | enable ID | replay ID --since RFC3339 [--event-type T]
                      subscribers of the domain events (Standard Webhooks)
+  certdesk privacy export --email E [--out FILE]
+                     a person's copy of everything certdesk holds about them (JSON)
   certdesk import profiles|accounts [--dry-run] [--report FILE] FILE
                      load records from a system of record, NDJSON or CSV
                      (see docs/import.md)
@@ -105,6 +107,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 		return runImport(ctx, rest, stdout)
 	case "webhooks":
 		return runWebhooks(ctx, rest, stdout)
+	case "privacy":
+		return runPrivacy(ctx, rest, stdout)
 	case "keys":
 		return runKeys(rest, stdout)
 	case "bench":
