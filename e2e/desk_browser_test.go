@@ -76,3 +76,43 @@ func (b *browser) eval(js string) string {
 	}
 	return out
 }
+
+// The timeline speaks in sentences: who did what, by name, with no ids or
+// raw keys; each event's data is one click away. Right after "Send
+// decision" the page shows the decided case, with no decision form.
+func TestBrowserDeskTimelineInSentences(t *testing.T) {
+	s := start(t)
+	cs := chenMerge(t, s)
+
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console/cases/"+cs.ID, "case")
+	alice.run("approve", chromedp.Click(chromedp.CSS(`input[name=decision][value=approve]`)))
+	alice.navigate("send the decision", chromedp.Click(chromedp.CSS(`form.decision button[type=submit]`)))
+	alice.shot("after-decision")
+	if n := len(alice.nodes(`form.decision`)); n != 0 {
+		t.Fatalf("right after the decision the page still offers a decision (%d forms)", n)
+	}
+	s.AwaitStatus(cs.ID, "completed")
+	alice.visit("/console/cases/"+cs.ID, "completed")
+
+	tl := alice.text(".timeline")
+	for _, want := range []string{"Chen Wei opened the merge case.", "Alice Agent approved the merge.", "moved to MCID 10000", "The case waits for an agent: a decision is due by"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("the timeline does not say %q:\n%s", want, tl)
+		}
+	}
+	for _, raw := range []string{"profile_ids", "target_id", "sla_due_at", "assignee:", cs.ID, "Z\n", "certifications_moved"} {
+		if strings.Contains(tl, raw) {
+			t.Errorf("the timeline shows %q:\n%s", raw, tl)
+		}
+	}
+	if main := alice.text("main"); strings.Contains(main, "1 duplicate certifications") || !strings.Contains(main, "1 other collapses into it") {
+		t.Errorf("the page's counts read badly:\n%s", main)
+	}
+	alice.run("open an event's details", chromedp.Click(chromedp.CSS(`.timeline li.ev-merged details summary`)))
+	if got := alice.text(`.timeline li.ev-merged details pre`); !strings.Contains(got, "target_id") {
+		t.Errorf("the merged event's raw data is %q", got)
+	}
+	alice.shot("raw-data")
+}

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,8 +27,17 @@ import (
 
 type eventRow struct {
 	certdesk.CaseEvent
-	Who     string
-	Summary []string
+	Who string
+	// Sentence says what happened, in words, with its cases and profiles
+	// linked; Raw is the event's data, for the curious, one click away.
+	Sentence []part
+	Raw      string
+}
+
+// part is a piece of a timeline sentence: text, a link, or a time.
+type part struct {
+	Text, URL string
+	At        *time.Time
 }
 
 type casePage struct {
@@ -152,8 +163,9 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		s.html.Error(c, err)
 		return
 	}
+	tl := timeline{ctx: ctx, s: s, cs: cs, agents: names, cases: map[string]string{}}
 	for _, ev := range evs {
-		v.Events = append(v.Events, eventRow{CaseEvent: ev, Who: s.actorName(ctx, ev.Actor, names), Summary: summarize(ev.Data)})
+		v.Events = append(v.Events, eventRow{CaseEvent: ev, Who: s.actorName(ctx, ev.Actor, names), Sentence: tl.sentence(ev), Raw: indent(ev.Data)})
 	}
 	if refusal != nil {
 		v.Error = refusalText(refusal)
@@ -255,28 +267,6 @@ func (s *Pages) actorName(ctx context.Context, a certdesk.Actor, agents map[stri
 		return "the requester (public form)"
 	}
 	return string(a)
-}
-
-// summarize turns an event's data into short "key: value" lines.
-func summarize(data json.RawMessage) []string {
-	var m map[string]any
-	if json.Unmarshal(data, &m) != nil {
-		return nil
-	}
-	var out []string
-	for _, k := range sortedKeys(m) {
-		switch v := m[k].(type) {
-		case nil:
-		case string:
-			if v != "" {
-				out = append(out, k+": "+v)
-			}
-		default:
-			b, _ := json.Marshal(v)
-			out = append(out, k+": "+string(b))
-		}
-	}
-	return out
 }
 
 // noticeOf says what a successful action did, after the redirect.
@@ -406,11 +396,396 @@ func refusalText(err error) string {
 	return text
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// timeline writes a case's events as sentences: "Alice Agent approved the
+// merge." Actors by name, cases and profiles as links, no ids.
+type timeline struct {
+	ctx    context.Context
+	s      *Pages
+	cs     certdesk.Case
+	agents map[string]string
+	cases  map[string]string // case id → how a sentence names it
+}
+
+// evData is what the events carry, by key (each event sets a few).
+type evData struct {
+	Note, Reason, Message, Resolution, Decision, Purpose, Step, Kind string
+	MCID                                                             string   `json:"mcid"`
+	TargetMCID                                                       string   `json:"target_mcid"`
+	MergedMCIDs                                                      []string `json:"merged_mcids"`
+	Names                                                            []string
+	Assignee, Previous                                               *string
+	ParentCaseID                                                     string `json:"parent_case_id"`
+	MergeCaseID                                                      string `json:"merge_case_id"`
+	UnmergeCaseID                                                    string `json:"unmerge_case_id"`
+	ConvertedTo                                                      string `json:"converted_to"`
+	ConvertedToKind                                                  string `json:"converted_to_kind"`
+	AccountID                                                        string `json:"account_id"`
+	Reply, NewAccount                                                string
+	RestoredMCIDs                                                    string     `json:"restored_mcids"`
+	SLADueAt                                                         *time.Time `json:"sla_due_at"`
+	Until                                                            *time.Time
+	EndsAt                                                           *time.Time `json:"ends_at"`
+	SLA, Waited, ValidFor                                            string
+	Candidates, Notified, Round, Attachments                         int
+	Strongest                                                        string
+	Held                                                             bool
+	CertificationsMoved                                              int `json:"certifications_moved"`
+	TranscriptMoved                                                  int `json:"transcript_moved"`
+	DuplicatesCollapsed                                              int `json:"duplicates_collapsed"`
+	CertificationsMoving                                             int `json:"certifications_moving"`
+	TranscriptMoving                                                 int `json:"transcript_moving"`
+	DuplicatesCollapsing                                             int `json:"duplicates_collapsing"`
+	Counts                                                           *certdesk.UnmergeCounts
+	Restored                                                         []certdesk.ProfileRef
+}
+
+func (t *timeline) sentence(ev certdesk.CaseEvent) []part {
+	var d evData
+	_ = json.Unmarshal(ev.Data, &d)
+	who := t.who(ev.Actor)
+	kind := humanizeKind(t.cs.Kind)
+	var out []part
+	say := func(ps ...any) {
+		for _, p := range ps {
+			switch p := p.(type) {
+			case string:
+				out = append(out, part{Text: p})
+			case part:
+				out = append(out, p)
+			}
+		}
 	}
-	sort.Strings(keys)
-	return keys
+	mcid := func(m string) part { return part{Text: "MCID " + m} }
+	mcids := func(ms []string) []any {
+		var ps []any
+		for i, m := range ms {
+			if i > 0 {
+				ps = append(ps, and(i, len(ms)))
+			}
+			ps = append(ps, mcid(m))
+		}
+		return ps
+	}
+	switch ev.Type {
+	case certdesk.EventOpened:
+		say(who, " opened the ", kind, " case")
+		if d.ParentCaseID != "" {
+			say(", from ", t.caseLink(d.ParentCaseID))
+		}
+		say(".")
+	case certdesk.EventAwaitingAgent:
+		say("The case waits for an agent")
+		if d.SLADueAt != nil {
+			say(": a decision is due by ", readable(*d.SLADueAt))
+		}
+		say(".")
+	case certdesk.EventAwaitingLearner:
+		say("The case waits for the learner to add their personal account")
+		if d.Until != nil {
+			say(", until ", readable(*d.Until))
+		}
+		say(".")
+	case certdesk.EventDecided:
+		switch certdesk.Decision(d.Decision) {
+		case certdesk.DecisionApprove:
+			say(who, " approved the ", kind)
+		case certdesk.DecisionReject:
+			say(who, " rejected the ", kind)
+		case certdesk.DecisionRequestInfo:
+			say(who, " asked the learner for more information")
+		case certdesk.DecisionConvert:
+			say(who, " turned the question into a case")
+		default:
+			say(who, " decided: ", humanize(d.Decision))
+		}
+		say(quoted(d.Note), ".")
+	case certdesk.EventEscalated:
+		say("The case was escalated to the supervisors")
+		if d.SLA != "" {
+			say(": it waited longer than ", duration(d.SLA))
+		}
+		say(".")
+	case certdesk.EventLinkUsed:
+		say(who, " used the link in the email")
+		if d.Purpose != "" {
+			say(" (", humanize(d.Purpose), ")")
+		}
+		say(".")
+	case certdesk.EventClaimed:
+		say(who, " claimed the case.")
+	case certdesk.EventAssigned:
+		say(who, " assigned the case to ", t.agent(d.Assignee), ".")
+	case certdesk.EventTakenOver:
+		say(who, " took the case over from ", t.agent(d.Previous), ".")
+	case certdesk.EventReleased:
+		say("The case went back to the queue: ", t.agent(d.Previous), " no longer works here.")
+	case certdesk.EventNote:
+		say(who, " added an internal note", quoted(d.Note), ".")
+	case certdesk.EventSecurityReviewCleared:
+		say(who, " closed the security review", quoted(d.Note), ".")
+	case certdesk.EventEmailFailed, certdesk.EventEmailBounced:
+		what := "could not be sent"
+		if ev.Type == certdesk.EventEmailBounced {
+			what = "bounced"
+		}
+		say("The ", humanize(d.Kind), " email ", what)
+		if d.Reason != "" {
+			say(": ", d.Reason)
+		}
+		say(".")
+	case certdesk.EventAccountAdded:
+		say(who, " added ", t.account(d.AccountID), " to their learning profile.")
+	case certdesk.EventProfilesFound:
+		say("certdesk looked for the learner's certification profiles.")
+	case certdesk.EventMergeStarted:
+		say("The profiles are to be merged first: ", t.caseLink(d.MergeCaseID), " was opened.")
+	case certdesk.EventMergeFinished:
+		say(t.caseLink(d.MergeCaseID), " finished")
+		if d.Resolution != "" {
+			say(": ", humanize(d.Resolution))
+		}
+		say(".")
+	case certdesk.EventConnected:
+		say("The learning profile is connected to ", mcid(d.MCID), ".")
+	case certdesk.EventAlreadyConnected:
+		say("The learning profile was already connected to ", mcid(d.MCID), ".")
+	case certdesk.EventLearnerMessage:
+		say(who, " wrote a message")
+		if d.Attachments > 0 {
+			say(" with ", plural(d.Attachments, "attachment"))
+		}
+		if d.Held {
+			say("; it is held for review")
+		}
+		say(".")
+	case certdesk.EventAgentReply:
+		say(who, " replied to the learner.")
+	case certdesk.EventConverted:
+		say(who, " turned the question into ", t.caseLink(d.ConvertedTo), ".")
+	case certdesk.EventPreview:
+		say("Approving moves ", plural(d.CertificationsMoving, "certification"), " and ", plural(d.TranscriptMoving, "exam result"),
+			" to ", mcid(d.TargetMCID))
+		if d.DuplicatesCollapsing > 0 {
+			say("; ", plural(d.DuplicatesCollapsing, "duplicate certification"), " ", verb(d.DuplicatesCollapsing, "collapses", "collapse"), " to the earliest")
+		}
+		say(".")
+	case certdesk.EventNamesMismatch:
+		say("The legal names differ (", strings.Join(d.Names, "; "), "): check the profiles belong to one person.")
+	case certdesk.EventMerged:
+		say(who, " merged ")
+		say(mcids(d.MergedMCIDs)...)
+		say(" into ", mcid(d.TargetMCID), ": ", plural(d.CertificationsMoved, "certification"), " and ", plural(d.TranscriptMoved, "exam result"), " moved.")
+	case certdesk.EventVerificationSent:
+		say("certdesk emailed the contact address a link to confirm it.")
+	case certdesk.EventVerified:
+		say("The requester confirmed the contact address")
+		if d.Candidates > 0 {
+			say(": ", plural(d.Candidates, "matching profile"), " found")
+		} else {
+			say(": no matching profile found")
+		}
+		say(".")
+	case certdesk.EventInfoRequested:
+		say(who, " asked the learner", quoted(d.Message), ".")
+	case certdesk.EventReplied:
+		say("The learner answered", quoted(d.Reply), ".")
+	case certdesk.EventNoReply:
+		say("The learner did not answer in time.")
+	case certdesk.EventCoolingOff:
+		say("Cooling-off for ", mcid(d.MCID))
+		if d.EndsAt != nil {
+			say(" until ", readable(*d.EndsAt))
+		}
+		say(": ", plural(d.Notified, "address"), " on file will be warned.")
+	case certdesk.EventNoticesSent:
+		say("certdesk warned ", plural(d.Notified, "address"), " on file, each with a \u201cthis wasn\u2019t me\u201d link.")
+	case certdesk.EventNoticesUndelivered:
+		say("No warning reached an address on file for ", mcid(d.MCID), ".")
+	case certdesk.EventUnmerged:
+		say(who, " undid ", t.caseLink(d.MergeCaseID))
+		if d.Counts != nil {
+			say(": ", plural(d.Counts.ProfilesRestored, "profile"), " restored, ", plural(d.Counts.CertificationsReturned, "certification"), " returned")
+		}
+		say(".")
+	case certdesk.EventMergeUndone:
+		say("This merge was undone by ", t.caseLink(d.UnmergeCaseID), ".")
+	case certdesk.EventCompleted, certdesk.EventRejected, certdesk.EventExpired, certdesk.EventCancelled, certdesk.EventFailed:
+		say(t.ended(ev, d, who, mcids)...)
+	default:
+		say(who, ": ", humanize(string(ev.Type)), ".")
+	}
+	return out
+}
+
+// ended says how the case ended.
+func (t *timeline) ended(ev certdesk.CaseEvent, d evData, who string, mcids func([]string) []any) []any {
+	var ps []any
+	switch ev.Type {
+	case certdesk.EventCompleted:
+		ps = append(ps, "The case is completed")
+		switch {
+		case d.CertificationsMoved > 0 || len(d.MergedMCIDs) > 0:
+			ps = append(ps, ": ", plural(d.CertificationsMoved, "certification"), " moved to ", part{Text: "MCID " + d.TargetMCID})
+		case d.ConvertedTo != "":
+			ps = append(ps, ": the question is now ", t.caseLink(d.ConvertedTo))
+		case d.MCID != "" && t.cs.Kind == certdesk.KindRecovery:
+			ps = append(ps, ": ", part{Text: "MCID " + d.MCID}, " is recovered for ", t.account(d.AccountID))
+		case d.Resolution != "":
+			ps = append(ps, ": ", humanize(d.Resolution))
+		}
+	case certdesk.EventRejected:
+		ps = append(ps, "The case is rejected")
+		if id, ok := ev.Actor.Agent(); ok && t.agents[id] != "" {
+			ps = append(ps, " by ", who)
+		}
+	case certdesk.EventExpired:
+		ps = append(ps, "The case expired")
+	case certdesk.EventCancelled:
+		ps = append(ps, "The case is cancelled")
+	case certdesk.EventFailed:
+		ps = append(ps, "The case failed")
+	}
+	switch {
+	case d.Reason != "":
+		ps = append(ps, ": ", d.Reason)
+	case d.Note != "" && ev.Type != certdesk.EventCompleted:
+		ps = append(ps, quoted(d.Note))
+	}
+	return append(ps, ".")
+}
+
+// who names an actor in a sentence.
+func (t *timeline) who(a certdesk.Actor) string {
+	if id, ok := a.Agent(); ok && t.agents[id] != "" {
+		return t.agents[id]
+	}
+	if id, ok := a.Learner(); ok {
+		if acct, err := t.s.store.Account(t.ctx, id); err == nil && acct.DisplayName != "" {
+			return acct.DisplayName
+		}
+		return "The learner"
+	}
+	if _, ok := a.Owner(); ok {
+		return "The profile's owner"
+	}
+	if addr, ok := a.Email(); ok {
+		return addr + " (by email)"
+	}
+	switch a {
+	case certdesk.ActorSystem:
+		return "certdesk"
+	case certdesk.ActorPublic:
+		return "The requester"
+	}
+	return "Someone"
+}
+
+func (t *timeline) agent(id *string) string {
+	if id == nil || *id == "" {
+		return "nobody"
+	}
+	if n := t.agents[*id]; n != "" {
+		return n
+	}
+	return "a former agent"
+}
+
+func (t *timeline) account(id string) string {
+	if id != "" {
+		if acct, err := t.s.store.Account(t.ctx, id); err == nil {
+			return "the account " + acct.Email
+		}
+	}
+	return "an account"
+}
+
+// caseLink names a case by its kind and reference, linked.
+func (t *timeline) caseLink(id string) part {
+	if id == "" {
+		return part{Text: "a case"}
+	}
+	name, ok := t.cases[id]
+	if !ok {
+		name = "case " + certdesk.Reference(id)
+		if c, err := t.s.store.Case(t.ctx, id); err == nil {
+			name = "the " + humanizeKind(c.Kind) + " case " + certdesk.Reference(id)
+		}
+		t.cases[id] = name
+	}
+	return part{Text: name, URL: "/console/cases/" + id}
+}
+
+func humanizeKind(k certdesk.Kind) string {
+	if k == certdesk.KindInquiry {
+		return "question"
+	}
+	return string(k)
+}
+
+func humanize(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+// quoted adds a typed text to a sentence: `: “…”`.
+func quoted(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return ""
+	}
+	return ": \u201c" + s + "\u201d"
+}
+
+// plural says a count with its noun: 1 certification, 2 certifications.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return strconv.Itoa(n) + " " + noun + "es"
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// and joins the i-th of n items: ", " between, " and " before the last.
+func and(i, n int) string {
+	if i == n-1 {
+		return " and "
+	}
+	return ", "
+}
+
+// readable is a time as people read it; the page's script shows it in the
+// reader's own time zone.
+func readable(at time.Time) part {
+	return part{Text: at.UTC().Format("Mon 2 Jan 2006, 15:04 UTC"), At: &at}
+}
+
+// duration says "24h0m0s" as "24 hours".
+func duration(s string) string {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return s
+	}
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
+// indent is an event's data as indented JSON.
+func indent(data json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Indent(&b, data, "", "  ") != nil {
+		return string(data)
+	}
+	return b.String()
 }

@@ -115,6 +115,16 @@
     var option = document.querySelector("select[data-canned-for] option[data-key='" + m[1] + "']");
     if (option) { e.preventDefault(); insertCanned(option); }
   });
+  // Times in the reader's own zone and words ("Thu 3 Dec 2026, 08:02").
+  function localTimes(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("time[data-local][datetime]"), function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      el.title = el.textContent;
+      el.textContent = d.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+    });
+  }
+  localTimes(document);
   document.documentElement.classList.add("js"); // choosing inserts: no "Insert" button
 
   // Portal: while a case is between steps, refresh until it settles
@@ -159,6 +169,7 @@
             var doc = new DOMParser().parseFromString(html, "text/html");
             var fresh = doc.querySelector("article.case[data-case]");
             if (!fresh) return;
+            localTimes(fresh);
             page.replaceWith(fresh);
             page = fresh;
             version = fresh.getAttribute("data-version");
