@@ -59,6 +59,10 @@ func (s *Store) OpenCase(ctx context.Context, c *certdesk.Case, ev Event) (bool,
 			return res.Error
 		}
 		created = true
+		// The short reference people quote, searchable by its index.
+		if err := tx.Table("cases").Where("id = ?", c.ID).Update("reference", certdesk.Reference(c.ID)).Error; err != nil {
+			return err
+		}
 		if err := tx.Create(&certdesk.CaseEvent{CaseID: c.ID, Seq: 1, At: now, Actor: ev.Actor, Type: ev.Type, Data: data}).Error; err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ type CaseFilter struct {
 	Escalated *bool
 	// SecurityReview selects cases flagged (or not) for security review.
 	SecurityReview *bool
-	// Q searches learner name and email, MCID and case id.
+	// Q searches learner name and email, MCID, case id and reference.
 	Q      string
 	Order  string
 	Limit  int
@@ -165,7 +165,8 @@ func scanCases(q *gorm.DB) ([]certdesk.Case, error) {
 // covers (migration 0004).
 func (s *Store) search(q *gorm.DB, t string) *gorm.DB {
 	like := "%" + escapeLike(t) + "%"
-	return q.Where("(id = ? OR lower(learner_name || ' ' || learner_email || ' ' || mcids) LIKE ? ESCAPE '\\')", t, like)
+	return q.Where("(id = ? OR reference = ? OR lower(learner_name || ' ' || learner_email || ' ' || mcids) LIKE ? ESCAPE '\\')",
+		t, strings.ToUpper(t), like)
 }
 
 func escapeLike(s string) string {
