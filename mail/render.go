@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	texttemplate "text/template"
+
+	"github.com/certdesk/certdesk"
 )
 
 // Each message kind has one embedded file defining three templates:
@@ -64,7 +66,7 @@ func Render(m Message) (Rendered, error) {
 	if !ok {
 		return Rendered{}, fmt.Errorf("mail: no template for kind %q", m.Kind)
 	}
-	data := map[string]any{"name": m.ToName, "case_id": m.CaseID}
+	data := map[string]any{"name": m.ToName, "case_id": m.CaseID, "reference": certdesk.Reference(m.CaseID)}
 	for k, v := range m.Data {
 		data[k] = v
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/sendgrid/sendgrid-go"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/certdesk/certdesk"
 )
 
 // SendGrid sends messages as SendGrid dynamic templates through the v3
@@ -122,7 +124,11 @@ func (s *SendGrid) body(m Message, templateID string) ([]byte, error) {
 
 	p := sgmail.NewPersonalization()
 	p.AddTos(sgmail.NewEmail(m.ToName, m.To))
-	p.DynamicTemplateData = m.Data
+	// The dynamic templates sign with the short reference people quote.
+	p.DynamicTemplateData = map[string]any{"reference": certdesk.Reference(m.CaseID)}
+	for k, v := range m.Data {
+		p.DynamicTemplateData[k] = v
+	}
 	p.SetCustomArg("case_id", m.CaseID)
 	p.SetCustomArg("step", m.Step)
 

@@ -134,6 +134,7 @@ func TestSendGridRequestBody(t *testing.T) {
 			"dynamic_template_data": map[string]any{
 				"name":       "Ada Lovelace",
 				"case_id":    "case-42",
+				"reference":  "CD-SE-42",
 				"link":       "https://certdesk.example/r/" + token,
 				"expires_at": "2026-03-01 12:00 UTC",
 			},
