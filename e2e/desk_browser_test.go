@@ -116,3 +116,33 @@ func TestBrowserDeskTimelineInSentences(t *testing.T) {
 	}
 	alice.shot("raw-data")
 }
+
+// The merge cards name the account that owns each profile and, once
+// merged, say so; the recovery candidate names its owner account (masked)
+// and when it last signed in.
+func TestBrowserDeskCardsNameTheOwners(t *testing.T) {
+	s := start(t)
+	cs := chenMerge(t, s)
+	recovery := verifiedRequest(t, s)
+
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console/cases/"+cs.ID, "merge-before")
+	if got := alice.text(".subject .side"); !strings.Contains(got, "Owner account") || !strings.Contains(got, "@") {
+		t.Errorf("the merge cards do not name the owners: %q", got)
+	}
+	alice.run("approve", chromedp.Click(chromedp.CSS(`input[name=decision][value=approve]`)))
+	alice.navigate("send the decision", chromedp.Click(chromedp.CSS(`form.decision button[type=submit]`)))
+	s.AwaitStatus(cs.ID, "completed")
+	alice.visit("/console/cases/"+cs.ID, "merge-after")
+	source := alice.text(".subject .side .card:not(.target)")
+	if !strings.Contains(source, "merged into MCID 100004") || strings.Contains(source, "active") {
+		t.Errorf("after the merge the source card reads %q", source)
+	}
+
+	alice.visit("/console/cases/"+recovery, "recovery")
+	card := alice.text(".subject .side .card:nth-child(2)")
+	if !strings.Contains(card, "•••@") || !strings.Contains(card, "last signed in") {
+		t.Errorf("the recovery candidate card reads %q", card)
+	}
+}

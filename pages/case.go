@@ -52,6 +52,10 @@ type casePage struct {
 	Connect  *certdesk.ConnectDetails
 	Recovery *certdesk.RecoveryDetails
 	Unmerge  *certdesk.UnmergeDetails
+	// MergeCards and RecoveryCards are the subject's profile cards with
+	// the profiles as they are now and the accounts that own them.
+	MergeCards    []profileCard
+	RecoveryCards []candidateCard
 	// Undo is what the page says about undoing a completed merge.
 	Undo *undoView
 	// Actions offered now.
@@ -159,6 +163,10 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 			v.Unmerge = nil
 		}
 	}
+	if v.MergeCards, v.RecoveryCards, err = s.cards(ctx, v.Merge, v.Recovery); err != nil {
+		s.html.Error(c, err)
+		return
+	}
 	if v.Undo, err = s.undoOf(ctx, p, cs, evs); err != nil {
 		s.html.Error(c, err)
 		return
@@ -190,6 +198,112 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 			url.PathEscape(s.cfg.Temporal.Namespace), url.PathEscape(cs.WorkflowID), url.PathEscape(cs.RunID))
 	}
 	s.html.Render(c, code, "console_case", cs.Subject, v)
+}
+
+// ownerView is the account that owns a profile, as a card shows it.
+type ownerView struct {
+	Email, Masked, Kind, Status string
+	LastSignIn                  *time.Time
+}
+
+// profileCard is a merge card: the profile as the case saw it, and as it is
+// now (after the merge a source reads merged into its target).
+type profileCard struct {
+	certdesk.MergeProfile
+	Owner          *ownerView
+	Now            string // the profile's status now
+	MergedIntoMCID string
+	CertsNow       int
+}
+
+// candidateCard is a recovery candidate with its owner account.
+type candidateCard struct {
+	certdesk.RecoveryCandidate
+	Owner *ownerView
+}
+
+// cards looks up the profiles of a merge or a recovery as they are now and
+// the accounts that own them.
+func (s *Pages) cards(ctx context.Context, m *certdesk.MergeDetails, r *certdesk.RecoveryDetails) ([]profileCard, []candidateCard, error) {
+	var ids []string
+	if m != nil {
+		for _, p := range m.Profiles {
+			ids = append(ids, p.ID)
+		}
+	}
+	if r != nil {
+		for _, c := range r.Candidates {
+			ids = append(ids, c.ProfileID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	profiles, err := s.store.CertificationProfiles(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[string]certdesk.CertificationProfile{}
+	for _, p := range profiles {
+		byID[p.ID] = p
+	}
+	owner := func(id *string) *ownerView {
+		if id == nil {
+			return nil
+		}
+		a, err := s.store.Account(ctx, *id)
+		if err != nil {
+			return nil
+		}
+		return &ownerView{Email: a.Email, Masked: masked(a.Email), Kind: a.Kind, Status: a.Status, LastSignIn: a.LastSignInAt}
+	}
+	var mc []profileCard
+	if m != nil {
+		for _, p := range m.Profiles {
+			card := profileCard{MergeProfile: p, Now: p.Status, CertsNow: p.Certifications}
+			now, ok := byID[p.ID]
+			if ok {
+				card.Now = now.Status
+				if now.OwnerAccountID != nil {
+					p.OwnerAccountID = now.OwnerAccountID
+				}
+				if now.MergedIntoID != nil {
+					if into, ok := byID[*now.MergedIntoID]; ok {
+						card.MergedIntoMCID = into.MCID
+					} else if into, err := s.store.CertificationProfile(ctx, *now.MergedIntoID); err == nil {
+						card.MergedIntoMCID = into.MCID
+					}
+				}
+				certs, err := s.store.Certifications(ctx, p.ID)
+				if err != nil {
+					return nil, nil, err
+				}
+				card.CertsNow = len(certs)
+			}
+			card.Owner = owner(p.OwnerAccountID)
+			mc = append(mc, card)
+		}
+	}
+	var rc []candidateCard
+	if r != nil {
+		for _, c := range r.Candidates {
+			card := candidateCard{RecoveryCandidate: c}
+			if p, ok := byID[c.ProfileID]; ok {
+				card.Owner = owner(p.OwnerAccountID)
+			}
+			rc = append(rc, card)
+		}
+	}
+	return mc, rc, nil
+}
+
+// masked shows an address without giving it away: c•••@outlook.example.
+func masked(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 {
+		return "•••"
+	}
+	return email[:1] + "•••" + email[at:]
 }
 
 // undoView is the merge page's "Undo this merge" part: the undo that is
