@@ -35,6 +35,9 @@ type Activities struct {
 	// AttachmentRetention is how long attachments are kept after their
 	// case ends (zero: certdesk.DefaultAttachmentRetention).
 	AttachmentRetention time.Duration
+	// Retention is how long a case keeps its personal data after it ended
+	// (zero: certdesk.DefaultRetention).
+	Retention time.Duration
 }
 
 // Links builds the URLs of email links from the configured public URL,

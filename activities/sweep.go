@@ -190,3 +190,30 @@ func (a *Activities) PurgeAttachments(ctx context.Context, asOf time.Time) (int6
 	}
 	return a.Store.PurgeAttachments(ctx, asOf.Add(-keep))
 }
+
+// redactPage is how many ended cases one transaction redacts.
+const redactPage = 200
+
+// RedactEndedCases redacts the personal data of every case that ended more
+// than the retention before asOf, a page per transaction, heartbeating the
+// count; it returns how many. Retry: a redacted case is not redacted again.
+func (a *Activities) RedactEndedCases(ctx context.Context, asOf time.Time) (int, error) {
+	keep := a.Retention
+	if keep <= 0 {
+		keep = certdesk.DefaultRetention
+	}
+	total := 0
+	for {
+		n, err := a.Store.RedactEndedCases(ctx, asOf.Add(-keep), redactPage)
+		if err != nil {
+			return total, err
+		}
+		if total += n; n < redactPage {
+			return total, nil
+		}
+		activity.RecordHeartbeat(ctx, total)
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}

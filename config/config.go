@@ -79,6 +79,8 @@ type Config struct {
 	LearnerWait time.Duration
 	// UnmergeWindow is how long after a merge it can be undone.
 	UnmergeWindow time.Duration
+	// Retention is how long a case keeps its personal data after it ended.
+	Retention time.Duration
 
 	// TokenMaxTTL is the longest an agent's personal access token may live.
 	TokenMaxTTL time.Duration
@@ -248,7 +250,7 @@ var Variables = []string{
 	"SENDGRID_API_KEY", "SENDGRID_BASE_URL", "SENDGRID_SANDBOX", "SENDGRID_WEBHOOK_PUBLIC_KEY",
 	"CERTDESK_ALLOW_MISSING_TEMPLATES", "CERTDESK_AGENT_SLA", "CERTDESK_COOLING_OFF", "CERTDESK_VERIFY_TTL", "CERTDESK_LEARNER_WAIT", "CERTDESK_TOKEN_MAX_TTL",
 	"CERTDESK_UNMERGE_WINDOW",
-	"CERTDESK_INBOUND_DOMAIN", "CERTDESK_SUPPORT_ADDRESS", "SENDGRID_INBOUND_PUBLIC_KEY", "CERTDESK_ATTACHMENT_RETENTION",
+	"CERTDESK_INBOUND_DOMAIN", "CERTDESK_SUPPORT_ADDRESS", "SENDGRID_INBOUND_PUBLIC_KEY", "CERTDESK_ATTACHMENT_RETENTION", "CERTDESK_RETENTION",
 	"CERTDESK_WORKER_HTTP_ADDR", "CERTDESK_WORKER_STOP_TIMEOUT",
 	"CERTDESK_WORKER_VERSIONING", "CERTDESK_WORKER_DEPLOYMENT", "CERTDESK_WORKER_BUILD_ID",
 	"CERTDESK_WEBHOOK_RETRY_FOR", "CERTDESK_WEBHOOK_TIMEOUT", "CERTDESK_WEBHOOK_MAX_BACKOFF",
@@ -356,6 +358,7 @@ func Load(mode Mode, env Env) (Config, error) {
 		{"CERTDESK_LEARNER_WAIT", &c.LearnerWait, certdesk.DefaultLearnerWait},
 		{"CERTDESK_UNMERGE_WINDOW", &c.UnmergeWindow, certdesk.DefaultUnmergeWindow},
 		{"CERTDESK_ATTACHMENT_RETENTION", &c.Inbound.AttachmentRetention, certdesk.DefaultAttachmentRetention},
+		{"CERTDESK_RETENTION", &c.Retention, certdesk.DefaultRetention},
 		{"CERTDESK_TOKEN_MAX_TTL", &c.TokenMaxTTL, DefaultTokenMaxTTL},
 		{"CERTDESK_WORKER_STOP_TIMEOUT", &c.WorkerStopTimeout, DefaultWorkerStopTimeout},
 		{"CERTDESK_WEBHOOK_RETRY_FOR", &c.WebhookRetryFor, DefaultWebhookRetryFor},

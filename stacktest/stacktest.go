@@ -146,7 +146,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	// Tests' receivers are httptest servers on loopback, as in dev.
 	acts := &activities.Activities{Store: st, Mailer: mailer, Links: activities.Links{BaseURL: base},
 		Webhooks: &activities.Webhooks{Sender: webhook.NewSender(5*time.Second, true), Poll: 20 * time.Millisecond},
-		ReplyTo:  inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention}
+		ReplyTo:  inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention, Retention: cfg.Retention}
 	w := worker.New(tc, cfg, acts)
 	if opts.Register != nil {
 		opts.Register(w)

@@ -41,6 +41,9 @@ type SweepResult struct {
 	Failed int
 	// Purged counts the attachments deleted at the end of their retention.
 	Purged int64 `json:",omitempty"`
+	// Redacted counts the cases whose personal data went at the end of
+	// their retention.
+	Redacted int `json:",omitempty"`
 }
 
 // InactivitySweep reminds accounts unused for 23 months and makes those
@@ -75,7 +78,13 @@ func InactivitySweep(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 			return res, err
 		}
 	}
+	// Cases past the retention keep their shape, not their personal data.
+	if workflow.GetVersion(ctx, "redact-ended-cases", workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteActivity(paged, acts.RedactEndedCases, si.AsOf).Get(ctx, &res.Redacted); err != nil {
+			return res, err
+		}
+	}
 	workflow.GetLogger(ctx).Info("inactivity sweep done", "as_of", si.AsOf, "reminded", res.Reminded,
-		"inactivated", res.Inactivated, "sent", res.Sent, "failed", res.Failed, "attachments_purged", res.Purged)
+		"inactivated", res.Inactivated, "sent", res.Sent, "failed", res.Failed, "attachments_purged", res.Purged, "cases_redacted", res.Redacted)
 	return res, nil
 }

@@ -146,7 +146,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	defer tc.Close()
 
 	acts := &activities.Activities{Store: st, Mailer: activities.CaptureMailer(st), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg),
-		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention}
+		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention, Retention: cfg.Retention}
 	w, err := worker.Start(ctx, tc, cfg, acts)
 	if err != nil {
 		return err

@@ -189,7 +189,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tc.Close()
 	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg),
-		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention}
+		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention, Retention: cfg.Retention}
 	status := &worker.Status{}
 	if cfg.WorkerHTTPAddr == "" {
 		return worker.Run(ctx, tc, cfg, acts, status)
