@@ -146,3 +146,25 @@ func TestBrowserDeskCardsNameTheOwners(t *testing.T) {
 		t.Errorf("the recovery candidate card reads %q", card)
 	}
 }
+
+// The queue's views say how many cases each holds.
+func TestBrowserDeskViewsWithCounts(t *testing.T) {
+	s := start(t)
+	chenMerge(t, s)
+
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console", "queue")
+	tabs := alice.text("nav.tabs")
+	for _, want := range []string{"My cases (0)", "Awaiting agent (1)", "Unassigned (1)"} {
+		if !strings.Contains(tabs, want) {
+			t.Errorf("the tabs read %q, want %q", tabs, want)
+		}
+	}
+	alice.navigate("open the case", chromedp.Click(chromedp.CSS(`table.queue tbody tr a`)))
+	alice.navigate("claim it", chromedp.Click(chromedp.CSS(`form[action$="/claim"] button`)))
+	alice.visit("/console", "queue-after-claim")
+	if tabs := alice.text("nav.tabs"); !strings.Contains(tabs, "My cases (1)") || !strings.Contains(tabs, "Unassigned (0)") {
+		t.Errorf("after the claim the tabs read %q", tabs)
+	}
+}

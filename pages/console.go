@@ -29,6 +29,7 @@ var queueViews = []struct{ Key, Label string }{
 
 type queueTab struct {
 	Key, Label, URL string
+	Count           int64
 	Active          bool
 }
 
@@ -76,7 +77,14 @@ func (s *Pages) console(c *gin.Context) {
 		Order: c.DefaultQuery("order", store.OrderNewest), Agents: agents, Kinds: certdesk.Kinds, Statuses: certdesk.Statuses}
 	for _, t := range queueViews {
 		q := url.Values{"view": {t.Key}}
-		v.Tabs = append(v.Tabs, queueTab{Key: t.Key, Label: t.Label, URL: "/console?" + q.Encode(), Active: t.Key == view})
+		var tf store.CaseFilter
+		applyView(&tf, t.Key, p)
+		n, err := s.store.CountCases(ctx, tf)
+		if err != nil {
+			s.html.Error(c, err)
+			return
+		}
+		v.Tabs = append(v.Tabs, queueTab{Key: t.Key, Label: t.Label, URL: "/console?" + q.Encode(), Count: n, Active: t.Key == view})
 	}
 	now := s.now()
 	for _, cs := range page.Items {
