@@ -168,3 +168,29 @@ func TestBrowserDeskViewsWithCounts(t *testing.T) {
 		t.Errorf("after the claim the tabs read %q", tabs)
 	}
 }
+
+// Beside every case, "This learner": their accounts, their profiles (each
+// opens) and their other cases (each opens).
+func TestBrowserDeskThisLearnerPanel(t *testing.T) {
+	s := start(t)
+	merge := chenMerge(t, s)
+	r := s.Do("POST", "/api/v1/inquiries", s.Login("chen.wei@outlook.example"), map[string]string{"subject": "Two MCIDs", "body": "Are both mine?"})
+	if r.Code/100 != 2 {
+		t.Fatalf("inquiry = %d %s", r.Code, r.Body)
+	}
+	var inq struct{ ID string }
+	r.Decode(t, &inq)
+
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console/cases/"+merge.ID, "merge")
+	panel := alice.text("section.learner")
+	for _, want := range []string{"This learner", "chen.wei@outlook.example", "MCID 100003", "MCID 100004", "inquiry case"} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("the panel does not show %q:\n%s", want, panel)
+		}
+	}
+	alice.navigate("open the other case", chromedp.Click(chromedp.CSS(`section.learner a[href="/console/cases/`+inq.ID+`"]`)))
+	alice.waitText("section.learner", "merge case")
+	alice.shot("the-question")
+}

@@ -56,6 +56,9 @@ type casePage struct {
 	// the profiles as they are now and the accounts that own them.
 	MergeCards    []profileCard
 	RecoveryCards []candidateCard
+	// Learner is the "This learner" panel: their accounts, profiles and
+	// other cases.
+	Learner store.LearnerFile
 	// Undo is what the page says about undoing a completed merge.
 	Undo *undoView
 	// Actions offered now.
@@ -164,6 +167,10 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		}
 	}
 	if v.MergeCards, v.RecoveryCards, err = s.cards(ctx, v.Merge, v.Recovery); err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	if v.Learner, err = s.store.LearnerOf(ctx, cs); err != nil {
 		s.html.Error(c, err)
 		return
 	}
