@@ -9,6 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/store/storetest"
@@ -145,4 +150,112 @@ func TestStats(t *testing.T) {
 			t.Errorf("security review = %+v, want the one merge", st.Review)
 		}
 	})
+}
+
+// The million cases of BenchmarkStatsMillion: a year of cases, one in twenty
+// open, two in three with an SLA, one in seventeen escalated, one in five
+// thousand held for security review. Set-based, so the load takes seconds.
+const (
+	millionCasesPostgres = `INSERT INTO cases (id, kind, status, escalated, security_review, subject, requester, sla_due_at,
+		workflow_id, details, created_at, updated_at, closed_at)
+	SELECT 'bench' || lpad(g::text, 8, '0'), k.kind, k.status, g % 17 = 0, g % 5000 = 0, 'bench', 'system',
+		CASE WHEN g % 3 <> 0 THEN k.created + interval '2 days' END, 'wf-bench' || g, '{}', k.created, k.created,
+		CASE WHEN g % 20 <> 0 THEN k.created + make_interval(secs => 600 + (g::bigint * 7919) % 604800) END
+	FROM generate_series(1, 1000000) AS g,
+	LATERAL (SELECT (ARRAY['connect','merge','recovery','unmerge','inquiry'])[1 + g % 5] AS kind,
+		CASE WHEN g % 20 = 0 THEN (ARRAY['open','awaiting_learner','awaiting_agent','cooling_off'])[1 + (g / 20) % 4]
+			ELSE (ARRAY['completed','rejected','cancelled','expired'])[1 + (g / 7) % 4] END AS status,
+		$1::timestamptz - make_interval(days => g % 365, secs => (g * 37) % 86400) AS created) AS k`
+	millionCasesSQLite = `WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 1000000),
+	k AS (SELECT g, (g * 7919) % 604800 AS took,
+		julianday(?) - (g % 365) - ((g * 37) % 86400) / 86400.0 AS created FROM n)
+	INSERT INTO cases (id, kind, status, escalated, security_review, subject, requester, sla_due_at,
+		workflow_id, details, created_at, updated_at, closed_at)
+	SELECT 'bench' || printf('%08d', g), CASE g % 5 WHEN 0 THEN 'connect' WHEN 1 THEN 'merge' WHEN 2 THEN 'recovery' WHEN 3 THEN 'unmerge' ELSE 'inquiry' END,
+		CASE WHEN g % 20 = 0 THEN CASE (g / 20) % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'awaiting_learner' WHEN 2 THEN 'awaiting_agent' ELSE 'cooling_off' END
+			ELSE CASE (g / 7) % 4 WHEN 0 THEN 'completed' WHEN 1 THEN 'rejected' WHEN 2 THEN 'cancelled' ELSE 'expired' END END,
+		g % 17 = 0, g % 5000 = 0, 'bench', 'system',
+		CASE WHEN g % 3 <> 0 THEN strftime('%Y-%m-%d %H:%M:%S+00:00', created + 2) END, 'wf-bench' || g, '{}',
+		strftime('%Y-%m-%d %H:%M:%S+00:00', created), strftime('%Y-%m-%d %H:%M:%S+00:00', created),
+		CASE WHEN g % 20 <> 0 THEN strftime('%Y-%m-%d %H:%M:%S+00:00', created + (600 + took) / 86400.0) END
+	FROM k`
+)
+
+// BenchmarkStatsMillion times the dashboard's figures over a million cases,
+// each query on its own (from the store's statement spans):
+//
+//	go test ./store/ -run '^$' -bench StatsMillion -benchtime 5x
+func BenchmarkStatsMillion(b *testing.B) {
+	rec := tracetest.NewSpanRecorder()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	b.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for _, dialect := range storetest.Dialects {
+		// Loaded once, on the first run of the sub-benchmark (a -bench
+		// filter may skip a dialect), and kept by the outer benchmark: each
+		// run of a sub-benchmark ends with its cleanups.
+		var s *store.Store
+		outer := b
+		b.Run(dialect, func(b *testing.B) {
+			if s == nil {
+				s = loadMillion(outer, dialect, now)
+			}
+			// The first three queries and the last five are one figure each;
+			// what is between is the time to resolution (one query on
+			// PostgreSQL, a count and two per kind on SQLite).
+			head := []string{"open", "opened/day", "closed/day"}
+			tail := []string{"sla", "overdue", "escalated", "review-count", "review-list"}
+			total := map[string]time.Duration{}
+			tracer := otel.Tracer("bench")
+			b.ResetTimer()
+			for range b.N {
+				ctx, root := tracer.Start(context.Background(), "stats")
+				n := len(rec.Ended())
+				if _, err := s.Stats(ctx); err != nil {
+					b.Fatal(err)
+				}
+				root.End()
+				spans := rec.Ended()[n:]
+				spans = spans[:len(spans)-1] // the root
+				for i, sp := range spans {
+					label := "resolution"
+					switch {
+					case i < len(head):
+						label = head[i]
+					case i >= len(spans)-len(tail):
+						label = tail[i-(len(spans)-len(tail))]
+					}
+					total[label] += sp.EndTime().Sub(sp.StartTime())
+				}
+			}
+			b.StopTimer()
+			for _, l := range append(append(head, "resolution"), tail...) {
+				ms := float64(total[l]) / float64(b.N) / float64(time.Millisecond)
+				b.ReportMetric(ms, "ms/"+l)
+			}
+		})
+	}
+}
+
+// loadMillion returns a store of the dialect holding the million cases.
+func loadMillion(b *testing.B, dialect string, now time.Time) *store.Store {
+	s := storetest.Open(b, dialect)
+	s.Now = func() time.Time { return now }
+	q, arg := millionCasesPostgres, any(now)
+	if dialect == "sqlite" {
+		q, arg = millionCasesSQLite, now.Format("2006-01-02 15:04:05")
+	}
+	start := time.Now()
+	if _, err := s.SQL().Exec(q, arg); err != nil {
+		b.Fatalf("load a million cases: %v", err)
+	}
+	vacuum := "VACUUM ANALYZE cases"
+	if dialect == "sqlite" {
+		vacuum = "ANALYZE"
+	}
+	if _, err := s.SQL().Exec(vacuum); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: a million cases loaded in %v", dialect, time.Since(start).Round(time.Millisecond))
+	return s
 }
