@@ -194,3 +194,36 @@ func TestBrowserDeskThisLearnerPanel(t *testing.T) {
 	alice.waitText("section.learner", "merge case")
 	alice.shot("the-question")
 }
+
+// An agent finds a profile by name or MCID and opens it: its status (merged
+// into its target), owner, certifications, history and cases.
+func TestBrowserDeskProfileLookup(t *testing.T) {
+	s := start(t)
+	merge := chenMerge(t, s)
+	if r := s.Do("POST", "/api/v1/cases/"+merge.ID+"/decision", s.Login("alice.agent@certdesk.example"),
+		map[string]any{"decision": "approve", "version": merge.Version}); r.Code/100 != 2 {
+		t.Fatalf("approve = %d %s", r.Code, r.Body)
+	}
+	s.AwaitStatus(merge.ID, "completed")
+
+	bob := newBrowser(t, s, "bob")
+	bob.signIn("bob.agent@certdesk.example")
+	bob.visit("/console", "queue")
+	bob.navigate("open the lookup", chromedp.Click(chromedp.CSS(`a[href="/console/profiles"]`)))
+	bob.navigate("find Chen", chromedp.SetValue(chromedp.CSS("#profile-q"), "chen wei"), chromedp.Click(chromedp.CSS(`form[role=search] button`)))
+	bob.shot("found")
+	if got := bob.text("table.queue tbody"); !strings.Contains(got, "MCID 100003") || !strings.Contains(got, "MCID 100004") {
+		t.Fatalf("the lookup found %q", got)
+	}
+	bob.navigate("find by MCID", chromedp.SetValue(chromedp.CSS("#profile-q"), "100003"), chromedp.Click(chromedp.CSS(`form[role=search] button`)))
+	bob.waitText("h1", "MCID 100003")
+	bob.shot("profile")
+	page := bob.text("main")
+	for _, want := range []string{"merged into MCID 100004", "Owner account", "chen.wei@outlook.example", "History", "merge", "Chen Wei · merge MCID"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the profile page does not show %q:\n%s", want, page)
+		}
+	}
+	bob.navigate("open the merge case", chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+merge.ID+`"]`)))
+	bob.waitText(".case-head", "completed")
+}

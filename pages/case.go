@@ -576,7 +576,7 @@ func (t *timeline) sentence(ev certdesk.CaseEvent) []part {
 			}
 		}
 	}
-	mcid := func(m string) part { return part{Text: "MCID " + m} }
+	mcid := func(m string) part { return profileLink(m) }
 	mcids := func(ms []string) []any {
 		var ps []any
 		for i, m := range ms {
@@ -746,11 +746,11 @@ func (t *timeline) ended(ev certdesk.CaseEvent, d evData, who string, mcids func
 		ps = append(ps, "The case is completed")
 		switch {
 		case d.CertificationsMoved > 0 || len(d.MergedMCIDs) > 0:
-			ps = append(ps, ": ", plural(d.CertificationsMoved, "certification"), " moved to ", part{Text: "MCID " + d.TargetMCID})
+			ps = append(ps, ": ", plural(d.CertificationsMoved, "certification"), " moved to ", profileLink(d.TargetMCID))
 		case d.ConvertedTo != "":
 			ps = append(ps, ": the question is now ", t.caseLink(d.ConvertedTo))
 		case d.MCID != "" && t.cs.Kind == certdesk.KindRecovery:
-			ps = append(ps, ": ", part{Text: "MCID " + d.MCID}, " is recovered for ", t.account(d.AccountID))
+			ps = append(ps, ": ", profileLink(d.MCID), " is recovered for ", t.account(d.AccountID))
 		case d.Resolution != "":
 			ps = append(ps, ": ", humanize(d.Resolution))
 		}
@@ -834,6 +834,14 @@ func (t *timeline) caseLink(id string) part {
 		t.cases[id] = name
 	}
 	return part{Text: name, URL: "/console/cases/" + id}
+}
+
+// profileLink names a profile by its MCID, linked to the profile lookup.
+func profileLink(mcid string) part {
+	if mcid == "" {
+		return part{Text: "a profile"}
+	}
+	return part{Text: "MCID " + mcid, URL: "/console/profiles?q=" + url.QueryEscape(mcid)}
 }
 
 func humanizeKind(k certdesk.Kind) string {

@@ -7,4 +7,8 @@ import (
 )
 
 // deskRoutes registers the routes of the agent's desk beyond the case page: profile lookup, bulk actions, notifications.
-func (s *Pages) deskRoutes(r *gin.Engine, page func(...certdesk.Role) gin.HandlerFunc) {}
+func (s *Pages) deskRoutes(r *gin.Engine, page func(...certdesk.Role) gin.HandlerFunc) {
+	staff := []certdesk.Role{certdesk.RoleAgent, certdesk.RoleSupervisor}
+	r.GET("/console/profiles", page(staff...), s.profilesPage)
+	r.GET("/console/profiles/:id", page(staff...), s.profilePage)
+}
