@@ -21,7 +21,7 @@ func TestBrowserLearnerConnectsFromThePortal(t *testing.T) {
 	b.shot("portal-before")
 	b.navigate("connect", chromedp.Click(chromedp.CSS(`form[action="/portal/connect"] button`)))
 	b.waitText("main", "is connected to your learning profile")
-	b.waitText("main", "Done.")
+	b.waitText("main", "Completed: connected")
 	b.shot("portal-connected")
 	p, err := s.Store.CertificationProfileByMCID(context.Background(), "100001")
 	if err != nil || p.ConnectedLearningProfileID == nil || *p.ConnectedLearningProfileID != store.DemoID("lp:ana") {

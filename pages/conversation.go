@@ -10,6 +10,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/i18n"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
 	"github.com/certdesk/certdesk/store"
@@ -230,6 +231,8 @@ func cannedNotice(done string) string {
 // form.
 
 type portalCaseView struct {
+	L            i18n.Locale
+	Langs        []langChoice
 	Case         portalCase
 	Conversation conversationView
 	// Open: the case takes the learner's messages.
@@ -267,7 +270,7 @@ var portalUploads = func() uploadLimits {
 // portalCasePage is GET /portal/cases/:id: only the learner whose case it
 // is sees it (the API's rule, desk.VisibleCase); staff go to the console.
 func (s *Pages) portalCasePage(c *gin.Context) {
-	s.renderPortalCase(c, http.StatusOK, noticeOfPortal(c.Query("done")), desk.MessageRequest{}, nil)
+	s.renderPortalCase(c, http.StatusOK, c.Query("done"), desk.MessageRequest{}, nil)
 }
 
 // portalViewer is who looks at a portal case page: a signed-in learner
@@ -304,21 +307,22 @@ func (s *Pages) portalCase(c *gin.Context) (certdesk.Case, portalViewer, bool) {
 	return cs, portalViewer{p: p, base: "/portal/cases/" + cs.ID}, true
 }
 
-func (s *Pages) renderPortalCase(c *gin.Context, code int, notice string, form desk.MessageRequest, refusal error) {
+func (s *Pages) renderPortalCase(c *gin.Context, code int, done string, form desk.MessageRequest, refusal error) {
 	cs, who, ok := s.portalCase(c)
 	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
+	l := learnerLocale(c)
 	conv, err := s.conversation(ctx, who.p, cs, nil)
 	if err != nil {
-		s.html.Error(c, err)
+		s.learnerError(c, l, err)
 		return
 	}
-	v := portalCaseView{Case: portalCaseOf(cs), Conversation: conv, Open: !cs.Status.Terminal(), Form: form,
-		Limits: portalUploads, Notice: notice, Base: who.base, ByLink: who.byLink}
+	v := portalCaseView{L: l, Langs: langChoices(c, l), Case: portalCaseOf(cs, l), Conversation: conv, Open: !cs.Status.Terminal(), Form: form,
+		Limits: portalUploads, Notice: l.T(noticeOfPortal(done, false)), Base: who.base, ByLink: who.byLink}
 	if refusal != nil {
-		v.Error = refusalText(refusal)
+		v.Error = l.T(refusalText(refusal))
 	}
 	s.html.Render(c, code, "portal_case", v.Case.Title, v)
 }

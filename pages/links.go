@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/i18n"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
 	"github.com/certdesk/certdesk/store"
@@ -33,7 +35,16 @@ type linkView struct {
 	// Next and NextText are where the page sends the reader on (the
 	// portal, or the recovery form for someone who cannot sign in).
 	Next, NextText string
+	// Question is the agent's question a reply link answers; Facts what a
+	// "this wasn't me" link would stop (the MCID, the new account, when).
+	Question string
+	Facts    []linkFact
+	L        i18n.Locale
+	Langs    []langChoice
 }
+
+// linkFact is one line of what a link is about.
+type linkFact struct{ Label, Value string }
 
 // purposeTexts say, before the learner confirms, what a link does.
 var purposeTexts = map[string][3]string{
@@ -95,7 +106,11 @@ func (s *Pages) linkPage(c *gin.Context) {
 		respond.Fail(c, err)
 		return
 	}
-	s.renderLink(c, http.StatusOK, liveView(t.Purpose, raw))
+	v := liveView(t.Purpose, raw)
+	if cs, err := s.store.Case(c.Request.Context(), t.CaseID); err == nil {
+		v = aboutLink(v, t, cs, learnerLocale(c))
+	}
+	s.renderLink(c, http.StatusOK, v)
 }
 
 // endedView is the page of a link whose case has ended, with the way on:
@@ -103,7 +118,7 @@ func (s *Pages) linkPage(c *gin.Context) {
 // requester may have no account to sign in with).
 func endedView(cs certdesk.Case) linkView {
 	v := stateView("ended")
-	v.Explain = "There is nothing left for this link to do: the case ended (" + outcomeText(cs) + ")"
+	v.Explain, v.Outcome = "There is nothing left for this link to do: the case ended.", outcomeText(cs)
 	v.Next, v.NextText = "/portal", "See your cases in your learning profile"
 	if cs.Kind == certdesk.KindRecovery {
 		v.Next, v.NextText = "/portal/recovery", "Send a new recovery request"
@@ -124,12 +139,56 @@ func liveView(purpose, raw string) linkView {
 	return linkView{State: "live", Title: t[0], Explain: t[1], Button: t[2], Reply: purpose == workflows.PurposeReply, Action: "/l/" + raw}
 }
 
+// renderLink renders a link page in the learner's language, always with
+// the way on (the portal, unless the page names another).
 func (s *Pages) renderLink(c *gin.Context, code int, v linkView) {
 	if c.Request.Method == http.MethodHead {
 		c.Status(code)
 		return
 	}
+	l := learnerLocale(c)
+	v.L, v.Langs = l, langChoices(c, l)
+	if v.Next == "" {
+		v.Next, v.NextText = "/portal", "See your cases in your learning profile"
+	}
+	v.Title, v.Explain, v.Button, v.Outcome = l.T(v.Title), l.T(v.Explain), l.T(v.Button), l.T(v.Outcome)
+	v.NextText, v.Error = l.T(v.NextText), l.T(v.Error)
+	for i := range v.Facts {
+		v.Facts[i].Label = l.T(v.Facts[i].Label)
+	}
 	s.html.Render(c, code, "link", v.Title, v)
+}
+
+// aboutLink adds to a live link's page what it is about: the agent's
+// question for a reply, the change it stops for "this wasn't me".
+func aboutLink(v linkView, t store.LinkToken, cs certdesk.Case, l i18n.Locale) linkView {
+	if cs.Kind != certdesk.KindRecovery {
+		return v
+	}
+	var d certdesk.RecoveryDetails
+	if json.Unmarshal(cs.Details, &d) != nil {
+		return v
+	}
+	switch t.Purpose {
+	case workflows.PurposeReply:
+		for _, r := range d.InfoRequests {
+			if r.Step == t.Step || v.Question == "" {
+				v.Question = r.Message
+			}
+		}
+	case workflows.PurposeCancelRecovery:
+		if d.ChosenMCID != "" {
+			v.Facts = append(v.Facts, linkFact{"Certification profile", "MCID " + d.ChosenMCID})
+		}
+		if d.Claim.NewAccountEmail != "" {
+			v.Facts = append(v.Facts, linkFact{"The account it would move to", d.Claim.NewAccountEmail})
+		}
+		v.Facts = append(v.Facts, linkFact{"Asked on", l.Date(cs.CreatedAt)})
+		if d.CoolingOffEndsAt != nil {
+			v.Facts = append(v.Facts, linkFact{"It moves on", l.Date(*d.CoolingOffEndsAt)})
+		}
+	}
+	return v
 }
 
 // useLink answers POST: it uses the token and signals the workflow in one
@@ -142,7 +201,7 @@ func (s *Pages) useLink(c *gin.Context) {
 	}
 	if err := s.auth.Limit(c, linkPerClient, request.ClientAddr(c)); err != nil {
 		v := stateView("unavailable")
-		v.Title, v.Explain = "Too many tries", "Nothing was changed. "+certdesk.ErrorMessage(err)+"."
+		v.Title, v.Explain = "Too many tries", "Nothing was changed. Please try again in a minute."
 		s.renderLink(c, respond.Status(err), v)
 		return
 	}
@@ -167,6 +226,9 @@ func (s *Pages) useLink(c *gin.Context) {
 		return
 	case certdesk.EINVALID:
 		v := liveView(t.Purpose, raw)
+		if cs, err := s.store.Case(ctx, t.CaseID); err == nil {
+			v = aboutLink(v, t, cs, learnerLocale(c))
+		}
 		v.Error, v.Reply0 = certdesk.ErrorFields(err)["reply"], reply
 		s.renderLink(c, http.StatusBadRequest, v)
 		return

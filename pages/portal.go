@@ -1,12 +1,16 @@
 package pages
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/i18n"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
 	"github.com/certdesk/certdesk/store"
@@ -18,12 +22,16 @@ import (
 
 type portalCase struct {
 	certdesk.Case
-	Title string // what the case is, in plain words
-	Next  string // what happens next, in plain words
+	Title     string // what the case is, in plain words
+	State     string // where it is, in plain words ("Waiting for you")
+	Next      string // what happens next, in plain words
+	Reference string // the short reference people quote (CD-4F7K2)
+	Opened    string // the day it opened, the locale's way
 }
 
-func portalCaseOf(cs certdesk.Case) portalCase {
-	return portalCase{Case: cs, Title: caseTitle(cs.Kind), Next: nextStep(cs)}
+func portalCaseOf(cs certdesk.Case, l i18n.Locale) portalCase {
+	return portalCase{Case: cs, Title: l.T(caseTitle(cs.Kind)), State: l.T(stateWords(cs)), Next: l.T(nextStep(cs)),
+		Reference: certdesk.Reference(cs.ID), Opened: l.Date(cs.CreatedAt)}
 }
 
 // caseTitle names a kind of case for its learner.
@@ -43,10 +51,61 @@ func caseTitle(k certdesk.Kind) string {
 	return "Support case"
 }
 
+// merging is whether a connect case waits on the merge of its duplicates
+// (it stays open meanwhile: the merge case is the one with the agent).
+func merging(cs certdesk.Case) bool {
+	if cs.Kind != certdesk.KindConnect || cs.Status != certdesk.StatusOpen {
+		return false
+	}
+	var d certdesk.ConnectDetails
+	return json.Unmarshal(cs.Details, &d) == nil && d.MergeCaseID != ""
+}
+
+// stateWords says where a case is, in the learner's words (never a status
+// name).
+func stateWords(cs certdesk.Case) string {
+	switch cs.Status {
+	case certdesk.StatusOpen:
+		if merging(cs) {
+			return "With our support team"
+		}
+		return "In progress"
+	case certdesk.StatusAwaitingLearner:
+		return "Waiting for you"
+	case certdesk.StatusAwaitingAgent:
+		return "With our support team"
+	case certdesk.StatusCoolingOff:
+		return "Approved: waiting a few days for your safety"
+	case certdesk.StatusCompleted:
+		switch cs.Resolution {
+		case certdesk.ConnectConnected:
+			return "Completed: connected"
+		case certdesk.ConnectAlreadyConnected:
+			return "Completed: already connected"
+		case certdesk.MergeMerged, certdesk.MergeAlreadyMerged:
+			return "Completed: profiles merged"
+		case certdesk.ResolutionRecovered:
+			return "Completed: access recovered"
+		}
+		return "Completed"
+	case certdesk.StatusRejected:
+		return "Closed without a change"
+	case certdesk.StatusCancelled:
+		return "Stopped"
+	case certdesk.StatusExpired:
+		return "Closed: no answer in time"
+	case certdesk.StatusFailed:
+		return "Stopped by a problem on our side"
+	}
+	return "In progress"
+}
+
 type portalView struct {
+	L           i18n.Locale
+	Langs       []langChoice
 	Me          desk.Me
 	Cases       []portalCase
-	OpenConnect *certdesk.Case
+	OpenConnect *portalCase
 	Connected   *desk.Profile
 	CanAddSelf  bool // dev mode: the add-account form stands in for the learning site's
 	// Moving is true while a case is between steps (status open): the page
@@ -63,43 +122,45 @@ type portalView struct {
 
 // portal is GET /portal.
 func (s *Pages) portal(c *gin.Context) {
-	s.renderPortal(c, http.StatusOK, noticeOfPortal(c.Query("done")), nil)
+	s.renderPortal(c, http.StatusOK, c.Query("done"), nil)
 }
 
-func (s *Pages) renderPortal(c *gin.Context, code int, notice string, refusal error) {
-	s.renderPortalAsking(c, code, notice, refusal, desk.InquiryRequest{})
+func (s *Pages) renderPortal(c *gin.Context, code int, done string, refusal error) {
+	s.renderPortalAsking(c, code, done, refusal, desk.InquiryRequest{})
 }
 
-// renderPortalAsking renders the portal with what the question form held.
-func (s *Pages) renderPortalAsking(c *gin.Context, code int, notice string, refusal error, ask desk.InquiryRequest) {
+// renderPortalAsking renders the portal with what the question form held;
+// done names the learner's move just made (its notice).
+func (s *Pages) renderPortalAsking(c *gin.Context, code int, done string, refusal error, ask desk.InquiryRequest) {
 	p := request.Caller(c)
 	if p.Role.Staff() {
 		c.Redirect(http.StatusSeeOther, "/console")
 		return
 	}
 	ctx := c.Request.Context()
+	l := learnerLocale(c)
 	// The cases first, the profiles after: a case that completed between
 	// the two reads then shows with its outcome, never an outcome with a
 	// stale profile (and a case still moving keeps the page refreshing).
 	scope, err := s.desk.LearnerScope(ctx, p)
 	if err != nil {
-		s.html.Error(c, err)
+		s.learnerError(c, l, err)
 		return
 	}
 	page, err := s.store.ListCases(ctx, store.CaseFilter{Learner: &scope, Limit: 50})
 	if err != nil {
-		s.html.Error(c, err)
+		s.learnerError(c, l, err)
 		return
 	}
-	l, err := s.store.Learner(ctx, p.AccountID)
+	lr, err := s.store.Learner(ctx, p.AccountID)
 	if err != nil {
-		s.html.Error(c, err)
+		s.learnerError(c, l, err)
 		return
 	}
-	v := portalView{Me: desk.LearnerView(l), Notice: notice, CanAddSelf: s.dev, Ask: ask, Limits: portalUploads,
+	v := portalView{L: l, Langs: langChoices(c, l), Me: desk.LearnerView(lr), CanAddSelf: s.dev, Ask: ask, Limits: portalUploads,
 		SupportAddress: s.cfg.Inbound.SupportAddress}
 	if refusal != nil {
-		v.Error = certdesk.ErrorMessage(refusal)
+		v.Error = l.T(certdesk.ErrorMessage(refusal))
 	}
 	// The profile connected to this learning profile is connected,
 	// whichever account owns it: Connect is not offered again.
@@ -112,49 +173,98 @@ func (s *Pages) renderPortalAsking(c *gin.Context, code int, notice string, refu
 		}
 	}
 	for _, cs := range page.Items {
-		v.Cases = append(v.Cases, portalCaseOf(cs))
-		v.Moving = v.Moving || cs.Status == certdesk.StatusOpen
+		pc := portalCaseOf(cs, l)
+		v.Cases = append(v.Cases, pc)
+		v.Moving = v.Moving || cs.Status == certdesk.StatusOpen && !merging(cs)
 		if cs.Kind == certdesk.KindConnect && !cs.Status.Terminal() && v.OpenConnect == nil {
-			cs := cs
-			v.OpenConnect = &cs
+			v.OpenConnect = &pc
 		}
 	}
-	s.html.Render(c, code, "portal", "My certification profile", v)
+	v.Notice = l.T(noticeOfPortal(done, v.Connected != nil))
+	s.html.Render(c, code, "portal", l.T("My certification profile"), v)
 }
 
-// portalConnect is POST /portal/connect: "Connect my certification profile".
+// portalConnect is POST /portal/connect: "Connect my certification
+// profile". The page that follows shows the case once its workflow has
+// looked at the profiles (connected, waiting for an account, or merging
+// duplicates), not the moment between.
 func (s *Pages) portalConnect(c *gin.Context) {
-	_, _, err := s.desk.OpenConnect(c.Request.Context(), request.Caller(c))
+	ctx := c.Request.Context()
+	cs, _, err := s.desk.OpenConnect(ctx, request.Caller(c))
 	if err != nil {
 		s.renderPortal(c, respond.Status(err), "", err)
 		return
 	}
+	s.settle(c, cs)
 	c.Redirect(http.StatusSeeOther, "/portal?done=connect")
 }
 
+// settle waits, briefly, for a case's workflow to take the learner's move,
+// so the page after it is not stale (the page refreshes itself if it was
+// not enough).
+func (s *Pages) settle(c *gin.Context, cs certdesk.Case) {
+	if _, err := s.desk.Settled(c.Request.Context(), cs); err != nil {
+		slog.InfoContext(c.Request.Context(), "portal: case not settled yet", "case", cs.ID, "err", err)
+	}
+}
+
 // portalAddAccount is POST /portal/accounts (dev mode: it stands in for the
-// learning site's "Add account").
+// learning site's "Add account"). A connect case waiting for the account
+// resumes; the page that follows shows where that led.
 func (s *Pages) portalAddAccount(c *gin.Context) {
+	ctx := c.Request.Context()
 	p := request.Caller(c)
-	l, err := s.store.Learner(c.Request.Context(), p.AccountID)
+	l, err := s.store.Learner(ctx, p.AccountID)
 	if err == nil && l.LearningProfile == nil {
 		err = certdesk.Errorf(certdesk.ECONFLICT, "you have no learning profile")
 	}
+	var waiting *certdesk.Case
 	if err == nil {
-		_, _, err = s.desk.AddAccount(c.Request.Context(), p, l.LearningProfile.ID, c.PostForm("email"), c.PostForm("kind"), "")
+		waiting = s.openConnectCase(c, p)
+		_, _, err = s.desk.AddAccount(ctx, p, l.LearningProfile.ID, c.PostForm("email"), c.PostForm("kind"), "")
 	}
 	if err != nil {
 		s.renderPortal(c, respond.Status(err), "", err)
 		return
+	}
+	if waiting != nil {
+		s.settle(c, *waiting)
 	}
 	c.Redirect(http.StatusSeeOther, "/portal?done=account")
 }
 
-func noticeOfPortal(done string) string {
+// openConnectCase is the learner's connect case under way, if any.
+func (s *Pages) openConnectCase(c *gin.Context, p *certdesk.Principal) *certdesk.Case {
+	ctx := c.Request.Context()
+	scope, err := s.desk.LearnerScope(ctx, p)
+	if err != nil {
+		return nil
+	}
+	page, err := s.store.ListCases(ctx, store.CaseFilter{Learner: &scope, Kind: certdesk.KindConnect, Limit: 5})
+	if err != nil {
+		return nil
+	}
+	for _, cs := range page.Items {
+		if !cs.Status.Terminal() {
+			return &cs
+		}
+	}
+	return nil
+}
+
+// noticeOfPortal confirms the learner's move, as things stand now: once
+// the profile is connected, it says so rather than "we are on it".
+func noticeOfPortal(done string, connected bool) string {
 	switch done {
 	case "connect":
+		if connected {
+			return "Your certification profile is connected."
+		}
 		return "We are on it: your connection request is below."
 	case "account":
+		if connected {
+			return "The account is added, and your certification profile is connected."
+		}
 		return "The account is added to your learning profile."
 	case "message":
 		return "Your message is on the case: a support agent reads it."
@@ -168,18 +278,18 @@ func noticeOfPortal(done string) string {
 func nextStep(cs certdesk.Case) string {
 	switch cs.Status {
 	case certdesk.StatusOpen:
-		if cs.Kind == certdesk.KindConnect {
-			return "We are looking at your profiles. If you have duplicates, a support agent merges them first."
+		if merging(cs) {
+			return "You have more than one certification profile: a support agent checks that they are all yours and merges them, then we connect the result. We email you the outcome."
 		}
-		return "We are working on it."
+		return "We are working on it: this page updates by itself."
 	case certdesk.StatusAwaitingLearner:
 		switch cs.Kind {
 		case certdesk.KindConnect:
-			return "Your move: add the personal account that owns your certification profile to your learning profile (we emailed you the steps)."
+			return "Add the personal account that owns your certification profile to your learning profile: we emailed you the steps."
 		case certdesk.KindRecovery:
-			return "Your move: check your email — we need you to confirm your address or answer a question."
+			return "Check your email: we need you to confirm your address or answer a question."
 		}
-		return "Your move: check your email."
+		return "Check your email: we need something from you."
 	case certdesk.StatusAwaitingAgent:
 		if cs.Escalated {
 			return "A support agent reviews it; it has waited longer than usual and a supervisor is on it."
@@ -188,7 +298,13 @@ func nextStep(cs certdesk.Case) string {
 	case certdesk.StatusCoolingOff:
 		return "Approved. For your safety the change waits a few days; we emailed every address on file."
 	case certdesk.StatusCompleted:
-		return "Done."
+		switch cs.Kind {
+		case certdesk.KindConnect:
+			return "Your certifications, exams and transcript now show in your learning profile."
+		case certdesk.KindRecovery:
+			return "Your certification profile now belongs to your new account: sign in with it."
+		}
+		return "Your case is complete. We emailed you the details."
 	case certdesk.StatusRejected:
 		return "Closed without the change; we emailed you why."
 	case certdesk.StatusCancelled:
@@ -221,4 +337,47 @@ func (s *Pages) portalAsk(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/portal/cases/"+cs.ID+"?done=question")
+}
+
+// langCookie keeps the language a learner chose with the switcher.
+const langCookie = "lang"
+
+// learnerLocale is the language a learner's page is in: ?lang= (which the
+// switcher sets, and is then remembered), else the one chosen before, else
+// the browser's Accept-Language.
+func learnerLocale(c *gin.Context) i18n.Locale {
+	asked := c.Query("lang")
+	stored, _ := c.Cookie(langCookie)
+	l := i18n.Choose(asked, stored, c.GetHeader("Accept-Language"))
+	if i18n.Supported(asked) && asked != stored {
+		http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l.Lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
+	return l
+}
+
+// langChoice is one language of the switcher: this page in it.
+type langChoice struct {
+	Lang, Name, Href string
+	Current          bool
+}
+
+func langChoices(c *gin.Context, l i18n.Locale) []langChoice {
+	var out []langChoice
+	for _, lang := range i18n.Langs {
+		q := url.Values{}
+		for k, v := range c.Request.URL.Query() {
+			if k != "lang" && k != "done" {
+				q[k] = v
+			}
+		}
+		q.Set("lang", lang)
+		out = append(out, langChoice{Lang: lang, Name: i18n.Names[lang], Href: c.Request.URL.Path + "?" + q.Encode(), Current: lang == l.Lang})
+	}
+	return out
+}
+
+// learnerError is the error page in the learner's language.
+func (s *Pages) learnerError(c *gin.Context, l i18n.Locale, err error) {
+	s.html.ErrorIn(c, err, l, langChoices(c, l))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/i18n"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/web"
 )
@@ -86,18 +87,27 @@ type ErrorView struct {
 	// Link and LinkText are the way on, when the error has one (an
 	// inactive account's sign-in links the recovery form).
 	Link, LinkText string
+	// L is the language of a learner's error page (English when zero), and
+	// Langs its switcher's choices.
+	L     i18n.Locale
+	Langs any
 }
 
 // Error renders an error as the error page, in its status.
-func (h *HTML) Error(c *gin.Context, err error) {
+func (h *HTML) Error(c *gin.Context, err error) { h.ErrorIn(c, err, i18n.For(i18n.English), nil) }
+
+// ErrorIn renders an error as the error page in a learner's language, with
+// the language switcher's choices.
+func (h *HTML) ErrorIn(c *gin.Context, err error, loc i18n.Locale, langs any) {
 	LogIfInternal(c, err)
 	code := Status(err)
-	v := ErrorView{Code: code, Message: certdesk.ErrorMessage(err), RequestID: request.ID(c)}
+	v := ErrorView{Code: code, Message: loc.T(certdesk.ErrorMessage(err)), RequestID: request.ID(c), L: loc, Langs: langs}
 	var l interface{ Link() (string, string) }
 	if errors.As(err, &l) {
 		v.Link, v.LinkText = l.Link()
+		v.LinkText = loc.T(v.LinkText)
 	}
-	h.Render(c, code, "error", "Something went wrong", v)
+	h.Render(c, code, "error", loc.T("Something went wrong"), v)
 	c.Abort()
 }
 

@@ -1,0 +1,151 @@
+package e2e_test
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/certdesk/certdesk/stacktest"
+)
+
+// Learners read their cases in plain words, with a short reference, and
+// their own move shows at once: the page after it is the case as the
+// workflow left it, never the moment before.
+
+var (
+	rawStatus = regexp.MustCompile(`\b(awaiting learner|awaiting agent|awaiting_learner|awaiting_agent|cooling off|cooling_off)\b`)
+	caseID    = regexp.MustCompile(`\b[0-9a-hjkmnp-tv-z]{26}\b`)
+	reference = regexp.MustCompile(`\bCD-[0-9A-HJKMNP-TV-Z]{5}\b`)
+)
+
+// lang is the language the page says it is in (<html lang>).
+func (b *browser) lang() string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	l, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return l
+}
+
+// phone makes the browser a 390×844 phone.
+func (b *browser) phone() {
+	b.t.Helper()
+	b.run("phone width", chromedp.EmulateViewport(390, 844))
+}
+
+// wideness is how much wider than the window the page is (0: it fits).
+func (b *browser) overflow() int {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}
+
+// plainWords fails when a learner's page shows a raw status or a case id.
+func plainWords(t *testing.T, page, where string) {
+	t.Helper()
+	if m := rawStatus.FindString(page); m != "" {
+		t.Errorf("%s shows the internal status %q:\n%s", where, m, page)
+	}
+	if m := caseID.FindString(page); m != "" {
+		t.Errorf("%s shows the case id %s instead of its reference", where, m)
+	}
+}
+
+// statuses fails when a status badge reads as a status name.
+func (b *browser) statuses(where string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".status")).map(e => e.textContent.trim())`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, s := range got {
+		switch s {
+		case "open", "awaiting learner", "awaiting agent", "cooling off", "completed", "rejected", "cancelled", "expired", "failed":
+			b.t.Errorf("%s: a status reads %q", where, s)
+		}
+	}
+}
+
+// Ben signs in with his work account: connecting waits for his personal
+// account; once he adds it, the very page he lands on says he is
+// connected (no "Waiting for you" until a reload).
+func TestBrowserLearnerBenSeesHisMoveAtOnce(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	b := newBrowser(t, s, "ben")
+	b.signIn("ben.okafor@contoso.example")
+	b.navigate("connect", chromedp.Click(chromedp.CSS(`form[action="/portal/connect"] button`)))
+	page := b.text("main")
+	if !contains(page, "Waiting for you") || !contains(page, "Add the personal account") {
+		t.Fatalf("after connecting, Ben's portal does not say it waits for him:\n%s", page)
+	}
+	plainWords(t, page, "Ben's portal")
+	if !reference.MatchString(b.text(`section[aria-labelledby="cs"]`)) {
+		t.Errorf("Ben's case shows no short reference: %s", b.text(`section[aria-labelledby="cs"]`))
+	}
+	b.shot("waiting-for-ben")
+
+	b.run("type his personal account", chromedp.SendKeys(chromedp.CSS("#add-email"), "ben.okafor@hotmail.example"))
+	b.navigate("add the account", chromedp.Click(chromedp.CSS(`form[action="/portal/accounts"] button`)))
+	page = b.text("main")
+	b.shot("added-and-connected")
+	if contains(page, "Waiting for you") || contains(page, "Add the personal account") {
+		t.Fatalf("right after adding his account, Ben's portal is stale:\n%s", page)
+	}
+	for _, want := range []string{"The account is added, and your certification profile is connected.", "Completed: connected",
+		"MCID 100002 (Ben Okafor) is connected"} {
+		if !contains(page, want) {
+			t.Errorf("Ben's portal after adding his account lacks %q:\n%s", want, page)
+		}
+	}
+	plainWords(t, page, "Ben's portal")
+	b.statuses("Ben's portal")
+	if contains(page, "We are on it") {
+		t.Errorf("the \"We are on it\" banner stays after the case completed")
+	}
+
+	// The case page: plain words, the reference, the way back.
+	b.navigate("open the case", chromedp.Click(chromedp.CSS(`.cases h3 a`)))
+	page = b.text("main")
+	plainWords(t, page, "Ben's case page")
+	b.statuses("Ben's case page")
+	if !contains(page, "Completed: connected") || !reference.MatchString(page) || contains(page, "Done.") {
+		t.Errorf("Ben's case page:\n%s", page)
+	}
+	b.shot("case")
+}
+
+// Ana connects from a phone: the page she lands on is the outcome, not an
+// "In progress" with a note about duplicates.
+func TestBrowserLearnerAnaConnectsFromAPhone(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	b := newBrowser(t, s, "ana")
+	b.phone()
+	b.signIn("ana.silva@outlook.example")
+	b.shot("portal-phone")
+	b.navigate("connect", chromedp.Click(chromedp.CSS(`form[action="/portal/connect"] button`)))
+	page := b.text("main")
+	b.shot("connected-phone")
+	if contains(page, "In progress") || contains(page, "duplicates") || contains(page, "We are on it") {
+		t.Fatalf("Ana's portal flashes the moment before the outcome:\n%s", page)
+	}
+	if !contains(page, "Your certification profile is connected.") || !contains(page, "Completed: connected") {
+		t.Fatalf("Ana's portal after connecting:\n%s", page)
+	}
+	plainWords(t, page, "Ana's portal")
+	if n := b.overflow(); n > 0 {
+		t.Errorf("at phone width the portal is %dpx wider than the screen", n)
+	}
+}
