@@ -61,6 +61,8 @@ func (s *API) Routes(r *gin.Engine) {
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", s.openapi)
 	v1.GET("/me", require(), s.me)
+	v1.GET("/me/personal-data", require(certdesk.RoleLearner), s.personalData)
+	v1.GET("/personal-data", require(certdesk.RoleSupervisor), s.personalData)
 	v1.POST("/learning-profiles/:id/accounts", require(certdesk.RoleLearner), s.addAccount)
 	v1.GET("/cases", require(), s.listCases)
 	v1.GET("/cases/:id", require(), s.getCase)

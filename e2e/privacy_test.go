@@ -60,3 +60,51 @@ func TestEndedCasesAreRedactedAfterTheRetention(t *testing.T) {
 		t.Errorf("the open recovery: %+v %v", open.LearnerName, err)
 	}
 }
+
+// Chen downloads his copy; an agent cannot produce anyone's; a supervisor
+// produces Chen's for a request that came by post; a bad address is 400.
+// Each copy is on the audit log.
+func TestPersonalDataCopies(t *testing.T) {
+	s := start(t)
+	ctx := context.Background()
+	chen, alice, sam := s.Login(chenEmail), s.Login("alice.agent@certdesk.example"), s.Login("sam.supervisor@certdesk.example")
+	chensMerge(t, s)
+	r := s.Do("GET", "/api/v1/me/personal-data", chen, nil)
+	if r.Code != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("Chen's copy: %d %v", r.Code, r.Header)
+	}
+	var mine store.PersonalData
+	r.Decode(t, &mine)
+	if mine.Email != chenEmail || len(mine.Cases) != 1 || len(mine.CertificationProfiles) != 2 {
+		t.Errorf("Chen's copy: %s, %d cases, %d profiles", mine.Email, len(mine.Cases), len(mine.CertificationProfiles))
+	}
+	if strings.Contains(string(r.Body), "ana.silva@outlook.example") || strings.Contains(string(r.Body), "Dara Murphy") {
+		t.Error("Chen's copy holds another learner's data")
+	}
+	if r := s.Do("GET", "/api/v1/me/personal-data?email=ana.silva@outlook.example", chen, nil); !strings.Contains(string(r.Body), chenEmail) || strings.Contains(string(r.Body), "ana.silva@outlook.example\",\"generated") {
+		t.Errorf("a learner asking for someone else's copy got %d %.100s", r.Code, r.Body)
+	}
+	if r := s.Do("GET", "/api/v1/personal-data?email="+chenEmail, alice, nil); r.Code != http.StatusForbidden {
+		t.Errorf("an agent: %d, want 403", r.Code)
+	}
+	if r := s.Do("GET", "/api/v1/personal-data?email=not-an-address", sam, nil); r.Code != http.StatusBadRequest {
+		t.Errorf("a bad address: %d, want 400", r.Code)
+	}
+	r = s.Do("GET", "/api/v1/personal-data?email="+chenEmail, sam, nil)
+	var theirs store.PersonalData
+	r.Decode(t, &theirs)
+	if r.Code != http.StatusOK || len(theirs.Cases) != 1 {
+		t.Errorf("Sam producing Chen's copy: %d, %d cases", r.Code, len(theirs.Cases))
+	}
+	entries, err := s.Store.AuditLog(ctx, "", "", 100)
+	mustStore(t, err)
+	n := 0
+	for _, e := range entries {
+		if e.Action == "personal_data_exported" && strings.Contains(string(e.Data), chenEmail) {
+			n++
+		}
+	}
+	if n != 3 { // Chen's two asks (both his own), Sam's
+		t.Errorf("%d audit entries of Chen's copies, want 3", n)
+	}
+}
