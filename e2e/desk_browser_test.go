@@ -1,11 +1,16 @@
 package e2e_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/certdesk/certdesk"
+	"github.com/certdesk/certdesk/stacktest"
+	"github.com/certdesk/certdesk/store"
 )
 
 // The queue's advertised keys work: j selects the first case, Enter opens
@@ -70,7 +75,7 @@ func (b *browser) active() string {
 // eval runs an expression in the page and returns it as a string.
 func (b *browser) eval(js string) string {
 	b.t.Helper()
-	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`String(` + js + `)`))
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`String(`+js+`)`))
 	if err != nil {
 		b.t.Fatalf("evaluate %s: %v", js, err)
 	}
@@ -226,4 +231,59 @@ func TestBrowserDeskProfileLookup(t *testing.T) {
 	}
 	bob.navigate("open the merge case", chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+merge.ID+`"]`)))
 	bob.waitText(".case-head", "completed")
+}
+
+// chenQuestion has Chen ask a question and returns the case once it waits
+// for an agent.
+func chenQuestion(t *testing.T, s *stacktest.Stack) certdesk.Case {
+	t.Helper()
+	r := s.Do("POST", "/api/v1/inquiries", s.Login("chen.wei@outlook.example"), map[string]string{"subject": "Two MCIDs", "body": "Are both mine?"})
+	if r.Code/100 != 2 {
+		t.Fatalf("inquiry = %d %s", r.Code, r.Body)
+	}
+	var cs certdesk.Case
+	r.Decode(t, &cs)
+	return s.AwaitStatus(cs.ID, certdesk.StatusAwaitingAgent)
+}
+
+// An agent selects rows of the queue and claims them at once: each case
+// goes through the usual claim, and one another agent holds is refused,
+// named with the reason; then a note goes on both.
+func TestBrowserDeskBulkActions(t *testing.T) {
+	s := start(t)
+	merge := chenMerge(t, s)
+	question := chenQuestion(t, s)
+	if r := s.Do("POST", "/api/v1/cases/"+question.ID+"/claim", s.Login("bob.agent@certdesk.example"), map[string]any{"version": question.Version}); r.Code/100 != 2 {
+		t.Fatalf("Bob's claim = %d %s", r.Code, r.Body)
+	}
+
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console?view=all", "queue")
+	alice.run("select both", chromedp.Click(chromedp.CSS(`input[name=case][value="`+merge.ID+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=case][value="`+question.ID+`"]`)),
+		chromedp.Click(chromedp.CSS(`#bulk input[name=action][value=claim]`)))
+	alice.navigate("claim them", chromedp.Click(chromedp.CSS(`#bulk button[type=submit]`)))
+	alice.shot("claimed")
+	alice.waitText("#bulk-result", "Claimed 1 case; 1 refused.")
+	alice.waitText("#bulk-result", "Bob Agent")
+	if got := alice.text("nav.tabs [aria-current=page]"); !strings.Contains(got, "All (2)") {
+		t.Errorf("after the bulk claim the current tab is %q, want the view it was done from", got)
+	}
+	if got := alice.text("nav.tabs"); !strings.Contains(got, "My cases (1)") {
+		t.Errorf("after the bulk claim the tabs read %q", got)
+	}
+	if c, _ := s.Store.Case(context.Background(), merge.ID); c.AssigneeID == nil || *c.AssigneeID != store.DemoID("agent:alice.agent@certdesk.example") {
+		t.Errorf("the merge is assigned to %v", c.AssigneeID)
+	}
+
+	alice.run("select both again", chromedp.Click(chromedp.CSS(`input[name=case][value="`+merge.ID+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=case][value="`+question.ID+`"]`)),
+		chromedp.Click(chromedp.CSS(`#bulk input[name=action][value=note]`)),
+		chromedp.SendKeys(chromedp.CSS(`#bulk-note`), "seen in the morning round"))
+	alice.navigate("note them", chromedp.Click(chromedp.CSS(`#bulk button[type=submit]`)))
+	alice.waitText("#bulk-result", "Note added to 2 cases.")
+	alice.shot("noted")
+	alice.visit("/console/cases/"+question.ID, "question")
+	alice.waitText(".timeline", "Alice Agent added an internal note: \u201cseen in the morning round\u201d")
 }

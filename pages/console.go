@@ -50,10 +50,18 @@ type queueView struct {
 	Agents                                 []certdesk.Agent
 	Kinds                                  []certdesk.Kind
 	Statuses                               []certdesk.Status
+	// Bulk is what a bulk action just did; CanAssign offers assigning.
+	Bulk      *bulkView
+	CanAssign bool
+	BulkURL   string // the bulk form's action: the view and filters ride along
 }
 
 // console is the queue: GET /console?view=&kind=&status=&assignee=&q=&order=&cursor=
-func (s *Pages) console(c *gin.Context) {
+func (s *Pages) console(c *gin.Context) { s.renderQueue(c, http.StatusOK, nil) }
+
+// renderQueue renders the queue of the request's view and filters; bulk,
+// when set, is what a bulk action just did.
+func (s *Pages) renderQueue(c *gin.Context, code int, bulk *bulkView) {
 	p := request.Caller(c)
 	f, err := s.desk.CaseFilter(c.Request.Context(), request.Caller(c), c.Request.URL.Query())
 	if err != nil {
@@ -95,7 +103,11 @@ func (s *Pages) console(c *gin.Context) {
 		q.Set("cursor", page.NextCursor)
 		v.NextURL = "/console?" + q.Encode()
 	}
-	s.html.Render(c, http.StatusOK, "console", "Cases", v)
+	v.Bulk, v.CanAssign, v.BulkURL = bulk, p.Role == certdesk.RoleSupervisor, "/console/bulk"
+	if q := c.Request.URL.RawQuery; q != "" {
+		v.BulkURL += "?" + q
+	}
+	s.html.Render(c, code, "console", "Cases", v)
 }
 
 // applyView narrows a filter to a tab; explicit filters still apply.

@@ -11,4 +11,5 @@ func (s *Pages) deskRoutes(r *gin.Engine, page func(...certdesk.Role) gin.Handle
 	staff := []certdesk.Role{certdesk.RoleAgent, certdesk.RoleSupervisor}
 	r.GET("/console/profiles", page(staff...), s.profilesPage)
 	r.GET("/console/profiles/:id", page(staff...), s.profilePage)
+	r.POST("/console/bulk", page(staff...), s.bulk)
 }

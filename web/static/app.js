@@ -18,7 +18,7 @@
   // Help: "?" opens the list of keys (a modal dialog: Esc closes it and
   // focus goes back where it was).
   var keys = [
-    ["j", "next case in the queue"], ["k", "previous case in the queue"], ["Enter", "open the selected case"],
+    ["j", "next case in the queue"], ["k", "previous case in the queue"], ["Enter", "open the selected case"], ["x", "select the case for a bulk action"],
     ["/", "search the cases"], ["Ctrl+Shift+1…9", "insert a canned response into the reply"],
     ["?", "show these keys"], ["Esc", "close this list"]
   ];
@@ -82,6 +82,10 @@
     if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.key === "j") { e.preventDefault(); select(current + 1); }
     else if (e.key === "k") { e.preventDefault(); select(current - 1); }
+    else if (e.key === "x" && current >= 0) {
+      var box = rows[current].querySelector("input[type=checkbox]");
+      if (box) { e.preventDefault(); box.checked = !box.checked; }
+    }
     else if (e.key === "Enter" && current >= 0 && document.activeElement === document.body) {
       window.location.href = rows[current].getAttribute("data-href");
     }
