@@ -287,3 +287,37 @@ func TestBrowserDeskBulkActions(t *testing.T) {
 	alice.visit("/console/cases/"+question.ID, "question")
 	alice.waitText(".timeline", "Alice Agent added an internal note: \u201cseen in the morning round\u201d")
 }
+
+// When a supervisor assigns a case to Alice, her console tells her (on the
+// queue and on any case page) until she dismisses it.
+func TestBrowserDeskAssignedToYou(t *testing.T) {
+	s := start(t)
+	merge := chenMerge(t, s)
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console", "queue-before")
+	if n := len(alice.nodes(`aside.assigned`)); n != 0 {
+		t.Fatalf("a notification before anything was assigned")
+	}
+
+	sam := newBrowser(t, s, "sam")
+	sam.signIn("sam.supervisor@certdesk.example")
+	sam.visit("/console/cases/"+merge.ID, "case")
+	sam.run("choose Alice", chromedp.SetValue(chromedp.CSS(`#assignee`), store.DemoID("agent:alice.agent@certdesk.example")))
+	sam.navigate("assign", chromedp.Click(chromedp.CSS(`form[action$="/claim"] select#assignee ~ button`)))
+	sam.waitText("main", "The case is reassigned.")
+	if n := len(sam.nodes(`aside.assigned`)); n != 0 {
+		t.Errorf("Sam is notified of his own assignment")
+	}
+
+	alice.visit("/console", "queue-after")
+	alice.waitText("aside.assigned", "Chen Wei · merge MCID")
+	alice.waitText("aside.assigned", "by Sam")
+	alice.navigate("dismiss", chromedp.Click(chromedp.CSS(`aside.assigned button`)))
+	if n := len(alice.nodes(`aside.assigned`)); n != 0 {
+		t.Errorf("the notification is still there after dismissing it")
+	}
+	if p := alice.path(); !strings.HasPrefix(p, "/console") {
+		t.Errorf("dismissing went to %s", p)
+	}
+}

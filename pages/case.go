@@ -59,6 +59,9 @@ type casePage struct {
 	// Learner is the "This learner" panel: their accounts, profiles and
 	// other cases.
 	Learner store.LearnerFile
+	// Assigned are the cases others assigned to the viewer lately.
+	Assigned []assignedNote
+	Here     string // this page, to come back to
 	// Undo is what the page says about undoing a completed merge.
 	Undo *undoView
 	// Actions offered now.
@@ -170,6 +173,7 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		s.html.Error(c, err)
 		return
 	}
+	v.Assigned, v.Here = s.assignedNotes(c, p, names), "/console/cases/"+cs.ID
 	if v.Learner, err = s.store.LearnerOf(ctx, cs); err != nil {
 		s.html.Error(c, err)
 		return

@@ -150,3 +150,38 @@ func (s *Store) CasesOfProfile(ctx context.Context, p certdesk.CertificationProf
 	}
 	return out, nil
 }
+
+// Assignment is a case someone else assigned to an agent.
+type Assignment struct {
+	Case certdesk.Case
+	By   certdesk.Actor
+	At   time.Time
+}
+
+// AssignedTo lists the cases assigned to an agent by someone else since a
+// time and still theirs, newest first: the console's notifications.
+func (s *Store) AssignedTo(ctx context.Context, agentID string, since time.Time) ([]Assignment, error) {
+	db := s.db.WithContext(ctx)
+	var evs []certdesk.CaseEvent
+	err := db.Select("case_id, seq, at, actor, type").
+		Where("type = ? AND at > ? AND actor <> ?", certdesk.EventAssigned, since, certdesk.AgentActor(agentID)).
+		Where("case_id IN (?)", db.Model(&caseRow{}).Select("id").Where("assignee_id = ?", agentID)).
+		Order("at DESC").Limit(lookupLimit).Find(&evs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: cases assigned to %q: %w", agentID, translate(err))
+	}
+	var out []Assignment
+	done := map[string]bool{}
+	for _, ev := range evs {
+		if done[ev.CaseID] {
+			continue
+		}
+		done[ev.CaseID] = true
+		c, err := s.Case(ctx, ev.CaseID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Assignment{Case: c, By: ev.Actor, At: ev.At})
+	}
+	return out, nil
+}
