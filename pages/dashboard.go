@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -168,15 +169,31 @@ func dashboardOf(st store.Stats) dashboardView {
 	for _, r := range st.Resolution {
 		v.Resolution = append(v.Resolution, resolutionRow{Kind: r.Kind, Closed: r.Closed, P50: resolutionTime(r.P50), P90: resolutionTime(r.P90)})
 	}
-	for _, r := range st.SLA {
+	sla := slaOfEveryKind(st.SLA)
+	for _, r := range sla {
 		row := slaRow{SLACount: r, Attainment: "–"}
 		if n := r.Met + r.Breached; n > 0 {
 			row.Attainment = fmt.Sprintf("%.0f %%", 100*float64(r.Met)/float64(n))
 		}
 		v.SLA = append(v.SLA, row)
 	}
-	v.Charts = dashboardCharts{Open: openChart(v.Open), Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(st.SLA)}
+	v.Charts = dashboardCharts{Open: openChart(v.Open), Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
 	return v
+}
+
+// slaOfEveryKind gives every kind a row, zeros included, so the chart and
+// the table keep their shape from one day to the next.
+func slaOfEveryKind(sla []store.SLACount) []store.SLACount {
+	by := map[certdesk.Kind]store.SLACount{}
+	for _, r := range sla {
+		by[r.Kind] = r
+	}
+	out := make([]store.SLACount, len(certdesk.Kinds))
+	for i, k := range certdesk.Kinds {
+		out[i] = by[k]
+		out[i].Kind = k
+	}
+	return out
 }
 
 func openTableOf(open []store.OpenCount) openTable {
@@ -210,6 +227,10 @@ func openTableOf(open []store.OpenCount) openTable {
 // resolutionTime reads seconds as a person would: minutes, hours or days.
 func resolutionTime(sec float64) string {
 	switch d := time.Duration(sec * float64(time.Second)); {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%.0f s", d.Seconds())
 	case d < time.Hour:
 		return fmt.Sprintf("%.0f min", d.Minutes())
 	case d < 48*time.Hour:
@@ -240,7 +261,7 @@ func niceMax(v float64) (top, step float64) {
 
 // The horizontal charts: one row per kind, the value axis along the bottom.
 const (
-	hW, hLeft, hRight, hTop, hRow, hAxis = 640, 110, 24, 12, 40, 56
+	hW, hLeft, hRight, hTop, hRow, hAxis = 640, 150, 40, 12, 40, 60
 )
 
 // hFrame draws a horizontal chart's gridlines, value ticks, axis titles and
@@ -307,7 +328,7 @@ func humanStatus(s certdesk.Status) string {
 }
 
 func daysChart(days []dayRow) chart {
-	const w, left, right, top, plotH, axis = 640, 48, 12, 12, 180, 56
+	const w, left, right, top, plotH, axis = 640, 64, 36, 12, 180, 60
 	c := chart{ID: "chart-days", Title: "Cases opened and closed per day",
 		Desc: fmt.Sprintf("Bars, two per day for the last %d days (UTC): cases opened and cases closed; the numbers are in the table below.", len(days)),
 		W:    w, H: top + plotH + axis,
@@ -354,16 +375,26 @@ func resolutionChart(res []store.ResolutionTime) chart {
 		Desc:   "Two bars per kind, in hours: the median (p50) and the 90th percentile (p90) of the time from opening to closing of the cases closed in the window; the numbers are in the table below.",
 		Legend: []legendItem{{Class: "p50", Text: "p50 (median)"}, {Class: "p90", Text: "p90"}}}
 	kinds := make([]certdesk.Kind, len(res))
-	var maxH float64
+	var maxS float64
 	for i, r := range res {
 		kinds[i] = r.Kind
-		maxH = math.Max(maxH, r.P90/3600)
+		maxS = math.Max(maxS, r.P90)
 	}
-	x, rowY := hFrame(&c, kinds, maxH, "Hours", count)
+	unit, per := "Seconds", 1.0
+	switch {
+	case maxS >= 2*86400:
+		unit, per = "Days", 86400
+	case maxS >= 2*3600:
+		unit, per = "Hours", 3600
+	case maxS >= 2*60:
+		unit, per = "Minutes", 60
+	}
+	c.Desc = strings.Replace(c.Desc, "in hours", "in "+strings.ToLower(unit), 1)
+	x, rowY := hFrame(&c, kinds, maxS/per, unit, count)
 	for i, r := range res {
 		for j, v := range []float64{r.P50, r.P90} {
 			cls := []string{"p50", "p90"}[j]
-			c.Bars = append(c.Bars, svgBar{X: x(0), Y: rowY(i) + 6 + float64(j)*14, W: x(v/3600) - x(0), H: 12,
+			c.Bars = append(c.Bars, svgBar{X: x(0), Y: rowY(i) + 6 + float64(j)*14, W: x(v/per) - x(0), H: 12,
 				Class: cls, Tip: fmt.Sprintf("%s %s: %s", r.Kind, cls, resolutionTime(v))})
 		}
 	}
