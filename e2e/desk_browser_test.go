@@ -321,3 +321,22 @@ func TestBrowserDeskAssignedToYou(t *testing.T) {
 		t.Errorf("dismissing went to %s", p)
 	}
 }
+
+// Two agents on one case see each other: "Also viewing: Bob Agent" when
+// the page opens, and it appears on the first page while it stays open.
+func TestBrowserDeskAlsoViewing(t *testing.T) {
+	s := start(t)
+	merge := chenMerge(t, s)
+	alice := newBrowser(t, s, "alice")
+	alice.signIn("alice.agent@certdesk.example")
+	alice.visit("/console/cases/"+merge.ID, "alone")
+	if got := alice.text("#viewers"); got != "" {
+		t.Fatalf("alone on the case, the page says %q", got)
+	}
+	bob := newBrowser(t, s, "bob")
+	bob.signIn("bob.agent@certdesk.example")
+	bob.visit("/console/cases/"+merge.ID, "with-alice")
+	bob.waitText("#viewers", "Also viewing: Alice Agent")
+	alice.waitText("#viewers", "Also viewing: Bob Agent")
+	alice.shot("with-bob")
+}

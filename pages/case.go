@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,6 +63,8 @@ type casePage struct {
 	// Assigned are the cases others assigned to the viewer lately.
 	Assigned []assignedNote
 	Here     string // this page, to come back to
+	// Viewers are the other staff who have the case open now.
+	Viewers string
 	// Undo is what the page says about undoing a completed merge.
 	Undo *undoView
 	// Actions offered now.
@@ -174,6 +177,7 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		return
 	}
 	v.Assigned, v.Here = s.assignedNotes(c, p, names), "/console/cases/"+cs.ID
+	v.Viewers = viewingText(viewers.saw(cs.ID, p.AgentID, s.now()), names)
 	if v.Learner, err = s.store.LearnerOf(ctx, cs); err != nil {
 		s.html.Error(c, err)
 		return
@@ -921,4 +925,76 @@ func indent(data json.RawMessage) string {
 		return string(data)
 	}
 	return b.String()
+}
+
+// viewers remembers who has a case page open, for "Also viewing: Bob". It
+// is this process's memory, refreshed by the page every few seconds:
+// behind several instances each knows the viewers it serves.
+var viewers = &presence{seen: map[string]map[string]time.Time{}}
+
+// viewerTTL is how long a page counts as open after its last sign of life.
+const viewerTTL = 15 * time.Second
+
+type presence struct {
+	mu   sync.Mutex
+	seen map[string]map[string]time.Time // case → agent → last seen
+}
+
+// saw records that agent has the case open and returns the others who do.
+func (pr *presence) saw(caseID, agent string, now time.Time) []string {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	for id, m := range pr.seen { // forget what went quiet
+		for a, at := range m {
+			if now.Sub(at) > viewerTTL {
+				delete(m, a)
+			}
+		}
+		if len(m) == 0 {
+			delete(pr.seen, id)
+		}
+	}
+	m := pr.seen[caseID]
+	if m == nil {
+		m = map[string]time.Time{}
+		pr.seen[caseID] = m
+	}
+	if agent != "" {
+		m[agent] = now
+	}
+	var others []string
+	for a := range m {
+		if a != agent {
+			others = append(others, a)
+		}
+	}
+	sort.Strings(others)
+	return others
+}
+
+// viewingText says who else is on the case: "Also viewing: Bob Agent".
+func viewingText(ids []string, names map[string]string) string {
+	var ns []string
+	for _, id := range ids {
+		if n := names[id]; n != "" {
+			ns = append(ns, n)
+		}
+	}
+	if len(ns) == 0 {
+		return ""
+	}
+	return "Also viewing: " + strings.Join(ns, ", ")
+}
+
+// caseViewers is GET /console/cases/:id/viewers, the page's sign of life:
+// it answers who else has the case open.
+func (s *Pages) caseViewers(c *gin.Context) {
+	p := request.Caller(c)
+	_, names, err := s.agentNames(c.Request.Context())
+	if err != nil {
+		s.html.Error(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"text": viewingText(viewers.saw(c.Param("id"), p.AgentID, s.now()), names)})
 }

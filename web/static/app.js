@@ -184,4 +184,15 @@
       .then(function () { setTimeout(refresh, 2000); });
   }
   setTimeout(refresh, 2000);
+
+  // Who else has this case open: the page says it is here every few seconds.
+  var viewing = document.getElementById("viewers");
+  function present() {
+    fetch("/console/cases/" + encodeURIComponent(id) + "/viewers", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (v) { if (v && viewing && viewing.textContent !== v.text) viewing.textContent = v.text; })
+      .catch(function () {})
+      .then(function () { setTimeout(present, 5000); });
+  }
+  if (viewing) setTimeout(present, 5000);
 })();
