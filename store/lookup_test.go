@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
@@ -78,6 +79,45 @@ func TestLookups(t *testing.T) {
 		}
 		if _, err := s.ProfileHistory(ctx, p.ID); err != nil {
 			t.Errorf("history: %v", err)
+		}
+	})
+}
+
+// AssignedTo lists the cases someone else assigned to an agent since a
+// time, while they are still theirs; not the agent's own claims.
+func TestAssignedTo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		s := storetest.Seeded(t, dialect)
+		alice, sam := store.DemoID("agent:alice.agent@certdesk.example"), store.DemoID("agent:sam.supervisor@certdesk.example")
+		bob := store.DemoID("agent:bob.agent@certdesk.example")
+		since := time.Now().Add(-time.Minute)
+		assign := func(by, to string, typ certdesk.EventType) certdesk.Case {
+			t.Helper()
+			c := certdesk.Case{ID: certdesk.NewID(), Kind: certdesk.KindMerge, Subject: "case by " + by, Requester: certdesk.ActorSystem, WorkflowID: "wf-" + certdesk.NewID()}
+			if _, err := s.OpenCase(ctx, &c, store.Event{Actor: certdesk.ActorSystem, Type: "opened"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.ChangeCase(ctx, store.Change{CaseID: c.ID, Assignee: &to, Event: store.Event{Actor: certdesk.AgentActor(by), Type: typ}}); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		byself := assign(alice, alice, certdesk.EventClaimed)
+		bySam := assign(sam, alice, certdesk.EventAssigned)
+		moved := assign(sam, alice, certdesk.EventAssigned)
+		if _, _, err := s.ChangeCase(ctx, store.Change{CaseID: moved.ID, Assignee: &bob, Event: store.Event{Actor: certdesk.AgentActor(sam), Type: certdesk.EventAssigned}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AssignedTo(ctx, alice, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Case.ID != bySam.ID || got[0].By != certdesk.AgentActor(sam) {
+			t.Errorf("assigned to Alice: %+v (not %s, her own claim)", got, byself.ID)
+		}
+		if got, _ := s.AssignedTo(ctx, alice, time.Now().Add(time.Minute)); len(got) != 0 {
+			t.Errorf("since later: %+v", got)
 		}
 	})
 }
