@@ -153,17 +153,17 @@ func TestStats(t *testing.T) {
 }
 
 // The million cases of BenchmarkStatsMillion: a year of cases, one in twenty
-// open, two in three with an SLA, one in seventeen escalated, one in five
+// open (of every kind), two in three with an SLA, one in seventeen escalated, one in five
 // thousand held for security review. Set-based, so the load takes seconds.
 const (
 	millionCasesPostgres = `INSERT INTO cases (id, kind, status, escalated, security_review, subject, requester, sla_due_at,
 		workflow_id, details, created_at, updated_at, closed_at)
 	SELECT 'bench' || lpad(g::text, 8, '0'), k.kind, k.status, g % 17 = 0, g % 5000 = 0, 'bench', 'system',
 		CASE WHEN g % 3 <> 0 THEN k.created + interval '2 days' END, 'wf-bench' || g, '{}', k.created, k.created,
-		CASE WHEN g % 20 <> 0 THEN k.created + make_interval(secs => 600 + (g::bigint * 7919) % 604800) END
+		CASE WHEN (g / 5) % 20 <> 0 THEN k.created + make_interval(secs => 600 + (g::bigint * 7919) % 604800) END
 	FROM generate_series(1, 1000000) AS g,
 	LATERAL (SELECT (ARRAY['connect','merge','recovery','unmerge','inquiry'])[1 + g % 5] AS kind,
-		CASE WHEN g % 20 = 0 THEN (ARRAY['open','awaiting_learner','awaiting_agent','cooling_off'])[1 + (g / 20) % 4]
+		CASE WHEN (g / 5) % 20 = 0 THEN (ARRAY['open','awaiting_learner','awaiting_agent','cooling_off'])[1 + g % 4]
 			ELSE (ARRAY['completed','rejected','cancelled','expired'])[1 + (g / 7) % 4] END AS status,
 		$1::timestamptz - make_interval(days => g % 365, secs => (g * 37) % 86400) AS created) AS k`
 	millionCasesSQLite = `WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 1000000),
@@ -172,12 +172,12 @@ const (
 	INSERT INTO cases (id, kind, status, escalated, security_review, subject, requester, sla_due_at,
 		workflow_id, details, created_at, updated_at, closed_at)
 	SELECT 'bench' || printf('%08d', g), CASE g % 5 WHEN 0 THEN 'connect' WHEN 1 THEN 'merge' WHEN 2 THEN 'recovery' WHEN 3 THEN 'unmerge' ELSE 'inquiry' END,
-		CASE WHEN g % 20 = 0 THEN CASE (g / 20) % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'awaiting_learner' WHEN 2 THEN 'awaiting_agent' ELSE 'cooling_off' END
+		CASE WHEN (g / 5) % 20 = 0 THEN CASE g % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'awaiting_learner' WHEN 2 THEN 'awaiting_agent' ELSE 'cooling_off' END
 			ELSE CASE (g / 7) % 4 WHEN 0 THEN 'completed' WHEN 1 THEN 'rejected' WHEN 2 THEN 'cancelled' ELSE 'expired' END END,
 		g % 17 = 0, g % 5000 = 0, 'bench', 'system',
 		CASE WHEN g % 3 <> 0 THEN strftime('%Y-%m-%d %H:%M:%S+00:00', created + 2) END, 'wf-bench' || g, '{}',
 		strftime('%Y-%m-%d %H:%M:%S+00:00', created), strftime('%Y-%m-%d %H:%M:%S+00:00', created),
-		CASE WHEN g % 20 <> 0 THEN strftime('%Y-%m-%d %H:%M:%S+00:00', created + (600 + took) / 86400.0) END
+		CASE WHEN (g / 5) % 20 <> 0 THEN strftime('%Y-%m-%d %H:%M:%S+00:00', created + (600 + took) / 86400.0) END
 	FROM k`
 )
 
