@@ -123,3 +123,9 @@ func (l Locale) Date(t time.Time) string {
 
 // Name is the language's name in itself.
 func (l Locale) Name() string { return Names[l.Lang] }
+
+// Has is whether the catalogue has a message.
+func Has(key string) bool {
+	_, ok := messages[key]
+	return ok
+}
