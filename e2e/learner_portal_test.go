@@ -149,3 +149,39 @@ func TestBrowserLearnerAnaConnectsFromAPhone(t *testing.T) {
 		t.Errorf("at phone width the portal is %dpx wider than the screen", n)
 	}
 }
+
+// Ben again, in Spanish on a phone: the language he picks stays through
+// his moves, and his page is never stale.
+func TestBrowserLearnerBenInSpanishOnAPhone(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	b := newBrowser(t, s, "ben")
+	b.phone()
+	b.signIn("ben.okafor@contoso.example")
+	b.navigate("switch to Spanish", chromedp.Click(chromedp.CSS(`.langs a[lang="es"]`)))
+	if l := b.lang(); l != "es" {
+		t.Fatalf("<html lang=%q> after choosing Español, want es", l)
+	}
+	b.waitText("main", "Tu perfil de certificación")
+	b.navigate("connect", chromedp.Click(chromedp.CSS(`form[action="/portal/connect"] button`)))
+	page := b.text("main")
+	if !contains(page, "Esperándote") || b.lang() != "es" {
+		t.Fatalf("after connecting, Ben's portal in Spanish (%s):\n%s", b.lang(), page)
+	}
+	b.shot("waiting-es")
+	b.run("type his personal account", chromedp.SendKeys(chromedp.CSS("#add-email"), "ben.okafor@hotmail.example"))
+	b.navigate("add the account", chromedp.Click(chromedp.CSS(`form[action="/portal/accounts"] button`)))
+	page = b.text("main")
+	b.shot("connected-es")
+	for _, want := range []string{"La cuenta está añadida y tu perfil de certificación, conectado.", "Completado: conectado", "Abierto el "} {
+		if !contains(page, want) {
+			t.Errorf("Ben's Spanish portal lacks %q:\n%s", want, page)
+		}
+	}
+	if contains(page, "Esperándote") {
+		t.Errorf("Ben's Spanish portal is stale after his move:\n%s", page)
+	}
+	plainWords(t, page, "Ben's Spanish portal")
+	if n := b.overflow(); n > 0 {
+		t.Errorf("at phone width the portal is %dpx wider than the screen", n)
+	}
+}
