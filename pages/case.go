@@ -537,35 +537,35 @@ type timeline struct {
 
 // evData is what the events carry, by key (each event sets a few).
 type evData struct {
-	Note, Reason, Message, Resolution, Decision, Purpose, Step, Kind string
-	MCID                                                             string   `json:"mcid"`
-	TargetMCID                                                       string   `json:"target_mcid"`
-	MergedMCIDs                                                      []string `json:"merged_mcids"`
-	Names                                                            []string
-	Assignee, Previous                                               *string
-	ParentCaseID                                                     string `json:"parent_case_id"`
-	MergeCaseID                                                      string `json:"merge_case_id"`
-	UnmergeCaseID                                                    string `json:"unmerge_case_id"`
-	ConvertedTo                                                      string `json:"converted_to"`
-	ConvertedToKind                                                  string `json:"converted_to_kind"`
-	AccountID                                                        string `json:"account_id"`
-	Reply, NewAccount                                                string
-	RestoredMCIDs                                                    string     `json:"restored_mcids"`
-	SLADueAt                                                         *time.Time `json:"sla_due_at"`
-	Until                                                            *time.Time
-	EndsAt                                                           *time.Time `json:"ends_at"`
-	SLA, Waited, ValidFor                                            string
-	Candidates, Notified, Round, Attachments                         int
-	Strongest                                                        string
-	Held                                                             bool
-	CertificationsMoved                                              int `json:"certifications_moved"`
-	TranscriptMoved                                                  int `json:"transcript_moved"`
-	DuplicatesCollapsed                                              int `json:"duplicates_collapsed"`
-	CertificationsMoving                                             int `json:"certifications_moving"`
-	TranscriptMoving                                                 int `json:"transcript_moving"`
-	DuplicatesCollapsing                                             int `json:"duplicates_collapsing"`
-	Counts                                                           *certdesk.UnmergeCounts
-	Restored                                                         []certdesk.ProfileRef
+	Note, Reason, Message, Resolution, Decision, Purpose, Step, Kind  string
+	MCID                                                              string   `json:"mcid"`
+	TargetMCID                                                        string   `json:"target_mcid"`
+	MergedMCIDs                                                       []string `json:"merged_mcids"`
+	Names                                                             []string
+	Assignee, Previous                                                *string
+	ParentCaseID                                                      string `json:"parent_case_id"`
+	MergeCaseID                                                       string `json:"merge_case_id"`
+	UnmergeCaseID                                                     string `json:"unmerge_case_id"`
+	ConvertedTo                                                       string `json:"converted_to"`
+	ConvertedToKind                                                   string `json:"converted_to_kind"`
+	AccountID                                                         string `json:"account_id"`
+	Reply, NewAccount                                                 string
+	RestoredMCIDs                                                     string     `json:"restored_mcids"`
+	SLADueAt                                                          *time.Time `json:"sla_due_at"`
+	Until                                                             *time.Time
+	EndsAt                                                            *time.Time `json:"ends_at"`
+	SLA, Waited, ValidFor                                             string
+	Candidates, Notified, Round, Attachments, Restoring, Uncollapsing int
+	Strongest                                                         string
+	Held                                                              bool
+	CertificationsMoved                                               int `json:"certifications_moved"`
+	TranscriptMoved                                                   int `json:"transcript_moved"`
+	DuplicatesCollapsed                                               int `json:"duplicates_collapsed"`
+	CertificationsMoving                                              int `json:"certifications_moving"`
+	TranscriptMoving                                                  int `json:"transcript_moving"`
+	DuplicatesCollapsing                                              int `json:"duplicates_collapsing"`
+	Counts                                                            *certdesk.UnmergeCounts
+	Restored                                                          []certdesk.ProfileRef
 }
 
 func (t *timeline) sentence(ev certdesk.CaseEvent) []part {
@@ -692,6 +692,15 @@ func (t *timeline) sentence(ev certdesk.CaseEvent) []part {
 	case certdesk.EventConverted:
 		say(who, " turned the question into ", t.caseLink(d.ConvertedTo), ".")
 	case certdesk.EventPreview:
+		if t.cs.Kind == certdesk.KindUnmerge {
+			say("Approving undoes ", t.caseLink(d.MergeCaseID), ": ", plural(d.Restoring, "profile"), " ", verb(d.Restoring, "gets", "get"), " back what ",
+				verb(d.Restoring, "it", "they"), " had")
+			if d.Uncollapsing > 0 {
+				say(", and ", plural(d.Uncollapsing, "duplicate certification"), " ", verb(d.Uncollapsing, "becomes its", "become their"), " own again")
+			}
+			say(".")
+			break
+		}
 		say("Approving moves ", plural(d.CertificationsMoving, "certification"), " and ", plural(d.TranscriptMoving, "exam result"),
 			" to ", mcid(d.TargetMCID))
 		if d.DuplicatesCollapsing > 0 {
