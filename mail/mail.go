@@ -22,6 +22,9 @@ type Message struct {
 	Step   string
 	// Data is the template's data (SendGrid's dynamic_template_data).
 	Data map[string]any
+	// Locale is the recipient's language (a BCP 47 tag such as "es" or
+	// "pt-BR"); a kind not translated into it, or none, is sent in English.
+	Locale string
 	// HasLinks is true when Data carries token links: click tracking is
 	// turned off so the provider does not rewrite (and log) them.
 	HasLinks bool

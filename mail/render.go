@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	htmltemplate "html/template"
+	"io/fs"
 	"regexp"
 	"strings"
 	texttemplate "text/template"
@@ -17,8 +18,10 @@ import (
 // "subject" and "text" (rendered as text) and "html" (rendered with HTML
 // escaping). SendGrid's dynamic templates carry the same content in
 // production; these render the captured mailbox and the subject we record.
+// A language's versions sit in templates/<lang>/ (its own _base.tmpl and
+// the kinds translated so far); a kind without one is sent in English.
 //
-//go:embed templates/*.tmpl
+//go:embed templates/*.tmpl templates/*/*.tmpl
 var templateFiles embed.FS
 
 type kindTemplates struct {
@@ -36,14 +39,42 @@ var funcs = map[string]any{
 
 func mustParseTemplates() map[string]kindTemplates {
 	out := map[string]kindTemplates{}
+	parse := func(key string, files ...string) {
+		out[key] = kindTemplates{
+			text: texttemplate.Must(texttemplate.New(key).Funcs(texttemplate.FuncMap(funcs)).Option("missingkey=zero").ParseFS(templateFiles, files...)),
+			html: htmltemplate.Must(htmltemplate.New(key).Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=zero").ParseFS(templateFiles, files...)),
+		}
+	}
 	for _, k := range Kinds {
-		files := []string{"templates/_base.tmpl", "templates/" + k.Kind + ".tmpl"}
-		out[k.Kind] = kindTemplates{
-			text: texttemplate.Must(texttemplate.New(k.Kind).Funcs(texttemplate.FuncMap(funcs)).Option("missingkey=zero").ParseFS(templateFiles, files...)),
-			html: htmltemplate.Must(htmltemplate.New(k.Kind).Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=zero").ParseFS(templateFiles, files...)),
+		parse(k.Kind, "templates/_base.tmpl", "templates/"+k.Kind+".tmpl")
+		for _, lang := range Locales() {
+			dir := "templates/" + lang + "/"
+			if _, err := fs.Stat(templateFiles, dir+k.Kind+".tmpl"); err == nil {
+				parse(localeKey(k.Kind, lang), dir+"_base.tmpl", dir+k.Kind+".tmpl")
+			}
 		}
 	}
 	return out
+}
+
+// Locales are the languages some message kinds are translated into.
+func Locales() []string {
+	entries, _ := fs.ReadDir(templateFiles, "templates")
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func localeKey(kind, lang string) string { return kind + "@" + lang }
+
+// Translated is whether a kind has a version in a language.
+func Translated(kind, lang string) bool {
+	_, ok := templates[localeKey(kind, lang)]
+	return ok
 }
 
 // Rendered is a message as the recipient sees it.
@@ -62,7 +93,10 @@ type Link struct {
 
 // Render renders a message with its kind's embedded templates.
 func Render(m Message) (Rendered, error) {
-	t, ok := templates[m.Kind]
+	t, ok := templates[localeKey(m.Kind, m.Locale)]
+	if !ok {
+		t, ok = templates[m.Kind]
+	}
 	if !ok {
 		return Rendered{}, fmt.Errorf("mail: no template for kind %q", m.Kind)
 	}

@@ -59,7 +59,7 @@ var sendgridDefaultClient = &http.Client{Timeout: 15 * time.Second, Transport: o
 // Send sends m and returns SendGrid's X-Message-Id (which may be empty).
 // Every failure is a *SendError.
 func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
-	templateID, ok := s.Templates[m.Kind]
+	templateID, ok := s.templateID(m)
 	if !ok || templateID == "" {
 		return "", &SendError{Message: fmt.Sprintf(
 			"no SendGrid template for kind %q: set SENDGRID_TEMPLATE_%s", m.Kind, strings.ToUpper(m.Kind))}
@@ -111,6 +111,25 @@ func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
 		// Other statuses (4xx, and anything unexpected) do not change on a retry.
 		return "", &SendError{Status: code, Message: s.redact(sendgridErrorText(code, data))}
 	}
+}
+
+// templateID is the dynamic template of a message: its kind's version in
+// the recipient's language when one is configured (Templates keyed
+// "<kind>_<locale>", from SENDGRID_TEMPLATE_<KIND>_<LOCALE>, e.g.
+// SENDGRID_TEMPLATE_CONNECT_COMPLETED_PT_BR), else its kind's.
+func (s *SendGrid) templateID(m Message) (string, bool) {
+	if m.Locale != "" {
+		if id := s.Templates[LocaleTemplateKey(m.Kind, m.Locale)]; id != "" {
+			return id, true
+		}
+	}
+	id, ok := s.Templates[m.Kind]
+	return id, ok
+}
+
+// LocaleTemplateKey is the Templates key of a kind's version in a language.
+func LocaleTemplateKey(kind, locale string) string {
+	return kind + "_" + strings.ToLower(strings.ReplaceAll(locale, "-", "_"))
 }
 
 // body is the mail/send JSON for m. custom_args carry the case id and step
