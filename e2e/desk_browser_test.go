@@ -65,6 +65,14 @@ func TestBrowserDeskQueueKeysAndHelp(t *testing.T) {
 	if got := alice.eval(`document.activeElement.className`); !strings.Contains(got, "keys-open") {
 		t.Fatalf("focus went to %q after closing, want the button that opened it", got)
 	}
+
+	// The portal loads the same script, but a learner has no console keys.
+	chen := newBrowser(t, s, "chen")
+	chen.signIn("chen.wei@outlook.example")
+	chen.visit("/portal", "portal")
+	if n := len(chen.nodes(`#keys-help, .keys-open`)); n != 0 {
+		t.Errorf("the portal offers the console's keys (%d elements)", n)
+	}
 }
 
 // active is the id of the focused element.

@@ -22,58 +22,63 @@
     ["/", "search the cases"], ["Ctrl+Shift+1…9", "insert a canned response into the reply"],
     ["?", "show these keys"], ["Esc", "close this list"]
   ];
-  var help = document.createElement("dialog");
-  help.id = "keys-help";
-  help.setAttribute("aria-labelledby", "keys-help-h");
-  var h = document.createElement("h2");
-  h.id = "keys-help-h";
-  h.textContent = "Keyboard shortcuts";
-  var dl = document.createElement("dl");
-  dl.className = "keys";
-  keys.forEach(function (k) {
-    var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
-    kbd.textContent = k[0];
-    dt.appendChild(kbd);
-    dd.textContent = k[1];
-    dl.appendChild(dt);
-    dl.appendChild(dd);
-  });
-  var form = document.createElement("form");
-  form.method = "dialog";
-  var close = document.createElement("button");
-  close.textContent = "Close";
-  form.appendChild(close);
-  help.appendChild(h);
-  help.appendChild(dl);
-  help.appendChild(form);
-  document.body.appendChild(help);
-  var opener = document.createElement("button");
-  opener.type = "button";
-  opener.className = "link keys-open";
-  opener.setAttribute("aria-keyshortcuts", "?");
-  opener.textContent = "Keyboard shortcuts (?)";
-  var main = document.getElementById("main");
-  if (main) main.appendChild(opener);
-  opener.addEventListener("click", function () { openHelp(); });
+  // Only the console has these keys: the portal loads this script too.
+  var help = location.pathname.indexOf("/console") === 0 ? makeHelp() : null;
+  function makeHelp() {
+    var help = document.createElement("dialog");
+    help.id = "keys-help";
+    help.setAttribute("aria-labelledby", "keys-help-h");
+    var h = document.createElement("h2");
+    h.id = "keys-help-h";
+    h.textContent = "Keyboard shortcuts";
+    var dl = document.createElement("dl");
+    dl.className = "keys";
+    keys.forEach(function (k) {
+      var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
+      kbd.textContent = k[0];
+      dt.appendChild(kbd);
+      dd.textContent = k[1];
+      dl.appendChild(dt);
+      dl.appendChild(dd);
+    });
+    var form = document.createElement("form");
+    form.method = "dialog";
+    var close = document.createElement("button");
+    close.textContent = "Close";
+    form.appendChild(close);
+    help.appendChild(h);
+    help.appendChild(dl);
+    help.appendChild(form);
+    document.body.appendChild(help);
+    var opener = document.createElement("button");
+    opener.type = "button";
+    opener.className = "link keys-open";
+    opener.setAttribute("aria-keyshortcuts", "?");
+    opener.textContent = "Keyboard shortcuts (?)";
+    var main = document.getElementById("main");
+    if (main) main.appendChild(opener);
+    opener.addEventListener("click", function () { openHelp(); });
+    return help;
+  }
   var helpFrom = null;
   function openHelp() {
-    if (help.open) return;
+    if (!help || help.open) return;
     helpFrom = document.activeElement;
     help.showModal();
   }
-  help.addEventListener("close", function () {
+  if (help) help.addEventListener("close", function () {
     if (helpFrom && helpFrom.focus) helpFrom.focus();
     helpFrom = null;
   });
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
-    if (e.key === "?" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    if (e.key === "?" && help && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
       e.preventDefault();
       openHelp();
       return;
     }
-    if (help.open) return;
+    if (help && help.open) return;
     if (e.key === "/" && !typing) {
       var q = document.querySelector("[data-hotkey='/']");
       if (q) { e.preventDefault(); q.focus(); q.select(); }
