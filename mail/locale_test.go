@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"io/fs"
+	"path"
 	"strings"
 	"testing"
 )
@@ -38,9 +40,21 @@ func TestLocaleTemplatesAreComplete(t *testing.T) {
 	if len(langs) < 5 {
 		t.Fatalf("languages %v, want es, fr, de, ja, pt-BR", langs)
 	}
+	kinds := map[string]bool{"_base": true}
+	for _, k := range Kinds {
+		kinds[k.Kind] = true
+	}
 	for _, l := range langs {
-		if !Translated(ConnectCompleted, l) {
-			t.Errorf("%s: connect_completed is not translated", l)
+		files, _ := fs.Glob(templateFiles, "templates/"+l+"/*.tmpl")
+		for _, f := range files {
+			if name := strings.TrimSuffix(path.Base(f), ".tmpl"); !kinds[name] {
+				t.Errorf("%s: %s is not a message kind", l, f)
+			}
+		}
+		for _, k := range []string{ConnectCompleted, RecoveryVerify} {
+			if !Translated(k, l) {
+				t.Errorf("%s: %s is not translated", l, k)
+			}
 		}
 	}
 }
