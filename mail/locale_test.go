@@ -51,7 +51,7 @@ func TestLocaleTemplatesAreComplete(t *testing.T) {
 				t.Errorf("%s: %s is not a message kind", l, f)
 			}
 		}
-		for _, k := range []string{ConnectCompleted, RecoveryVerify} {
+		for _, k := range []string{ConnectCompleted, ConnectAddAccount, RecoveryVerify} {
 			if !Translated(k, l) {
 				t.Errorf("%s: %s is not translated", l, k)
 			}
