@@ -102,7 +102,7 @@ func TestBrowserLearnerLinksSayWhatTheyAreAbout(t *testing.T) {
 		t.Errorf("<html lang=%q>, want en", l)
 	}
 	facts := owner.text(".facts")
-	for _, want := range []string{"MCID 100005", "dara.m@proton.example", "Asked on", "It moves on"} {
+	for _, want := range []string{"MCID 100005", "dara.m@proton.example", "Asked on", "The change would take effect on"} {
 		if !contains(facts, want) {
 			t.Errorf("the \"this wasn't me\" page does not name %q: %s", want, facts)
 		}

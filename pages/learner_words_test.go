@@ -43,7 +43,7 @@ func TestLearnerWordsAreInTheCatalogue(t *testing.T) {
 	words = append(words, v.Explain, v.NextText, "See your cases in your learning profile", "Thank you", "Too many tries",
 		"Nothing was changed. Please try again in a minute.", "Continue your support case", "Confirm to continue.", "Continue",
 		"We have it, and your case is being updated. Your learning profile will show the result in a moment.",
-		"Certification profile", "The account it would move to", "Asked on", "It moves on", "My certification profile",
+		"Certification profile", "The account it would move to", "Asked on", "The change would take effect on", "My certification profile",
 		"Recover access to your certification profile", "The form is out of date. Please send it again.")
 	for _, w := range words {
 		if w != "" && !i18n.Has(w) {

@@ -185,7 +185,7 @@ func aboutLink(v linkView, t store.LinkToken, cs certdesk.Case, l i18n.Locale) l
 		}
 		v.Facts = append(v.Facts, linkFact{"Asked on", l.Date(cs.CreatedAt)})
 		if d.CoolingOffEndsAt != nil {
-			v.Facts = append(v.Facts, linkFact{"It moves on", l.Date(*d.CoolingOffEndsAt)})
+			v.Facts = append(v.Facts, linkFact{"The change would take effect on", l.Date(*d.CoolingOffEndsAt)})
 		}
 	}
 	return v
