@@ -196,7 +196,8 @@ const redactPage = 200
 
 // RedactEndedCases redacts the personal data of every case that ended more
 // than the retention before asOf, a page per transaction, heartbeating the
-// count; it returns how many. Retry: a redacted case is not redacted again.
+// count; it returns how many.
+// Retry: a redacted case is not selected again, so a retry redacts only what is left.
 func (a *Activities) RedactEndedCases(ctx context.Context, asOf time.Time) (int, error) {
 	keep := a.Retention
 	if keep <= 0 {

@@ -77,8 +77,10 @@ func TestRestartResumesWaitingWorkflow(t *testing.T) {
 	if out != "got after restart" {
 		t.Fatalf("result %q", out)
 	}
-	if took > time.Second {
-		t.Fatalf("the signal took %v to complete the workflow after a restart; want under 1s", took)
+	// Promptly, not after a poll's timeout (a minute): the bound leaves
+	// room for a loaded machine; the figure is logged.
+	if took > 10*time.Second {
+		t.Fatalf("the signal took %v to complete the workflow after a restart; want well under a poll's timeout", took)
 	}
 	t.Logf("signal after restart → completed in %v", took)
 	d, err := c.DescribeWorkflowExecution(ctx, "waiting", "")
