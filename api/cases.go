@@ -21,6 +21,7 @@ import (
 // workflow's ids are for staff only.
 type caseJSON struct {
 	ID                string          `json:"id"`
+	Reference         string          `json:"reference"` // certdesk.Reference: the short reference shown to people
 	Kind              certdesk.Kind   `json:"kind"`
 	Status            certdesk.Status `json:"status"`
 	Resolution        string          `json:"resolution"`
@@ -48,7 +49,7 @@ type caseJSON struct {
 
 // toCaseJSON is a case as a caller sees it; staff also see its workflow.
 func toCaseJSON(c certdesk.Case, staff bool) caseJSON {
-	out := caseJSON{ID: c.ID, Kind: c.Kind, Status: c.Status, Resolution: c.Resolution, Escalated: c.Escalated,
+	out := caseJSON{ID: c.ID, Reference: certdesk.Reference(c.ID), Kind: c.Kind, Status: c.Status, Resolution: c.Resolution, Escalated: c.Escalated,
 		Unreachable: c.Unreachable, SecurityReview: c.SecurityReview, Subject: c.Subject, LearnerName: c.LearnerName,
 		LearnerEmail: c.LearnerEmail, LearningProfileID: c.LearningProfileID, AccountID: c.AccountID, ProfileIDs: c.ProfileIDs,
 		Requester: c.Requester, Assignee: c.AssigneeID, ParentCaseID: c.ParentCaseID, SLADueAt: c.SLADueAt, Version: c.Version,

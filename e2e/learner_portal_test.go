@@ -3,11 +3,13 @@ package e2e_test
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/stacktest"
 )
 
@@ -183,5 +185,23 @@ func TestBrowserLearnerBenInSpanishOnAPhone(t *testing.T) {
 	plainWords(t, page, "Ben's Spanish portal")
 	if n := b.overflow(); n > 0 {
 		t.Errorf("at phone width the portal is %dpx wider than the screen", n)
+	}
+}
+
+// A case's JSON carries its short reference, and the list finds the case
+// by it (as an agent who is quoted it would search).
+func TestCaseReferenceInTheAPI(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	ana := s.Login("ana.silva@outlook.example")
+	alice := s.Login("alice.agent@certdesk.example")
+	var cs struct{ ID, Reference string }
+	s.Do("POST", "/api/v1/connect-requests", ana, nil).Decode(t, &cs)
+	if !reference.MatchString(cs.Reference) || cs.Reference != certdesk.Reference(cs.ID) {
+		t.Fatalf("case %s has the reference %q", cs.ID, cs.Reference)
+	}
+	var page struct{ Items []struct{ ID string } }
+	s.Do("GET", "/api/v1/cases?q="+strings.ToLower(cs.Reference), alice, nil).Decode(t, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != cs.ID {
+		t.Errorf("GET /api/v1/cases?q=%s = %+v, want the case %s", strings.ToLower(cs.Reference), page.Items, cs.ID)
 	}
 }
