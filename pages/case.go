@@ -370,21 +370,33 @@ func (s *Pages) undoOf(ctx context.Context, p *certdesk.Principal, cs certdesk.C
 	return u, nil
 }
 
-// actorName says who an actor is, in words.
+// actorName says who an actor is, in words, with what identifies them.
 func (s *Pages) actorName(ctx context.Context, a certdesk.Actor, agents map[string]string) string {
+	return s.actorWords(ctx, a, agents, false)
+}
+
+// actorWords names an actor: in a sentence ("Alice Agent approved…") just
+// the name, else with what identifies them (role, address).
+func (s *Pages) actorWords(ctx context.Context, a certdesk.Actor, agents map[string]string, sentence bool) string {
+	pick := func(short, long string) string {
+		if sentence {
+			return short
+		}
+		return long
+	}
 	if id, ok := a.Agent(); ok {
 		if n := agents[id]; n != "" {
-			return n + " (agent)"
+			return pick(n, n+" (agent)")
 		}
 	}
 	if id, ok := a.Learner(); ok {
-		if acct, err := s.store.Account(ctx, id); err == nil {
-			return acct.DisplayName + " <" + acct.Email + "> (learner)"
+		if acct, err := s.store.Account(ctx, id); err == nil && acct.DisplayName != "" {
+			return pick(acct.DisplayName, acct.DisplayName+" <"+acct.Email+"> (learner)")
 		}
-		return "the learner"
+		return pick("The learner", "the learner")
 	}
 	if _, ok := a.Owner(); ok {
-		return "the profile's owner (an address on file)"
+		return pick("The profile's owner", "the profile's owner (an address on file)")
 	}
 	if addr, ok := a.Email(); ok {
 		return addr + " (by email)"
@@ -393,9 +405,9 @@ func (s *Pages) actorName(ctx context.Context, a certdesk.Actor, agents map[stri
 	case certdesk.ActorSystem:
 		return "certdesk"
 	case certdesk.ActorPublic:
-		return "the requester (public form)"
+		return pick("The requester", "the requester (public form)")
 	}
-	return string(a)
+	return pick("Someone", string(a))
 }
 
 // noticeOf says what a successful action did, after the redirect.
@@ -793,30 +805,7 @@ func (t *timeline) ended(ev certdesk.CaseEvent, d evData, who string, mcids func
 }
 
 // who names an actor in a sentence.
-func (t *timeline) who(a certdesk.Actor) string {
-	if id, ok := a.Agent(); ok && t.agents[id] != "" {
-		return t.agents[id]
-	}
-	if id, ok := a.Learner(); ok {
-		if acct, err := t.s.store.Account(t.ctx, id); err == nil && acct.DisplayName != "" {
-			return acct.DisplayName
-		}
-		return "The learner"
-	}
-	if _, ok := a.Owner(); ok {
-		return "The profile's owner"
-	}
-	if addr, ok := a.Email(); ok {
-		return addr + " (by email)"
-	}
-	switch a {
-	case certdesk.ActorSystem:
-		return "certdesk"
-	case certdesk.ActorPublic:
-		return "The requester"
-	}
-	return "Someone"
-}
+func (t *timeline) who(a certdesk.Actor) string { return t.s.actorWords(t.ctx, a, t.agents, true) }
 
 func (t *timeline) agent(id *string) string {
 	if id == nil || *id == "" {
