@@ -152,15 +152,22 @@ func (r *runner) ask(ctx context.Context, token, path string, body any, kind cer
 		case !transient(code, err):
 			return cv, &errStatus{"POST", path, code, string(data)}
 		}
-		if err := r.c.pause(ctx); err != nil {
-			return cv, err
-		}
-		var list struct{ Items []caseView }
-		if _, err := r.c.expect(ctx, "GET", "/api/v1/cases?kind="+string(kind), token, nil, &list, http.StatusOK); err != nil {
-			return cv, err
-		}
-		if len(list.Items) > 0 {
-			return list.Items[0], nil
+		// The request may have started a case whose workflow has not
+		// opened it yet (its worker was killed): look a while, as a learner
+		// reloads their page, before asking again. A merge request is not
+		// idempotent (a second ask is a second case), so asking too soon
+		// opens a case no script waits for.
+		for range 20 {
+			if err := r.c.pause(ctx); err != nil {
+				return cv, err
+			}
+			var list struct{ Items []caseView }
+			if _, err := r.c.expect(ctx, "GET", "/api/v1/cases?kind="+string(kind), token, nil, &list, http.StatusOK); err != nil {
+				return cv, err
+			}
+			if len(list.Items) > 0 {
+				return list.Items[0], nil
+			}
 		}
 	}
 }
