@@ -31,8 +31,9 @@ const (
 
 // Codec is a converter.PayloadCodec.
 type Codec struct {
-	keys    map[string]cipher.AEAD
-	current string
+	keys     map[string]cipher.AEAD
+	current  string
+	subjects subjects
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -131,12 +132,21 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 }
 
 // Decode decrypts encrypted payloads and passes others through (histories
-// written before encryption was on still read).
+// written before encryption was on still read). A payload sealed by an
+// erased person's key decodes to ErasedText.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		if string(p.GetMetadata()[converter.MetadataEncoding]) != Encoding {
 			out[i] = p
+			continue
+		}
+		if sid := string(p.GetMetadata()[SubjectKeyIDKey]); sid != "" {
+			dec, err := c.decodeSubject(p, sid)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = dec
 			continue
 		}
 		id := string(p.GetMetadata()[KeyIDKey])
@@ -162,17 +172,22 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 }
 
 // DataConverter wraps the default converter with the codec: set it on every
-// client and worker that touches certdesk's workflows (see Client).
+// client and worker that touches certdesk's workflows (see Client). It
+// encrypts with the subject key of the context it encodes in (subject.go),
+// else with the current payload key.
 func (c *Codec) DataConverter() converter.DataConverter {
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+	return c.converterFor("")
 }
 
 // Client sets the codec on a client's options: payloads, and failures too —
 // a failure's message and stack trace go into the history encoded as a
 // payload (EncodeCommonAttributes), so an error that quotes a name or an
 // address is no more readable there than the payloads are.
+//
+// It also carries the subject through the headers (SubjectPropagator).
 func (c *Codec) Client(opts client.Options) client.Options {
 	opts.DataConverter, opts.FailureConverter = c.DataConverter(), c.FailureConverter()
+	opts.ContextPropagators = append(opts.ContextPropagators, SubjectPropagator())
 	return opts
 }
 

@@ -1,0 +1,345 @@
+package codec
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
+)
+
+// Crypto-shredding. Temporal histories are immutable, so a person's data
+// in them cannot be deleted; it can be made unreadable. Every payload of a
+// case about a person — the workflow's input, its activities' arguments
+// and results, its updates and signals, its children — is encrypted with
+// that person's own key (a "subject key"), named in the payload's
+// metadata. The key store keeps each subject key sealed by a payload key;
+// erasing the person destroys their keys, and every payload they sealed
+// then decodes to ErasedText, without rewriting any history.
+//
+// The subject travels with the work: the desk puts a subject key's id on
+// the context of a client call (WithSubject), a header carries it into the
+// workflow, and from there into its activities and child workflows
+// (SubjectPropagator); the data converter reads it from whichever context
+// the SDK encodes in (converter.ContextAware).
+
+const (
+	// SubjectKeyIDKey names the subject key that encrypted a payload.
+	SubjectKeyIDKey = "encryption-subject-key-id"
+	// ErasedText is what an erased person's payload decodes to.
+	ErasedText = "[erased: this person's data was erased]"
+	// subjectHeader is the Temporal header that carries the subject.
+	subjectHeader = "certdesk-subject"
+	// subjectKeyTTL bounds how long a process keeps a subject key it read:
+	// an erasure made by another process reaches this one within it.
+	subjectKeyTTL = 30 * time.Second
+)
+
+// ErrErased refuses to encrypt with a key that was erased.
+var ErrErased = errors.New("codec: this person's data was erased; nothing more is written under their key")
+
+// KeyStore keeps subject keys, sealed (the store implements it).
+type KeyStore interface {
+	// SealedSubjectKey returns the key with an id as stored: sealed by the
+	// payload key wrapKeyID, or nil once it was erased.
+	SealedSubjectKey(ctx context.Context, id string) (sealed []byte, wrapKeyID string, err error)
+}
+
+type subjectKey struct{}
+
+// WithSubject returns ctx carrying a subject key's id: what a client call
+// made with it writes is encrypted with that key.
+func WithSubject(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, subjectKey{}, id)
+}
+
+// Subject is the subject key id ctx carries, or "".
+func Subject(ctx interface{ Value(any) any }) string {
+	id, _ := ctx.Value(subjectKey{}).(string)
+	return id
+}
+
+// UseKeyStore gives the codec the key store that holds subject keys;
+// without one, payloads sealed by a subject key do not decode.
+func (c *Codec) UseKeyStore(ks KeyStore) *Codec {
+	c.subjects.Lock()
+	c.subjects.store = ks
+	c.subjects.Unlock()
+	return c
+}
+
+// subjects caches the subject keys a process has opened.
+type subjects struct {
+	sync.Mutex
+	store KeyStore
+	open  map[string]openKey
+}
+
+type openKey struct {
+	aead cipher.AEAD // nil: erased
+	at   time.Time
+}
+
+// NewSubjectKey makes a new subject key and seals it with the current
+// payload key, for the key store to keep under id.
+func (c *Codec) NewSubjectKey(id string) (sealed []byte, wrapKeyID string) {
+	var k [32]byte
+	_, _ = rand.Read(k[:])
+	return c.seal(id, k[:]), c.current
+}
+
+// Reseal opens a sealed subject key and seals it again with the current
+// payload key: after it, the payload key that sealed it may retire.
+func (c *Codec) Reseal(id string, sealed []byte, wrapKeyID string) ([]byte, string, error) {
+	k, err := c.unseal(id, sealed, wrapKeyID)
+	if err != nil {
+		return nil, "", err
+	}
+	return c.seal(id, k), c.current, nil
+}
+
+// Forget drops an opened subject key from this process's cache (the
+// erasure does it for the keys it destroys).
+func (c *Codec) Forget(id string) {
+	c.subjects.Lock()
+	delete(c.subjects.open, id)
+	c.subjects.Unlock()
+}
+
+func (c *Codec) seal(id string, k []byte) []byte {
+	aead := c.keys[c.current]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(k)+aead.Overhead())
+	_, _ = rand.Read(nonce)
+	return aead.Seal(nonce, nonce, k, []byte("subject:"+id))
+}
+
+func (c *Codec) unseal(id string, sealed []byte, wrapKeyID string) ([]byte, error) {
+	aead, ok := c.keys[wrapKeyID]
+	if !ok {
+		return nil, fmt.Errorf("codec: subject key %q is sealed by payload key %q, which is not configured", id, wrapKeyID)
+	}
+	if len(sealed) < aead.NonceSize() {
+		return nil, fmt.Errorf("codec: subject key %q is too short", id)
+	}
+	k, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte("subject:"+id))
+	if err != nil {
+		return nil, fmt.Errorf("codec: subject key %q does not open with payload key %q", id, wrapKeyID)
+	}
+	return k, nil
+}
+
+// subjectAEAD opens the subject key id (nil: erased), from the cache when
+// it was read lately.
+func (c *Codec) subjectAEAD(id string) (cipher.AEAD, error) {
+	c.subjects.Lock()
+	ks := c.subjects.store
+	o, ok := c.subjects.open[id]
+	c.subjects.Unlock()
+	if ok && time.Since(o.at) < subjectKeyTTL {
+		return o.aead, nil
+	}
+	if ks == nil {
+		return nil, fmt.Errorf("codec: payload sealed by subject key %q, and no key store is configured", id)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sealed, wrapID, err := ks.SealedSubjectKey(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("codec: subject key %q: %w", id, err)
+	}
+	var aead cipher.AEAD
+	if sealed != nil {
+		k, err := c.unseal(id, sealed, wrapID)
+		if err != nil {
+			return nil, err
+		}
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, err
+		}
+		if aead, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
+	}
+	c.subjects.Lock()
+	if c.subjects.open == nil {
+		c.subjects.open = map[string]openKey{}
+	}
+	c.subjects.open[id] = openKey{aead: aead, at: time.Now()}
+	c.subjects.Unlock()
+	return aead, nil
+}
+
+// subjectCodec encrypts with one subject's key; it decodes everything the
+// Codec does.
+type subjectCodec struct {
+	c  *Codec
+	id string
+}
+
+func (s subjectCodec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	aead, err := s.c.subjectAEAD(s.id)
+	if err != nil {
+		return nil, err
+	}
+	if aead == nil {
+		return nil, ErrErased
+	}
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		plain, err := proto.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("codec: %w", err)
+		}
+		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+		_, _ = rand.Read(nonce)
+		out[i] = &commonpb.Payload{
+			Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), SubjectKeyIDKey: []byte(s.id)},
+			Data:     aead.Seal(nonce, nonce, plain, []byte(s.id)),
+		}
+	}
+	return out, nil
+}
+
+func (s subjectCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return s.c.Decode(payloads)
+}
+
+// decodeSubject opens a payload sealed by a subject key; an erased key's
+// payload reads ErasedText.
+func (c *Codec) decodeSubject(p *commonpb.Payload, id string) (*commonpb.Payload, error) {
+	aead, err := c.subjectAEAD(id)
+	if err != nil {
+		return nil, err
+	}
+	if aead == nil {
+		return erased(), nil
+	}
+	data := p.GetData()
+	if len(data) < aead.NonceSize() {
+		return nil, errors.New("codec: encrypted payload is too short")
+	}
+	plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("codec: payload does not decrypt with subject key %q", id)
+	}
+	var dec commonpb.Payload
+	if err := proto.Unmarshal(plain, &dec); err != nil {
+		return nil, fmt.Errorf("codec: %w", err)
+	}
+	return &dec, nil
+}
+
+func erased() *commonpb.Payload {
+	return &commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+		Data:     []byte(`"` + ErasedText + `"`),
+	}
+}
+
+// dataConverter is the codec's data converter: it encrypts with the
+// subject of the context the SDK encodes in, else with the payload key.
+// It does not embed the converter it wraps: an embedded
+// WithSerializationContext would hand the SDK a converter that no longer
+// reads the subject.
+type dataConverter struct {
+	dc converter.DataConverter
+	c  *Codec
+}
+
+var (
+	_ converter.DataConverter = dataConverter{}
+	_ workflow.ContextAware   = dataConverter{}
+)
+
+func (c *Codec) converterFor(subject string) dataConverter {
+	var pc converter.PayloadCodec = c
+	if subject != "" {
+		pc = subjectCodec{c: c, id: subject}
+	}
+	return dataConverter{dc: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), pc), c: c}
+}
+
+func (d dataConverter) WithContext(ctx context.Context) converter.DataConverter {
+	return d.c.converterFor(Subject(ctx))
+}
+
+func (d dataConverter) WithWorkflowContext(ctx workflow.Context) converter.DataConverter {
+	return d.c.converterFor(Subject(ctx))
+}
+
+func (d dataConverter) ToPayload(value any) (*commonpb.Payload, error) { return d.dc.ToPayload(value) }
+func (d dataConverter) FromPayload(p *commonpb.Payload, valuePtr any) error {
+	return d.dc.FromPayload(p, valuePtr)
+}
+func (d dataConverter) ToPayloads(values ...any) (*commonpb.Payloads, error) {
+	return d.dc.ToPayloads(values...)
+}
+func (d dataConverter) FromPayloads(ps *commonpb.Payloads, valuePtrs ...any) error {
+	return d.dc.FromPayloads(ps, valuePtrs...)
+}
+func (d dataConverter) ToString(p *commonpb.Payload) string       { return d.dc.ToString(p) }
+func (d dataConverter) ToStrings(ps *commonpb.Payloads) []string { return d.dc.ToStrings(ps) }
+
+// SubjectPropagator carries the subject through Temporal's headers: from a
+// client call into the workflow, from the workflow into its activities and
+// children (Client sets it).
+func SubjectPropagator() workflow.ContextPropagator { return subjectPropagator{} }
+
+type subjectPropagator struct{}
+
+func (subjectPropagator) Inject(ctx context.Context, w workflow.HeaderWriter) error {
+	return writeSubject(Subject(ctx), w)
+}
+
+func (subjectPropagator) InjectFromWorkflow(ctx workflow.Context, w workflow.HeaderWriter) error {
+	return writeSubject(Subject(ctx), w)
+}
+
+func (subjectPropagator) Extract(ctx context.Context, r workflow.HeaderReader) (context.Context, error) {
+	if id := readSubject(r); id != "" {
+		return WithSubject(ctx, id), nil
+	}
+	return ctx, nil
+}
+
+func (subjectPropagator) ExtractToWorkflow(ctx workflow.Context, r workflow.HeaderReader) (workflow.Context, error) {
+	if id := readSubject(r); id != "" {
+		return workflow.WithValue(ctx, subjectKey{}, id), nil
+	}
+	return ctx, nil
+}
+
+// The header holds only the key's id (random, naming no one), so it is
+// written with the default converter: the codec needs it to decode.
+func writeSubject(id string, w workflow.HeaderWriter) error {
+	if id == "" {
+		return nil
+	}
+	p, err := converter.GetDefaultDataConverter().ToPayload(id)
+	if err != nil {
+		return err
+	}
+	w.Set(subjectHeader, p)
+	return nil
+}
+
+func readSubject(r workflow.HeaderReader) string {
+	p, ok := r.Get(subjectHeader)
+	if !ok {
+		return ""
+	}
+	var id string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &id); err != nil {
+		return ""
+	}
+	return id
+}
