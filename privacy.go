@@ -7,3 +7,7 @@ import "time"
 // case's shape for statistics. Attachments go sooner
 // (DefaultAttachmentRetention).
 const DefaultRetention = 2 * 365 * 24 * time.Hour
+
+// ResolutionErased ends a case that was open when its learner's personal
+// data was erased (store.ErasePerson).
+const ResolutionErased = "erased"

@@ -79,7 +79,7 @@ func startStack(ctx context.Context, o Options, progress func(string, ...any)) (
 	s.closers = append(s.closers, func() { _ = srv.Stop() })
 
 	var ln net.Listener
-	if s.cfg, ln, s.tc, err = srv.Scratch(s.dbURL, "bench"); err != nil {
+	if s.cfg, ln, s.tc, err = srv.Scratch(s.dbURL, "bench", s.st); err != nil {
 		return s, err
 	}
 	s.closers = append(s.closers, s.tc.Close)

@@ -81,8 +81,8 @@ func TestWaitingCasesResumeAfterATemporalRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: devserver.Namespace, DataConverter: cd.DataConverter(), FailureConverter: cd.FailureConverter(),
-		Logger: sdklog.NewStructuredLogger(slog.Default())})
+	tc, err := client.Dial(cd.UseKeyStore(st).Client(client.Options{HostPort: srv.HostPort(), Namespace: devserver.Namespace,
+		Logger: sdklog.NewStructuredLogger(slog.Default())}))
 	if err != nil {
 		t.Fatal(err)
 	}

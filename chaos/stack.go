@@ -147,7 +147,7 @@ func setUp(ctx context.Context, o Options, rep *Report) (s *stack, err error) {
 	}
 
 	var ln net.Listener
-	if s.cfg, ln, s.tc, err = s.temporal.Scratch(s.dbURL, "chaos"); err != nil {
+	if s.cfg, ln, s.tc, err = s.temporal.Scratch(s.dbURL, "chaos", s.st); err != nil {
 		return s, err
 	}
 	cfg := &s.cfg

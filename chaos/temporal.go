@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/certdesk/certdesk/codec"
 	"github.com/certdesk/certdesk/config"
 	"github.com/certdesk/certdesk/devserver"
 )
@@ -101,8 +102,8 @@ func (t *temporalServer) stop() {
 }
 
 // Scratch is devserver.Server.Scratch on the running server.
-func (t *temporalServer) Scratch(dbURL, name string) (config.Config, net.Listener, client.Client, error) {
+func (t *temporalServer) Scratch(dbURL, name string, ks codec.KeyStore) (config.Config, net.Listener, client.Client, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.srv.Scratch(dbURL, name)
+	return t.srv.Scratch(dbURL, name, ks)
 }

@@ -58,7 +58,12 @@ func (s *Desk) accountAdded(ctx context.Context, lpID string, a, by certdesk.Acc
 	if s.temporal == nil {
 		return
 	}
-	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	ctx, err := s.about(ctx, a.Email)
+	if err != nil {
+		slog.ErrorContext(ctx, "account added, its owner not emailed", "account", a.ID, "learning_profile", lpID, "err", err)
+		return
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.AccountAddedWorkflowID(a.ID, lpID), TaskQueue: s.cfg.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.AccountAdded, workflows.AccountAddedInput{AccountID: a.ID, Email: a.Email, Name: a.DisplayName,

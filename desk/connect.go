@@ -35,7 +35,7 @@ func (s *Desk) openConnect(ctx context.Context, accountID, parentID string) (cer
 		LearnerWait: workflows.Duration(s.cfg.LearnerWait), AgentSLA: workflows.Duration(s.cfg.AgentSLA), ParentCaseID: parentID}
 	id := workflows.ConnectWorkflowID(in.LearningProfileID)
 	for attempt := 0; ; attempt++ {
-		cs, err := s.startCase(ctx, in.CaseID, id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, workflows.Connect, in, certdesk.KindConnect)
+		cs, err := s.startCase(ctx, l.Account.Email, in.CaseID, id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, workflows.Connect, in, certdesk.KindConnect)
 		if err != nil || cs.ID == in.CaseID {
 			return cs, err == nil, err
 		}

@@ -72,6 +72,9 @@ func (s *Desk) Reply(ctx context.Context, p *certdesk.Principal, cs certdesk.Cas
 	if s.temporal == nil {
 		return m, certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured: the reply is on the case, not emailed")
 	}
+	if ctx, err = s.about(ctx, cs.LearnerEmail); err != nil {
+		return m, err
+	}
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.CaseReplyWorkflowID(m.ID), TaskQueue: s.cfg.TaskQueue},
 		workflows.CaseReply, workflows.CaseReplyInput{CaseID: cs.ID, MessageID: m.ID, To: cs.LearnerEmail, ToName: cs.LearnerName,
 			Subject: "A message about your support case", Body: body})

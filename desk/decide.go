@@ -212,6 +212,10 @@ func (s *Desk) update(ctx context.Context, cs certdesk.Case, name string, arg, r
 	if s.temporal == nil {
 		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
 	}
+	ctx, err := s.about(ctx, cs.LearnerEmail) // a note may name the learner
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{

@@ -76,7 +76,7 @@ func (r InquiryRequest) check() (subject, body string, err error) {
 func (s *Desk) openInquiry(ctx context.Context, in workflows.InquiryInput, first store.Message, files []store.NewAttachment,
 	conflict enumspb.WorkflowIdConflictPolicy) (certdesk.Case, error) {
 	in.AgentSLA = workflows.Duration(s.cfg.AgentSLA)
-	cs, err := s.startCase(ctx, in.CaseID, workflows.InquiryWorkflowID(in.CaseID), conflict, workflows.Inquiry, in, certdesk.KindInquiry)
+	cs, err := s.startCase(ctx, in.LearnerEmail, in.CaseID, workflows.InquiryWorkflowID(in.CaseID), conflict, workflows.Inquiry, in, certdesk.KindInquiry)
 	if err != nil {
 		return cs, err
 	}

@@ -44,7 +44,11 @@ func (s *Desk) signalLink(ctx context.Context, cs certdesk.Case, sig workflows.L
 	if s.temporal == nil {
 		return certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
 	}
-	err := s.temporal.SignalWorkflow(ctx, cs.WorkflowID, cs.RunID, workflows.SignalLink, sig)
+	ctx, err := s.about(ctx, cs.LearnerEmail)
+	if err != nil {
+		return err
+	}
+	err = s.temporal.SignalWorkflow(ctx, cs.WorkflowID, cs.RunID, workflows.SignalLink, sig)
 	var nf *serviceerror.NotFound
 	switch {
 	case err == nil:

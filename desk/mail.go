@@ -34,7 +34,11 @@ func (s *Desk) ApplyMailEvent(ctx context.Context, ev mail.Event) error {
 			return ignoreNotFound(err)
 		}
 		if s.temporal != nil {
-			err := s.temporal.SignalWorkflow(ctx, cs.WorkflowID, cs.RunID, workflows.SignalEmailBounced, workflows.EmailBounced{Step: e.Step, Reason: ev.Reason})
+			// The provider's reason may quote the address.
+			ctx, err := s.about(ctx, cs.LearnerEmail)
+			if err == nil {
+				err = s.temporal.SignalWorkflow(ctx, cs.WorkflowID, cs.RunID, workflows.SignalEmailBounced, workflows.EmailBounced{Step: e.Step, Reason: ev.Reason})
+			}
 			if err != nil {
 				// The flag is on the case; a workflow that has ended needs no signal.
 				slog.InfoContext(ctx, "bounce signal not delivered", "case", cs.ID, "err", err)

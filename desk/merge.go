@@ -92,7 +92,7 @@ func (s *Desk) startMerge(ctx context.Context, p *certdesk.Principal, in workflo
 		in.AccountID, in.LearningProfileID = review.AccountID, review.LearningProfileID
 	}
 	in.CaseID = certdesk.NewID()
-	return s.startCase(ctx, in.CaseID, workflows.MergeWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	return s.startCase(ctx, review.LearnerEmail, in.CaseID, workflows.MergeWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		workflows.Merge, in, certdesk.KindMerge)
 }
 

@@ -112,7 +112,7 @@ func (s *Desk) submitRecovery(ctx context.Context, req RecoveryRequest, parentID
 		CoolingOff: workflows.Duration(s.cfg.CoolingOff), LearnerWait: workflows.Duration(s.cfg.LearnerWait),
 		ParentCaseID: parentID,
 	}
-	return s.startCase(ctx, in.CaseID, workflows.RecoveryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	return s.startCase(ctx, claim.ContactEmail, in.CaseID, workflows.RecoveryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		workflows.Recovery, in, certdesk.KindRecovery)
 }
 

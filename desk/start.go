@@ -22,7 +22,8 @@ const memoCaseID = "case_id"
 const startWait = 10 * time.Second
 
 // startCase starts a case's workflow and answers the case as the workflow
-// opened it, in one round trip (UpdateWithStartWorkflow with UpdateCase):
+// opened it (subject: the address of the person it is about, whose own key
+// seals its history), in one round trip (UpdateWithStartWorkflow with UpdateCase):
 // the API writes no projection of its own. conflict says what a workflow
 // id already running means: a new case is refused for a fresh id, and a
 // connect case joins the one open (USE_EXISTING: the answer is that case).
@@ -30,10 +31,14 @@ const startWait = 10 * time.Second
 // With no worker up, the workflow still starts (it is durable) but cannot
 // answer: the caller then gets the case as the request defined it, and the
 // workflow writes it as soon as a worker runs.
-func (s *Desk) startCase(ctx context.Context, caseID, workflowID string, conflict enumspb.WorkflowIdConflictPolicy,
+func (s *Desk) startCase(ctx context.Context, subject, caseID, workflowID string, conflict enumspb.WorkflowIdConflictPolicy,
 	wf any, in any, kind certdesk.Kind) (certdesk.Case, error) {
 	if s.temporal == nil {
 		return certdesk.Case{}, certdesk.Errorf(certdesk.EUNAVAILABLE, "Temporal is not configured")
+	}
+	ctx, err := s.about(ctx, subject)
+	if err != nil {
+		return certdesk.Case{}, err
 	}
 	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: s.cfg.TaskQueue, WorkflowIDConflictPolicy: conflict,

@@ -37,13 +37,18 @@ func (s *Desk) RequestUnmerge(ctx context.Context, p *certdesk.Principal, merge 
 	if open, ok, err := s.store.OpenChild(ctx, merge.ID, certdesk.KindUnmerge); err != nil || ok {
 		return open, ok, err
 	}
-	if _, err := s.store.ReviewUnmerge(ctx, merge.ID, s.cfg.UnmergeWindow); err != nil {
+	review, err := s.store.ReviewUnmerge(ctx, merge.ID, s.cfg.UnmergeWindow)
+	if err != nil {
 		return certdesk.Case{}, false, err
+	}
+	subject := merge.LearnerEmail
+	if len(review.Owners) > 0 {
+		subject = review.Owners[0].Email
 	}
 	in := workflows.UnmergeInput{CaseID: certdesk.NewID(), MergeCaseID: merge.ID, Note: req.Note, RequestedBy: p.Actor(),
 		Window: workflows.Duration(s.cfg.UnmergeWindow), AgentSLA: workflows.Duration(s.cfg.AgentSLA)}
 	// One undo per merge at a time: a request racing this one joins it.
-	cs, err = s.startCase(ctx, in.CaseID, workflows.UnmergeWorkflowID(merge.ID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	cs, err = s.startCase(ctx, subject, in.CaseID, workflows.UnmergeWorkflowID(merge.ID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		workflows.Unmerge, in, certdesk.KindUnmerge)
 	return cs, err == nil && cs.ID != in.CaseID, err
 }

@@ -19,8 +19,9 @@ import (
 // free local port for the API, a fresh secret and payload key, a task queue
 // of its own named after the run, clients trusted to say their own address
 // (X-Forwarded-For from 127.0.0.1: the run's many people each ask from one),
-// and a Temporal client with the payload codec and no log.
-func (s *Server) Scratch(dbURL, name string) (config.Config, net.Listener, client.Client, error) {
+// and a Temporal client with the payload codec (opening people's own keys
+// from ks) and no log.
+func (s *Server) Scratch(dbURL, name string, ks codec.KeyStore) (config.Config, net.Listener, client.Client, error) {
 	cfg, err := config.Load(config.ModeDev, config.MapEnv{})
 	if err != nil {
 		return cfg, nil, nil, err
@@ -35,6 +36,7 @@ func (s *Server) Scratch(dbURL, name string) (config.Config, net.Listener, clien
 	cfg.TrustedProxies = []string{"127.0.0.1"}
 	cd, err := codec.Parse(cfg.PayloadKeys)
 	if err == nil {
+		cd.UseKeyStore(ks)
 		var tc client.Client
 		tc, err = client.Dial(cd.Client(client.Options{HostPort: s.HostPort(), Namespace: Namespace,
 			Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}))

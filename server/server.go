@@ -34,6 +34,9 @@ type Deps struct {
 	Config   config.Config
 	Store    *store.Store
 	Temporal client.Client
+	// Codec is Temporal's payload codec (the client's own, so an erasure
+	// reaches what it cached); nil builds one from the configuration.
+	Codec *codec.Codec
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
 }
@@ -59,12 +62,15 @@ func New(d Deps) *Server {
 	}
 	dev := d.Config.Mode == config.ModeDev
 	var (
-		cd      *codec.Codec
+		cd      = d.Codec
 		webhook *mail.WebhookVerifier
 		in      *inbound.Verifier
 	)
-	if d.Config.PayloadKeys != "" {
+	if cd == nil && d.Config.PayloadKeys != "" {
 		cd, _ = codec.Parse(d.Config.PayloadKeys) // validated by config
+	}
+	if cd != nil && d.Store != nil {
+		cd.UseKeyStore(d.Store)
 	}
 	if key := d.Config.Mail.SendGridWebhookKey; key != "" {
 		if webhook, _ = mail.NewWebhookVerifier(key); webhook != nil { // validated by config
@@ -78,7 +84,7 @@ func New(d Deps) *Server {
 	}
 	html := &respond.HTML{Views: web.MustParse(), Dev: dev}
 	limits := &limit.Limiter{Store: d.Store, Secret: d.Config.Secret}
-	dk := desk.New(d.Config, d.Store, d.Temporal, limits, now)
+	dk := desk.New(d.Config, d.Store, d.Temporal, cd, limits, now)
 	a := auth.New(d.Config, d.Store, dk, limits, html, now)
 	var figures telemetry.FiguresSource
 	if d.Store != nil {

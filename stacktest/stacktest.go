@@ -24,8 +24,10 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -89,6 +91,7 @@ type Stack struct {
 	Config   config.Config
 	Store    *store.Store
 	Client   client.Client
+	Codec    *codec.Codec // the client's (and the server's) payload codec
 	Acts     *activities.Activities
 	Worker   sdkworker.Worker
 	API      *httpserver.Server
@@ -131,6 +134,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cd.UseKeyStore(st)
 	tc, err := client.Dial(tracing.Client(cd.Client(client.Options{
 		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
 		Logger:         sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
@@ -160,13 +164,13 @@ func Start(tb testing.TB, opts Options) *Stack {
 	if err := worker.EnsureWebhookDelivery(context.Background(), tc, cfg); err != nil {
 		tb.Fatal(err)
 	}
-	a := httpserver.New(httpserver.Deps{Config: cfg, Store: st, Temporal: tc})
+	a := httpserver.New(httpserver.Deps{Config: cfg, Store: st, Temporal: tc, Codec: cd})
 	hs := httptest.NewUnstartedServer(a)
 	hs.Listener.Close()
 	hs.Listener = ln
 	hs.Start()
 
-	s := &Stack{T: tb, Config: cfg, Store: st, Client: tc, Acts: acts, Worker: w, API: a, URL: base, HTTP: hs.Client()}
+	s := &Stack{T: tb, Config: cfg, Store: st, Client: tc, Codec: cd, Acts: acts, Worker: w, API: a, URL: base, HTTP: hs.Client()}
 	tb.Cleanup(func() {
 		hs.Close()
 		s.StopWorker()
@@ -379,6 +383,30 @@ func (s *Stack) RecordHistory(workflowID, runID, name string) {
 			s.T.Fatal(err)
 		}
 		hist.Events = append(hist.Events, ev)
+	}
+	// The replay tests have the payload key, not the key store: what a
+	// person's own key sealed is sealed again by the payload key.
+	err := proxy.VisitPayloads(ctx, &hist, proxy.VisitPayloadsOptions{SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			out := make([]*commonpb.Payload, len(ps))
+			for i, p := range ps {
+				out[i] = p
+				if len(p.GetMetadata()[codec.SubjectKeyIDKey]) == 0 {
+					continue
+				}
+				plain, err := s.Codec.Decode([]*commonpb.Payload{p})
+				if err == nil {
+					plain, err = s.Codec.Encode(plain)
+				}
+				if err != nil {
+					return nil, err
+				}
+				out[i] = plain[0]
+			}
+			return out, nil
+		}})
+	if err != nil {
+		s.T.Fatal(err)
 	}
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&hist)
 	if err != nil {

@@ -32,34 +32,7 @@ func (s *Store) RedactEndedCases(ctx context.Context, endedBefore time.Time, lim
 		if n = len(ids); n == 0 {
 			return nil
 		}
-		// An empty JSON object as each dialect stores JSON: JSONB, or the
-		// bytes SQLite keeps (a TEXT value would not scan back).
-		empty, obj := "?", []any{[]byte("{}")}
-		if s.dialect == "postgres" {
-			empty, obj = "'{}'::jsonb", nil
-		}
-		with := func(args ...any) []any { return append(append([]any(nil), obj...), args...) }
-		now := s.now().UTC()
-		for _, st := range []struct {
-			sql  string
-			args []any
-		}{
-			{`UPDATE cases SET subject = ?, learner_name = ?, learner_email = '', details = ` + empty + ` WHERE id IN ?`, append([]any{Redacted, Redacted}, with(ids)...)},
-			// The actor keeps its role: learner:<account id> and agent:<id>
-			// name no one by themselves; an email actor is an address.
-			{`UPDATE case_events SET data = ` + empty + `, actor = CASE WHEN actor LIKE 'email:%' THEN 'email:` + Redacted + `' ELSE actor END WHERE case_id IN ?`, with(ids)},
-			{`UPDATE messages SET body = ?, from_addr = '', to_addr = '', subject = '', held_reason = '' WHERE case_id IN ?`, []any{Redacted, ids}},
-			{`UPDATE attachments SET data = NULL, filename = ?, purged_at = COALESCE(purged_at, ?) WHERE case_id IN ?`, []any{Redacted, now, ids}},
-			{`UPDATE emails SET to_addr = ?, subject = '', last_error = '' WHERE case_id IN ?`, []any{Redacted, ids}},
-			{`UPDATE captured_mails SET to_addr = ?, reply_to = '', subject = ?, html = '', text = ? WHERE case_id IN ?`, []any{Redacted, Redacted, Redacted, ids}},
-			{`UPDATE audit_log SET data = ` + empty + ` WHERE case_id IN ?`, with(ids)},
-			{`DELETE FROM merge_snapshots WHERE case_id IN ?`, []any{ids}},
-		} {
-			if err := tx.Exec(st.sql, st.args...).Error; err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.redactCases(tx, ids)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: redact ended cases: %w", err)

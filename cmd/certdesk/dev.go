@@ -135,6 +135,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cd.UseKeyStore(st)
 	tc, err := client.Dial(tracing.Client(cd.Client(client.Options{
 		HostPort: srv.HostPort(), Namespace: devserver.Namespace,
 		Logger:         sdklog.NewStructuredLogger(slog.Default()),
@@ -154,7 +155,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	defer w.Stop()
 
 	printDevBanner(stdout, cfg, srv.HostPort(), *dataDir, seeded)
-	handler := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc})
+	handler := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc, Codec: cd})
 	err = serveOn(ctx, ln, handler)
 	fmt.Fprintln(stdout, "\ncertdesk dev stopping; open cases stay in", *dataDir)
 	return err

@@ -123,16 +123,19 @@ func startTracing(ctx context.Context, service string) (stop func(), err error) 
 }
 
 // dialTemporal returns a lazy client: the process starts even when Temporal
-// is down, and /readyz says so until it is back.
-func dialTemporal(cfg config.Config) (client.Client, error) {
-	opts, err := temporalClientOptions(cfg)
+// is down, and /readyz says so until it is back. Its codec opens people's
+// own keys from the store.
+func dialTemporal(cfg config.Config, st *store.Store) (client.Client, *codec.Codec, error) {
+	opts, cd, err := temporalClientOptions(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	cd.UseKeyStore(st)
 	opts.Logger = sdklog.NewStructuredLogger(slog.Default())
 	// The SDK's metrics go to the process's /metrics (package telemetry).
 	opts.MetricsHandler = telemetry.SDKMetrics()
-	return client.NewLazyClient(opts)
+	tc, err := client.NewLazyClient(opts)
+	return tc, cd, err
 }
 
 func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
@@ -150,12 +153,12 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(cfg)
+	tc, cd, err := dialTemporal(cfg, st)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	srv := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc})
+	srv := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc, Codec: cd})
 	return serveHTTP(ctx, cfg.HTTPAddr, srv)
 }
 
@@ -183,7 +186,7 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(cfg)
+	tc, _, err := dialTemporal(cfg, st)
 	if err != nil {
 		return err
 	}
@@ -326,14 +329,14 @@ func webhookDelivery(c config.Config) *activities.Webhooks {
 
 // temporalClientOptions are the SDK client options of the configured
 // profile (Temporal's own variables), with the payload codec.
-func temporalClientOptions(c config.Config) (client.Options, error) {
+func temporalClientOptions(c config.Config) (client.Options, *codec.Codec, error) {
 	opts, err := c.Temporal.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
-		return client.Options{}, fmt.Errorf("temporal client config: %w", err)
+		return client.Options{}, nil, fmt.Errorf("temporal client config: %w", err)
 	}
 	cd, err := codec.Parse(c.PayloadKeys)
 	if err != nil {
-		return client.Options{}, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %w", err)
+		return client.Options{}, nil, fmt.Errorf("CERTDESK_PAYLOAD_KEYS: %w", err)
 	}
-	return tracing.Client(cd.Client(opts), workflows.TraceSpanKey), nil
+	return tracing.Client(cd.Client(opts), workflows.TraceSpanKey), cd, nil
 }

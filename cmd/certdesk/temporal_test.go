@@ -23,7 +23,7 @@ func TestTemporalVariablesReadAsTheCLIReadsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := temporalClientOptions(cfg)
+	opts, _, err := temporalClientOptions(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

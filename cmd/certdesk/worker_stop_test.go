@@ -81,7 +81,7 @@ func TestWorkerStopsGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	cfg, ln, tc, err := srv.Scratch(dbURL, "stop")
+	cfg, ln, tc, err := srv.Scratch(dbURL, "stop", st)
 	if err != nil {
 		t.Fatal(err)
 	}
