@@ -18,7 +18,7 @@ import (
 )
 
 // browser drives headless Chromium against a stack, saving a screenshot of
-// every page it looks at under artifacts/screenshots/<test>/.
+// every page it looks at under screenshots/<test>/ in artifactsDir.
 type browser struct {
 	who   string // names the screenshots when a test drives two browsers
 	t     *testing.T
@@ -66,7 +66,7 @@ func newBrowser(t *testing.T, s *stacktest.Stack, who string) *browser {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	name := regexp.MustCompile(`[^A-Za-z0-9_-]+`).ReplaceAllString(t.Name(), "_")
-	dir := filepath.Join(repoRoot(), "artifacts", "screenshots", name)
+	dir := filepath.Join(artifactsDir(t), "screenshots", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +74,6 @@ func newBrowser(t *testing.T, s *stacktest.Stack, who string) *browser {
 		_ = os.Remove(old)
 	}
 	return &browser{who: who, t: t, s: s, ctx: ctx, dir: dir}
-}
-
-func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Dir(wd) // e2e/ is one level down
 }
 
 // run runs steps with a time limit.

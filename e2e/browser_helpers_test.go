@@ -1,0 +1,140 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// artifactsDir is where the browser tests keep what they saw: the
+// directory CERTDESK_ARTIFACTS names (.ci/run sets it to artifacts/ in the
+// checkout), else the test's own temporary directory, kept by nobody.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("CERTDESK_ARTIFACTS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
+}
+
+// axeFile is axe-core as `npm ci --prefix e2e/axe` installs it.
+const axeFile = "axe/node_modules/axe-core/axe.min.js"
+
+var axeSource = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(axeFile) })
+
+// axeScript is axe-core's source; without it the accessibility tests skip,
+// except in CI, where .ci/run installs it and its absence fails the run.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("axe-core is required in CI (npm ci --prefix e2e/axe): %v", err)
+		}
+		t.Skipf("no axe-core at e2e/%s (run npm ci --prefix e2e/axe)", axeFile)
+	}
+	return string(src)
+}
+
+// axeViolation is the part of an axe-core result a failure names.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+// axe runs axe-core's WCAG 2.1 A and AA rules on the page as it is now and
+// fails the test with each violation: its rule, impact, element and HTML.
+func (b *browser) axe(where string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "undefined" && ((0, eval)(`+strconvQuote(axeScript(b.t))+`), true)`)); err != nil {
+		b.t.Fatalf("%s: inject axe-core: %v", where, err)
+	}
+	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r => r.violations)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: run axe-core: %v", where, err)
+	}
+	for _, v := range vs {
+		var nodes []string
+		for _, n := range v.Nodes {
+			nodes = append(nodes, fmt.Sprintf("    %v: %s", n.Target, n.HTML))
+		}
+		b.t.Errorf("%s: axe %s (%s): %s\n%s", where, v.ID, v.Impact, v.Help, strings.Join(nodes, "\n"))
+	}
+}
+
+// Keys a keyboard user presses.
+const (
+	keyTab   = kb.Tab
+	keyEnter = kb.Enter
+	keySpace = " "
+)
+
+// press sends keys to whatever has the focus, as a keyboard would.
+func (b *browser) press(keys ...string) {
+	b.t.Helper()
+	for _, k := range keys {
+		b.run(fmt.Sprintf("press %q", k), chromedp.KeyEvent(k))
+	}
+}
+
+// tabTo presses Tab until the focused element matches sel (at most limit
+// presses), and fails if it never does.
+func (b *browser) tabTo(sel string, limit int) {
+	b.t.Helper()
+	for range limit {
+		b.press(keyTab)
+		if b.eval(`document.activeElement && document.activeElement.matches(`+strconvQuote(sel)+`) ? "yes" : ""`) == "yes" {
+			return
+		}
+	}
+	b.shot("failed-tab-to")
+	b.t.Fatalf("%d presses of Tab never reached %s (the focus is on %s)", limit, sel, b.eval(`document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : ""`))
+}
+
+// focusShows fails unless the focused element is drawn with a focus ring:
+// an outline or a box shadow, as :focus-visible gives it.
+func (b *browser) focusShows(where string) {
+	b.t.Helper()
+	got := b.eval(`(() => { const e = document.activeElement; if (!e || e === document.body) return "nothing has the focus";
+		const s = getComputedStyle(e), ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+		return ring && e.matches(":focus-visible") ? "" : e.tagName + " has no visible focus (outline " + s.outlineStyle + " " + s.outlineWidth + ", box-shadow " + s.boxShadow + ")"; })()`)
+	if got != "" {
+		b.shot("failed-focus")
+		b.t.Errorf("%s: %s", where, got)
+	}
+}
+
+// desktop makes the browser the size newBrowser opened it at.
+func (b *browser) desktop() {
+	b.t.Helper()
+	b.run("desktop width", chromedp.EmulateViewport(1280, 900))
+}
+
+// fits fails when the page scrolls sideways at the window's width.
+func (b *browser) fits(where string) {
+	b.t.Helper()
+	got := b.eval(`(() => { const w = document.scrollingElement.scrollWidth, iw = window.innerWidth;
+		if (w <= iw) return "";
+		const wide = Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > iw + 0.5)
+			.filter(e => !Array.from(e.children).some(c => c.getBoundingClientRect().right > iw + 0.5)).slice(0, 5)
+			.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") + " to " + Math.round(e.getBoundingClientRect().right) + "px");
+		return w + "px wide at " + iw + "px; widest: " + wide.join(", "); })()`)
+	if got != "" {
+		b.shot("failed-overflow")
+		b.t.Errorf("%s overflows: %s", where, got)
+	}
+}
