@@ -75,6 +75,7 @@ func (s *Pages) Routes(r *gin.Engine) {
 	// Each part of the pages registers its own routes beside its handlers.
 	s.dashboardRoutes(r, page)
 	s.deskRoutes(r, page)
+	s.privacyRoutes(r, page)
 	s.learnerRoutes(r, page)
 	r.GET("/l/:token", s.linkPage)
 	r.HEAD("/l/:token", s.linkPage)
