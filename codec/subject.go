@@ -51,6 +51,9 @@ type KeyStore interface {
 	// SealedSubjectKey returns the key with an id as stored: sealed by the
 	// payload key wrapKeyID, or nil once it was erased.
 	SealedSubjectKey(ctx context.Context, id string) (sealed []byte, wrapKeyID string, err error)
+	// WorkflowSubjectKey names the live key of the person a workflow's
+	// case is about ("": none, or not known yet).
+	WorkflowSubjectKey(ctx context.Context, workflowID string) (string, error)
 }
 
 type subjectKey struct{}
@@ -81,6 +84,9 @@ type subjects struct {
 	sync.Mutex
 	store KeyStore
 	open  map[string]openKey
+	// byWorkflow (and the generation before, byWorkflowOld) remember the
+	// subject of the workflows this process ran.
+	byWorkflow, byWorkflowOld map[string]string
 }
 
 type openKey struct {
@@ -246,48 +252,131 @@ func erased() *commonpb.Payload {
 }
 
 // dataConverter is the codec's data converter: it encrypts with the
-// subject of the context the SDK encodes in, else with the payload key.
-// It does not embed the converter it wraps: an embedded
-// WithSerializationContext would hand the SDK a converter that no longer
-// reads the subject.
+// subject of the context the SDK encodes in, else with the subject of the
+// workflow it encodes for, else with the payload key. It does not embed the
+// converter it wraps: an embedded WithSerializationContext would hand the
+// SDK a converter that no longer reads the subject.
 type dataConverter struct {
-	dc converter.DataConverter
-	c  *Codec
+	c          *Codec
+	subject    string
+	workflowID string
 }
 
 var (
-	_ converter.DataConverter = dataConverter{}
-	_ workflow.ContextAware   = dataConverter{}
+	_ converter.DataConverter                         = dataConverter{}
+	_ workflow.ContextAware                           = dataConverter{}
+	_ converter.DataConverterWithSerializationContext = dataConverter{}
 )
 
 func (c *Codec) converterFor(subject string) dataConverter {
-	var pc converter.PayloadCodec = c
-	if subject != "" {
-		pc = subjectCodec{c: c, id: subject}
-	}
-	return dataConverter{dc: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), pc), c: c}
+	return dataConverter{c: c, subject: subject}
 }
 
+// WithContext: a client call or an activity, whose context carries the
+// subject (WithSubject, or the header).
 func (d dataConverter) WithContext(ctx context.Context) converter.DataConverter {
-	return d.c.converterFor(Subject(ctx))
+	if id := Subject(ctx); id != "" {
+		d.subject = id
+	}
+	return d
 }
 
+// WithWorkflowContext: the workflow's own code, whose context carries the
+// subject from the start's header. The codec remembers the workflow's
+// subject for what the SDK encodes without this context (an Update's
+// result).
 func (d dataConverter) WithWorkflowContext(ctx workflow.Context) converter.DataConverter {
-	return d.c.converterFor(Subject(ctx))
+	if id := Subject(ctx); id != "" {
+		d.subject = id
+		if wf := workflowID(ctx); wf != "" {
+			d.c.rememberWorkflow(wf, id)
+		}
+	}
+	return d
 }
 
-func (d dataConverter) ToPayload(value any) (*commonpb.Payload, error) { return d.dc.ToPayload(value) }
+// WithSerializationContext: the SDK names the workflow a payload is for;
+// what has no subject of its own is sealed by the workflow's.
+func (d dataConverter) WithSerializationContext(sc converter.SerializationContext) converter.DataConverter {
+	switch sc := sc.(type) {
+	case converter.WorkflowSerializationContext:
+		d.workflowID = sc.WorkflowID
+	case converter.ActivitySerializationContext:
+		d.workflowID = sc.WorkflowID
+	}
+	return d
+}
+
+func workflowID(ctx workflow.Context) (id string) {
+	defer func() { _ = recover() }() // a context with no workflow behind it
+	return workflow.GetInfo(ctx).WorkflowExecution.ID
+}
+
+// dc is the converter that does the work, with the codec of the subject.
+func (d dataConverter) dc() converter.DataConverter {
+	subject := d.subject
+	if subject == "" && d.workflowID != "" {
+		subject = d.c.workflowSubject(d.workflowID)
+	}
+	var pc converter.PayloadCodec = d.c
+	if subject != "" {
+		pc = subjectCodec{c: d.c, id: subject}
+	}
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), pc)
+}
+
+func (d dataConverter) ToPayload(value any) (*commonpb.Payload, error) { return d.dc().ToPayload(value) }
 func (d dataConverter) FromPayload(p *commonpb.Payload, valuePtr any) error {
-	return d.dc.FromPayload(p, valuePtr)
+	return d.dc().FromPayload(p, valuePtr)
 }
 func (d dataConverter) ToPayloads(values ...any) (*commonpb.Payloads, error) {
-	return d.dc.ToPayloads(values...)
+	return d.dc().ToPayloads(values...)
 }
 func (d dataConverter) FromPayloads(ps *commonpb.Payloads, valuePtrs ...any) error {
-	return d.dc.FromPayloads(ps, valuePtrs...)
+	return d.dc().FromPayloads(ps, valuePtrs...)
 }
-func (d dataConverter) ToString(p *commonpb.Payload) string       { return d.dc.ToString(p) }
-func (d dataConverter) ToStrings(ps *commonpb.Payloads) []string { return d.dc.ToStrings(ps) }
+func (d dataConverter) ToString(p *commonpb.Payload) string       { return d.dc().ToString(p) }
+func (d dataConverter) ToStrings(ps *commonpb.Payloads) []string { return d.dc().ToStrings(ps) }
+
+// workflowsRemembered bounds the workflows whose subject a process keeps
+// in memory (two generations of it: a workflow the worker runs is
+// remembered again at each of its tasks); past it, the key store answers.
+const workflowsRemembered = 50_000
+
+func (c *Codec) rememberWorkflow(workflowID, subject string) {
+	c.subjects.Lock()
+	defer c.subjects.Unlock()
+	if c.subjects.byWorkflow[workflowID] == subject {
+		return
+	}
+	if c.subjects.byWorkflow == nil || len(c.subjects.byWorkflow) >= workflowsRemembered {
+		c.subjects.byWorkflowOld, c.subjects.byWorkflow = c.subjects.byWorkflow, map[string]string{}
+	}
+	c.subjects.byWorkflow[workflowID] = subject
+}
+
+// workflowSubject is the subject of a workflow: remembered from its own
+// code, else the key store's (the case the workflow runs), else none.
+func (c *Codec) workflowSubject(workflowID string) string {
+	c.subjects.Lock()
+	id, ok := c.subjects.byWorkflow[workflowID]
+	if !ok {
+		id, ok = c.subjects.byWorkflowOld[workflowID]
+	}
+	ks := c.subjects.store
+	c.subjects.Unlock()
+	if ok || ks == nil {
+		return id
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := ks.WorkflowSubjectKey(ctx, workflowID)
+	if err != nil || id == "" {
+		return "" // sealed by the payload key, as before subjects
+	}
+	c.rememberWorkflow(workflowID, id)
+	return id
+}
 
 // SubjectPropagator carries the subject through Temporal's headers: from a
 // client call into the workflow, from the workflow into its activities and

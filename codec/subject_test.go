@@ -34,6 +34,8 @@ func (k *keyStore) SealedSubjectKey(_ context.Context, id string) ([]byte, strin
 	return s.sealed, s.wrap, nil
 }
 
+func (k *keyStore) WorkflowSubjectKey(context.Context, string) (string, error) { return "", nil }
+
 func (k *keyStore) put(id string, sealed []byte, wrap string) {
 	k.Lock()
 	defer k.Unlock()

@@ -17,7 +17,7 @@ import (
 // whatever it leads to — its accounts, the learning profile they belong to
 // (and that profile's other accounts), the certification profiles those
 // accounts own or that carry one of their addresses or are connected to
-// the learning profile, the cases about any of these, with their timelines
+// the learning profile (and the accounts that own those profiles), the cases about any of these, with their timelines
 // and conversations, the emails sent to the addresses and the audit entries
 // of the person or their cases.
 type PersonalData struct {
@@ -111,6 +111,21 @@ func (s *Store) PersonalData(ctx context.Context, email string) (PersonalData, e
 	}, "created_at, id"); err != nil {
 		return out, err
 	}
+	// The accounts owning a profile of theirs are theirs too (a duplicate
+	// made under another sign-in: the merge rules treat it so).
+	var owners []Row
+	if owners, err = rows("accounts", func(q *gorm.DB) *gorm.DB {
+		return q.Where("id IN ? AND id NOT IN ?", append(ids(out.CertificationProfiles, "owner_account_id"), none...), accts)
+	}, "created_at, id"); err != nil {
+		return out, err
+	}
+	out.Accounts = append(out.Accounts, owners...)
+	for _, a := range ids(owners, "email") {
+		if !slices.Contains(out.Addresses, a) {
+			out.Addresses = append(out.Addresses, a)
+		}
+	}
+	accts = append(ids(out.Accounts, "id"), none...)
 	profiles := append(ids(out.CertificationProfiles, "id"), none...)
 	byProfile := func(q *gorm.DB) *gorm.DB { return q.Where("profile_id IN ?", profiles) }
 	if out.Certifications, err = rows("certifications", byProfile, "profile_id, id"); err != nil {

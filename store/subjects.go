@@ -122,3 +122,16 @@ func translateWrap(what string, err error) error {
 	}
 	return fmt.Errorf("store: %s: %w", what, translate(err))
 }
+
+// WorkflowSubjectKey names the live key of the person whose case a
+// workflow runs (its latest case: a connect workflow's id serves one
+// learning profile's successive cases), or "" (codec.KeyStore).
+func (s *Store) WorkflowSubjectKey(ctx context.Context, workflowID string) (string, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Raw(`SELECT k.id FROM cases c JOIN subject_keys k ON k.email = LOWER(TRIM(c.learner_email)) AND k.erased_at IS NULL
+		WHERE c.workflow_id = ? AND c.learner_email <> '' ORDER BY c.created_at DESC LIMIT 1`, workflowID).Scan(&ids).Error
+	if err != nil || len(ids) == 0 {
+		return "", translateWrap("workflow subject key", err)
+	}
+	return ids[0], nil
+}
