@@ -325,7 +325,9 @@ func (d dataConverter) dc() converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), pc)
 }
 
-func (d dataConverter) ToPayload(value any) (*commonpb.Payload, error) { return d.dc().ToPayload(value) }
+func (d dataConverter) ToPayload(value any) (*commonpb.Payload, error) {
+	return d.dc().ToPayload(value)
+}
 func (d dataConverter) FromPayload(p *commonpb.Payload, valuePtr any) error {
 	return d.dc().FromPayload(p, valuePtr)
 }
@@ -335,7 +337,7 @@ func (d dataConverter) ToPayloads(values ...any) (*commonpb.Payloads, error) {
 func (d dataConverter) FromPayloads(ps *commonpb.Payloads, valuePtrs ...any) error {
 	return d.dc().FromPayloads(ps, valuePtrs...)
 }
-func (d dataConverter) ToString(p *commonpb.Payload) string       { return d.dc().ToString(p) }
+func (d dataConverter) ToString(p *commonpb.Payload) string      { return d.dc().ToString(p) }
 func (d dataConverter) ToStrings(ps *commonpb.Payloads) []string { return d.dc().ToStrings(ps) }
 
 // workflowsRemembered bounds the workflows whose subject a process keeps
