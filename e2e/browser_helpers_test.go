@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -78,16 +81,55 @@ func (b *browser) axe(where string) {
 
 // Keys a keyboard user presses.
 const (
-	keyTab   = kb.Tab
-	keyEnter = kb.Enter
-	keySpace = " "
+	keyTab       = kb.Tab
+	keyEnter     = kb.Enter
+	keySpace     = " "
+	keyArrowDown = kb.ArrowDown
 )
 
-// press sends keys to whatever has the focus, as a keyboard would.
-func (b *browser) press(keys ...string) {
+// key presses one key as a keyboard does: a key-down that carries its
+// text, then a key-up. (chromedp.KeyEvent sends the text as a separate
+// char event, which reaches whatever the key-down focused: Enter on a link
+// to a field would then submit the field's form.)
+func key(r rune) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		events, text := kb.Encode(r), ""
+		for _, e := range events {
+			if e.Type == kb.KeyChar {
+				text = e.Text
+			}
+		}
+		for _, e := range events {
+			if e.Type == kb.KeyChar {
+				continue
+			}
+			if e.Type == kb.KeyDown {
+				e.Text, e.UnmodifiedText = text, text
+			}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, *e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// focusedWindow makes the page behave as in a window that has the focus,
+// as a person's browser is (headless, a page loaded after a form is sent
+// would otherwise not match :focus until the next key).
+func (b *browser) focusedWindow() {
 	b.t.Helper()
-	for _, k := range keys {
-		b.run(fmt.Sprintf("press %q", k), chromedp.KeyEvent(k))
+	b.run("emulate a focused window", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	}))
+}
+
+// press types keys into whatever has the focus, one key at a time.
+func (b *browser) press(keys string) {
+	b.t.Helper()
+	for _, r := range keys {
+		b.run(fmt.Sprintf("press %q", r), key(r))
 	}
 }
 
@@ -105,16 +147,24 @@ func (b *browser) tabTo(sel string, limit int) {
 	b.t.Fatalf("%d presses of Tab never reached %s (the focus is on %s)", limit, sel, b.eval(`document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : ""`))
 }
 
-// focusShows fails unless the focused element is drawn with a focus ring:
-// an outline or a box shadow, as :focus-visible gives it.
+// focusShows fails unless the focused element is drawn with a focus ring
+// (an outline or a box shadow) that stands out from the page at WCAG's 3:1
+// for what is not text.
 func (b *browser) focusShows(where string) {
 	b.t.Helper()
-	got := b.eval(`(() => { const e = document.activeElement; if (!e || e === document.body) return "nothing has the focus";
-		const s = getComputedStyle(e), ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
-		return ring && e.matches(":focus-visible") ? "" : e.tagName + " has no visible focus (outline " + s.outlineStyle + " " + s.outlineWidth + ", box-shadow " + s.boxShadow + ")"; })()`)
-	if got != "" {
+	got := evaluate[[]string](b.t, b, `(() => { const e = document.activeElement; if (!e || e === document.body) return ["nothing has the focus", "", ""];
+		const s = getComputedStyle(e), page = getComputedStyle(document.body).backgroundColor;
+		if (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) return ["", s.outlineColor, page];
+		if (s.boxShadow !== "none") return ["", s.boxShadow.match(/rgba?\([^)]*\)/)[0], page];
+		return [e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " has no visible focus", "", ""]; })()`)
+	if got[0] != "" {
 		b.shot("failed-focus")
-		b.t.Errorf("%s: %s", where, got)
+		b.t.Errorf("%s: %s", where, got[0])
+		return
+	}
+	if r := contrast(b.t, got[1], got[2]); r < 3 {
+		b.shot("failed-focus")
+		b.t.Errorf("%s: the focus ring (%s on %s) has a contrast of %.2f:1, want at least 3:1", where, got[1], got[2], r)
 	}
 }
 

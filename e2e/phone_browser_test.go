@@ -3,6 +3,10 @@ package e2e_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/certdesk/certdesk"
 )
 
 // On a 390×844 phone no page scrolls sideways, and the queue's cards keep
@@ -39,4 +43,52 @@ func (b *browser) queueLabels(where string) {
 		b.shot("failed-queue-labels")
 		b.t.Errorf("%s: at phone width a queue card's cells do not say what they are: %s", where, missing)
 	}
+}
+
+// A learner's paths in Spanish and in Japanese on a phone: the portal, the
+// case page, a link from an email, the public recovery form and its error
+// summary each say <html lang> in the language chosen, read in it, and fit
+// the screen.
+func TestBrowserLearnerPathsInTwoLanguagesOnAPhone(t *testing.T) {
+	s := start(t)
+	ben := requestConnect(t, s, s.Login(benWork))
+	link := awaitMailStep(s, benWork, ben.ID, "add-account-1").Link(t)
+	s.AwaitStatus(ben.ID, certdesk.StatusAwaitingLearner)
+	for _, l := range []struct{ lang, profile, waiting, link, recover, summary string }{
+		{"es", "Tu perfil de certificación", "Esperándote", "Avísanos de que añadiste tu cuenta personal",
+			"Recupera el acceso a tu perfil de certificación", "Algunos campos necesitan otra revisión"},
+		{"ja", "あなたの認定プロファイル", "あなたの対応待ち", "個人アカウントを追加したことを知らせる",
+			"認定プロファイルへのアクセスを回復する", "確認が必要な項目があります"},
+	} {
+		t.Run(l.lang, func(t *testing.T) {
+			b := newBrowser(t, s, "ben")
+			b.phone()
+			b.signIn(benWork)
+			page := func(path, shot, sel, want string) {
+				t.Helper()
+				b.visit(path, shot)
+				b.says(sel, want, l.lang)
+			}
+			page("/portal?lang="+l.lang, "portal", "#cp", l.profile)
+			b.waitText(`section[aria-labelledby="cs"]`, l.waiting)
+			page("/portal/cases/"+ben.ID, "case", "main", l.waiting)
+			page(link+"?lang="+l.lang, "link", "h1", l.link)
+			page("/portal/recovery?lang="+l.lang, "recovery-form", "h1", l.recover)
+			b.navigate("send the form empty", chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+			b.shot("recovery-form-errors")
+			b.says("#error-summary-h", l.summary, l.lang)
+		})
+	}
+}
+
+// says fails unless the page is in lang, sel reads want, and the page fits
+// the window's width.
+func (b *browser) says(sel, want, lang string) {
+	b.t.Helper()
+	where := b.path()
+	if got := b.lang(); got != lang {
+		b.t.Errorf("%s: <html lang=%q>, want %q", where, got, lang)
+	}
+	b.waitText(sel, want)
+	b.fits(where)
 }
