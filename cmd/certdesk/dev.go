@@ -153,6 +153,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer w.Stop()
+	// Closed workflows kept as long as ended cases keep personal data.
+	if _, err := worker.NamespaceRetention(ctx, tc, devserver.Namespace, cfg.Retention, true); err != nil {
+		slog.Warn("the namespace's retention is not CERTDESK_RETENTION", "err", err)
+	}
 
 	printDevBanner(stdout, cfg, srv.HostPort(), *dataDir, seeded)
 	handler := server.New(server.Deps{Config: cfg, Store: st, Temporal: tc, Codec: cd})

@@ -193,6 +193,14 @@ func runWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	defer tc.Close()
 	acts := &activities.Activities{Store: st, Mailer: sendGrid(cfg), Links: activities.Links{BaseURL: cfg.PublicURL}, Webhooks: webhookDelivery(cfg),
 		ReplyTo: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).For, CaseToken: inbound.AddressesFor(cfg.Secret, cfg.Inbound.Domain).Token, AttachmentRetention: cfg.Inbound.AttachmentRetention, Retention: cfg.Retention}
+	go func() {
+		// Reported, not set: the namespace is the operator's.
+		check, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if _, err := worker.NamespaceRetention(check, tc, cfg.Temporal.Namespace, cfg.Retention, false); err != nil {
+			slog.Warn("could not check the namespace's retention", "err", err)
+		}
+	}()
 	status := &worker.Status{}
 	if cfg.WorkerHTTPAddr == "" {
 		return worker.Run(ctx, tc, cfg, acts, status)
