@@ -110,7 +110,7 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 	case "privacy":
 		return runPrivacy(ctx, rest, stdout)
 	case "keys":
-		return runKeys(rest, stdout)
+		return runKeys(ctx, rest, stdout)
 	case "bench":
 		return runBench(ctx, rest, stdout)
 	case "chaos":

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certdesk/certdesk/codec"
+	"github.com/certdesk/certdesk/devserver"
+	"github.com/certdesk/certdesk/stacktest"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -66,5 +69,63 @@ func TestPrivacyExport(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d audit entries of the exports, want 2", n)
+	}
+}
+
+// `certdesk privacy erase` erases a person with the api's environment: the
+// address is then nowhere in the store and their own key is destroyed; a
+// missing reason is a usage mistake. `certdesk keys reseal` seals the
+// remaining keys with the new payload key after a rotation.
+func TestPrivacyEraseAndKeysReseal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal server")
+	}
+	k1, k2 := codec.NewKey("k1"), codec.NewKey("k2")
+	t.Setenv("CERTDESK_DATABASE_URL", filepath.Join(t.TempDir(), "certdesk.db"))
+	t.Setenv("CERTDESK_SECRET", strings.Repeat("s", 40))
+	t.Setenv("CERTDESK_PUBLIC_URL", "https://certdesk.example")
+	t.Setenv("CERTDESK_PAYLOAD_KEYS", k1)
+	t.Setenv("TEMPORAL_ADDRESS", stacktest.Temporal(t).HostPort())
+	t.Setenv("TEMPORAL_NAMESPACE", devserver.Namespace)
+	ctx := context.Background()
+	for _, c := range [][]string{{"migrate"}, {"seed"}} {
+		if err := run(ctx, c, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := store.Open(ctx, os.Getenv("CERTDESK_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cd, _ := codec.Parse(k1)
+	for _, who := range []string{"ana.silva@outlook.example", "ben.okafor@contoso.example"} {
+		if _, err := s.SubjectKeyID(ctx, who, cd.NewSubjectKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := run(ctx, []string{"privacy", "erase", "--email", "ana.silva@outlook.example"}, &bytes.Buffer{}); exitStatus(err) != 2 {
+		t.Errorf("erase without a reason: status %d (%v), want 2", exitStatus(err), err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"privacy", "erase", "--email", "Ana.Silva@Outlook.example", "--reason", "asked by post"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 keys destroyed") {
+		t.Errorf("erase said %q", out.String())
+	}
+	for _, secret := range []string{"ana.silva@outlook.example", "Ana Silva"} {
+		if found, err := s.Occurrences(ctx, secret); err != nil || len(found) > 0 {
+			t.Errorf("%q is still in the store: %v %v", secret, found, err)
+		}
+	}
+	if found, _ := s.Occurrences(ctx, "ben.okafor@contoso.example"); len(found) == 0 {
+		t.Error("Ben was erased too")
+	}
+
+	t.Setenv("CERTDESK_PAYLOAD_KEYS", k2+","+k1)
+	out.Reset()
+	if err := run(ctx, []string{"keys", "reseal"}, &out); err != nil || !strings.Contains(out.String(), "resealed 1 keys with payload key k2") {
+		t.Errorf("reseal: %q %v", out.String(), err)
 	}
 }
