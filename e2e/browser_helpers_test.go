@@ -46,6 +46,13 @@ func axeScript(t *testing.T) string {
 	return string(src)
 }
 
+// axeAtPhoneWidth says whether the phone tests run axe-core too: where it is
+// installed, and always in CI; elsewhere they check the layout alone.
+func axeAtPhoneWidth() bool {
+	_, err := axeSource()
+	return err == nil || os.Getenv("CI") == "true"
+}
+
 // axeViolation is the part of an axe-core result a failure names.
 type axeViolation struct {
 	ID     string `json:"id"`

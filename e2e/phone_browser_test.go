@@ -9,14 +9,17 @@ import (
 	"github.com/certdesk/certdesk"
 )
 
-// On a 390×844 phone no page scrolls sideways, and the queue's cards keep
-// the labels its table's header gives on a desktop.
+// On a 390×844 phone no page scrolls sideways, the queue's cards keep the
+// labels its table's header gives on a desktop, and axe-core finds nothing.
 func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	s := start(t)
 	b := newBrowser(t, s, "phone")
 	b.phone()
 	walkEveryPage(t, s, b, func(path string) {
 		b.fits(path)
+		if axeAtPhoneWidth() {
+			b.axe(path + " (phone)")
+		}
 		if strings.HasPrefix(path, "/console?") || path == "/console" {
 			b.queueLabels(path)
 		}
@@ -81,8 +84,8 @@ func TestBrowserLearnerPathsInTwoLanguagesOnAPhone(t *testing.T) {
 	}
 }
 
-// says fails unless the page is in lang, sel reads want, and the page fits
-// the window's width.
+// says fails unless the page is in lang, sel reads want, the page fits the
+// window's width and axe-core finds nothing.
 func (b *browser) says(sel, want, lang string) {
 	b.t.Helper()
 	where := b.path()
@@ -91,4 +94,7 @@ func (b *browser) says(sel, want, lang string) {
 	}
 	b.waitText(sel, want)
 	b.fits(where)
+	if axeAtPhoneWidth() {
+		b.axe(where + " (" + lang + ", phone)")
+	}
 }
