@@ -329,4 +329,13 @@ var messages = map[string]map[string]string{
 	"an email address is needed":                                                                                   tr("hace falta una dirección de correo", "une adresse e-mail est nécessaire", "eine E-Mail-Adresse ist nötig", "メールアドレスが必要です", "é preciso um endereço de e-mail"),
 	"this is not an email address":                                                                                 tr("esto no es una dirección de correo", "ceci n’est pas une adresse e-mail", "das ist keine E-Mail-Adresse", "メールアドレスではありません", "isto não é um endereço de e-mail"),
 	"this is not an email address; write it as name@example.com":                                                   tr("esto no es una dirección de correo; escríbela como nombre@example.com", "ceci n’est pas une adresse e-mail ; écrivez-la comme nom@example.com", "das ist keine E-Mail-Adresse; schreiben Sie sie als name@example.com", "メールアドレスではありません。name@example.com の形式で入力してください", "isto não é um endereço de e-mail; escreva como nome@example.com"),
+	// The portal's copy of a learner's data.
+	"Your data":        tr("Tus datos", "Vos données", "Ihre Daten", "あなたのデータ", "Seus dados"),
+	"Download my data": tr("Descargar mis datos", "Télécharger mes données", "Meine Daten herunterladen", "データをダウンロード", "Baixar meus dados"),
+	"Everything we hold about you (accounts, certification profiles, cases, messages, emails) as one file. To have it erased, ask us a question below.": tr(
+		"Todo lo que tenemos sobre ti (cuentas, perfiles de certificación, casos, mensajes, correos) en un solo archivo. Para que lo borremos, escríbenos abajo.",
+		"Tout ce que nous détenons sur vous (comptes, profils de certification, dossiers, messages, e-mails) en un seul fichier. Pour le faire effacer, écrivez-nous ci-dessous.",
+		"Alles, was wir über Sie speichern (Konten, Zertifizierungsprofile, Fälle, Nachrichten, E-Mails), in einer Datei. Für eine Löschung schreiben Sie uns unten.",
+		"当社が保有するあなたの情報（アカウント、認定プロファイル、ケース、メッセージ、メール）を 1 つのファイルで提供します。削除をご希望の場合は、下のフォームからお問い合わせください。",
+		"Tudo o que guardamos sobre você (contas, perfis de certificação, casos, mensagens, e-mails) em um só arquivo. Para pedir que seja apagado, escreva para nós abaixo."),
 }
