@@ -86,4 +86,12 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 	axeScript(t) // skip (or fail in CI) before any case is opened
 	b := newBrowser(t, s, "alice")
 	walkEveryPage(t, s, b, b.axe)
+
+	// The keys' help, open over the queue.
+	b.signIn("alice.agent@certdesk.example")
+	b.visit("/console", "queue-again")
+	b.press("?")
+	b.waitText("#keys-help", "Keyboard shortcuts")
+	b.shot("keys-help")
+	b.axe("/console with the keys' help open")
 }
