@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ type SendEmailInput struct {
 	// Link, when set, puts a new link (token bound to this case, step and
 	// recipient) in Data["link"], and its expiry in Data["expires_at"].
 	Link *LinkSpec
+	// Locale is the recipient's language when the case knows it (its
+	// learner's); "" looks for the one kept for the address, else English.
+	// Staff get English whatever it says.
+	Locale string `json:",omitempty"`
 }
 
 // SendEmailResult says what became of the message.
@@ -88,7 +93,8 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError("the provider refused this email: "+e.LastError, "email_failed", nil)
 	}
 
-	msg := mail.Message{Kind: in.Kind, To: in.To, ToName: in.ToName, CaseID: in.CaseID, Step: in.Step, Data: map[string]any{}}
+	msg := mail.Message{Kind: in.Kind, To: in.To, ToName: in.ToName, CaseID: in.CaseID, Step: in.Step, Data: map[string]any{},
+		Locale: a.locale(ctx, in)}
 	if a.ReplyTo != nil && in.CaseID != "" && mail.Replyable(in.Kind) {
 		msg.ReplyTo = a.ReplyTo(in.CaseID, in.To)
 	}
@@ -111,7 +117,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		if err != nil {
 			return SendEmailResult{}, err
 		}
-		msg.Data["link"], msg.Data["expires_at"], msg.HasLinks = url, expires.Format("Mon 2 Jan 2006, 15:04 MST"), true
+		msg.Data["link"], msg.Data["expires_at"], msg.HasLinks = url, mail.FormatTime(expires, msg.Locale), true
 	}
 	subject := ""
 	if r, err := mail.Render(msg); err == nil {
@@ -134,6 +140,24 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		return SendEmailResult{}, err
 	}
 	return SendEmailResult{EmailID: e.ID, Status: store.EmailSent, ProviderID: providerID}, nil
+}
+
+// locale is the language of a message: the case's for its learner, else
+// the one kept for the address (a profile's owner, an account's), else
+// English; always English for staff. A failed look-up costs only the
+// language.
+func (a *Activities) locale(ctx context.Context, in SendEmailInput) string {
+	if mail.ToStaff(in.Kind) {
+		return ""
+	}
+	if in.Locale != "" {
+		return in.Locale
+	}
+	lang, err := a.Store.LanguageOf(ctx, in.To)
+	if err != nil {
+		slog.WarnContext(ctx, "recipient's language not read", "err", err)
+	}
+	return lang
 }
 
 // issueLink makes the token of the message's link; it supersedes the link

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/auth"
 	"github.com/certdesk/certdesk/desk"
+	"github.com/certdesk/certdesk/i18n"
 	"github.com/certdesk/certdesk/request"
 	"github.com/certdesk/certdesk/respond"
 	"github.com/certdesk/certdesk/webhook"
@@ -33,7 +35,7 @@ func (s *API) requestConnect(c *gin.Context) {
 			return
 		}
 	}
-	cs, opened, err := s.desk.OpenConnect(c.Request.Context(), request.Caller(c))
+	cs, opened, err := s.desk.OpenConnect(withLanguage(c), request.Caller(c))
 	if err != nil {
 		respond.Fail(c, err)
 		return
@@ -52,7 +54,7 @@ func (s *API) requestMerge(c *gin.Context) {
 		respond.Fail(c, err)
 		return
 	}
-	cs, err := s.desk.RequestMerge(c.Request.Context(), request.Caller(c), req)
+	cs, err := s.desk.RequestMerge(withLanguage(c), request.Caller(c), req)
 	if err != nil {
 		respond.Fail(c, err)
 		return
@@ -68,7 +70,7 @@ func (s *API) requestRecovery(c *gin.Context) {
 		respond.Fail(c, err)
 		return
 	}
-	if err := s.desk.SubmitRecovery(c.Request.Context(), req); err != nil {
+	if err := s.desk.SubmitRecovery(withLanguage(c), req); err != nil {
 		respond.Fail(c, err)
 		return
 	}
@@ -201,4 +203,10 @@ func (s *API) devReceive(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"received": r.ID})
+}
+
+// withLanguage carries the caller's language (?lang=, else Accept-Language)
+// to the case a request opens: its emails to the learner speak it.
+func withLanguage(c *gin.Context) context.Context {
+	return i18n.WithPreference(c.Request.Context(), i18n.Prefer(c.Query("lang"), "", c.GetHeader("Accept-Language")))
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/codec"
+	"github.com/certdesk/certdesk/mail"
 )
 
 // Mode says how certdesk runs.
@@ -217,7 +218,12 @@ type Mail struct {
 	AllowMissingTemplates bool
 	// SendGridWebhookKey is the base64 ECDSA public key of the signed event webhook.
 	SendGridWebhookKey string
-	// Templates maps a message kind to a SendGrid dynamic template id.
+	// Templates maps a message kind to a SendGrid dynamic template id
+	// (SENDGRID_TEMPLATE_<KIND>), and a kind in a language to the id of
+	// its version there (SENDGRID_TEMPLATE_<KIND>_<LOCALE>, keyed as
+	// mail.LocaleTemplateKey: SENDGRID_TEMPLATE_RECOVERY_VERIFY_PT_BR is
+	// "recovery_verify_pt_br"). A kind without one in the recipient's
+	// language is sent with its own template.
 	Templates map[string]string
 }
 
@@ -259,6 +265,19 @@ var Variables = []string{
 // TemplateVariablePrefix + an upper-cased message kind names the SendGrid
 // template id of that kind, e.g. SENDGRID_TEMPLATE_CONNECT_COMPLETED.
 const TemplateVariablePrefix = "SENDGRID_TEMPLATE_"
+
+// templateKeys are the Templates keys a variable may set: every message
+// kind, and every kind in every language the mail is written in.
+var templateKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	for _, k := range mail.Kinds {
+		keys[k.Kind] = true
+		for _, l := range mail.Locales() {
+			keys[mail.LocaleTemplateKey(k.Kind, l)] = true
+		}
+	}
+	return keys
+}()
 
 // TemporalVariables lists the Temporal client variables certdesk honours (read
 // by the SDK's envconfig, as the Temporal CLI does).
@@ -379,6 +398,12 @@ func Load(mode Mode, env Env) (Config, error) {
 	for _, kv := range env.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		if kind, ok := strings.CutPrefix(k, TemplateVariablePrefix); ok && v != "" {
+			if !templateKeys[strings.ToLower(kind)] {
+				// A typo (…_PTBR) would quietly send English.
+				errs = append(errs, fmt.Errorf("%s names no message kind, nor a kind in one of the languages %s (e.g. %sRECOVERY_VERIFY_PT_BR)",
+					k, strings.Join(mail.Locales(), ", "), TemplateVariablePrefix))
+				continue
+			}
 			c.Mail.Templates[strings.ToLower(kind)] = v
 		}
 	}

@@ -240,3 +240,21 @@ func TestDockerComposeMatchesTheConfigLoader(t *testing.T) {
 		t.Errorf("compose builds %d certdesk services, want migrate, the Temporal setup, api and worker", built)
 	}
 }
+
+// A kind's template in a language loads under the key mail looks it up
+// by; a variable that names no kind (or no kind in a language) is refused,
+// since it would quietly send the English template.
+func TestTemplatesPerLocale(t *testing.T) {
+	cfg, err := load(t, config.ModeProduction, with(good, "SENDGRID_TEMPLATE_RECOVERY_VERIFY", "d-en", "SENDGRID_TEMPLATE_RECOVERY_VERIFY_PT_BR", "d-pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Mail.Templates[mail.LocaleTemplateKey(mail.RecoveryVerify, "pt-BR")]; got != "d-pt" {
+		t.Errorf("pt-BR template %q (templates %v)", got, cfg.Mail.Templates)
+	}
+	for _, bad := range []string{"SENDGRID_TEMPLATE_RECOVERY_VERIFY_PTBR", "SENDGRID_TEMPLATE_RECOVERY_VERIFY_IT", "SENDGRID_TEMPLATE_NO_SUCH_KIND"} {
+		if _, err := load(t, config.ModeProduction, with(good, bad, "d-x")); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

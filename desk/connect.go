@@ -32,7 +32,8 @@ func (s *Desk) openConnect(ctx context.Context, accountID, parentID string) (cer
 			"%s has no learning profile: sign in to the learning site with it once (or add it to your learning profile), then ask to connect", l.Account.Email)
 	}
 	in := workflows.ConnectInput{CaseID: certdesk.NewID(), LearningProfileID: l.LearningProfile.ID, AccountID: l.Account.ID,
-		LearnerWait: workflows.Duration(s.cfg.LearnerWait), AgentSLA: workflows.Duration(s.cfg.AgentSLA), ParentCaseID: parentID}
+		LearnerWait: workflows.Duration(s.cfg.LearnerWait), AgentSLA: workflows.Duration(s.cfg.AgentSLA), ParentCaseID: parentID,
+		Language: s.learnerLanguage(ctx, l.LearningProfile.ID)}
 	id := workflows.ConnectWorkflowID(in.LearningProfileID)
 	for attempt := 0; ; attempt++ {
 		cs, err := s.startCase(ctx, l.Account.Email, in.CaseID, id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, workflows.Connect, in, certdesk.KindConnect)

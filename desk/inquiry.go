@@ -49,7 +49,9 @@ func (s *Desk) AskQuestion(ctx context.Context, p *certdesk.Principal, req Inqui
 	in := workflows.InquiryInput{CaseID: certdesk.NewID(), Subject: subject, Channel: "portal", RequestedBy: p.Actor(),
 		LearnerName: l.Account.DisplayName, LearnerEmail: l.Account.Email, AccountID: l.Account.ID}
 	if l.LearningProfile != nil {
+		// The replies' language is the one kept for the learner's address.
 		in.LearningProfileID = l.LearningProfile.ID
+		s.learnerLanguage(ctx, in.LearningProfileID)
 	}
 	return s.openInquiry(ctx, in, store.Message{Direction: store.MessageIn, Author: p.Actor(), FromAddr: l.Account.Email, Subject: subject, Body: body}, kept,
 		enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL)

@@ -91,7 +91,7 @@ func (s *Desk) startMerge(ctx context.Context, p *certdesk.Principal, in workflo
 	if in.AccountID == "" {
 		in.AccountID, in.LearningProfileID = review.AccountID, review.LearningProfileID
 	}
-	in.CaseID = certdesk.NewID()
+	in.CaseID, in.Language = certdesk.NewID(), s.learnerLanguage(ctx, in.LearningProfileID)
 	return s.startCase(ctx, review.LearnerEmail, in.CaseID, workflows.MergeWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		workflows.Merge, in, certdesk.KindMerge)
 }

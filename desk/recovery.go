@@ -110,7 +110,7 @@ func (s *Desk) submitRecovery(ctx context.Context, req RecoveryRequest, parentID
 		CaseID: certdesk.NewID(), Claim: claim,
 		VerifyTTL: workflows.Duration(s.cfg.VerifyTTL), AgentSLA: workflows.Duration(s.cfg.AgentSLA),
 		CoolingOff: workflows.Duration(s.cfg.CoolingOff), LearnerWait: workflows.Duration(s.cfg.LearnerWait),
-		ParentCaseID: parentID,
+		ParentCaseID: parentID, Language: s.addressLanguage(ctx, claim.ContactEmail),
 	}
 	return s.startCase(ctx, claim.ContactEmail, in.CaseID, workflows.RecoveryWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		workflows.Recovery, in, certdesk.KindRecovery)

@@ -30,6 +30,8 @@ const (
 	InactivityReminder = "inactivity_reminder"
 	AccountInactive    = "account_inactive"
 	AccountAdded       = "account_added"
+
+	CaseAssigned = "case_assigned"
 )
 
 // KindInfo documents a message kind: what it says and its data.
@@ -59,6 +61,7 @@ var Kinds = []KindInfo{
 	{CaseReply, "an agent's reply to the learner, from the case's reply address", []string{"message", "subject"}, false},
 	{CaseEscalated, "to supervisors: a case waited past its SLA", []string{"kind", "subject", "waiting_since", "case_url"}, false},
 	{CaseFailed, "to supervisors: a case's workflow failed for an unplanned reason; the case shows failed, its timeline says why", []string{"kind", "subject", "case_url"}, false},
+	{CaseAssigned, "to a staff member who asked for it: someone assigned them a case", []string{"assigned_by", "subject", "case_url"}, false},
 	{CaseSecurityReview, "to supervisors: an owner stopped a recovery (\"this wasn't me\"); the case awaits security review", []string{"subject", "case_url"}, false},
 	{InactivityReminder, "an account unused for 23 months: sign in to keep it", []string{"email", "inactive_on"}, false},
 	{AccountInactive, "an account unused for 24 months is inactive: how to recover", []string{"email", "recovery_url"}, false},
@@ -70,7 +73,7 @@ var Kinds = []KindInfo{
 // account emails (no case) get no reply address.
 func Replyable(kind string) bool {
 	switch kind {
-	case CaseEscalated, CaseSecurityReview, CaseFailed, InactivityReminder, AccountInactive, AccountAdded:
+	case CaseEscalated, CaseSecurityReview, CaseFailed, CaseAssigned, InactivityReminder, AccountInactive, AccountAdded:
 		return false
 	}
 	return Known(kind)

@@ -19,7 +19,8 @@ import (
 // escaping). SendGrid's dynamic templates carry the same content in
 // production; these render the captured mailbox and the subject we record.
 // A language's versions sit in templates/<lang>/ (its own _base.tmpl and
-// the kinds translated so far); a kind without one is sent in English.
+// a version of every kind written to learners: TestEveryLearnerKindIsTranslated);
+// staff's kinds are English only.
 //
 //go:embed templates/*.tmpl templates/*/*.tmpl
 var templateFiles embed.FS
@@ -93,7 +94,7 @@ type Link struct {
 
 // Render renders a message with its kind's embedded templates.
 func Render(m Message) (Rendered, error) {
-	t, ok := templates[localeKey(m.Kind, m.Locale)]
+	t, ok := templates[localeKey(m.Kind, messageLocale(m))]
 	if !ok {
 		t, ok = templates[m.Kind]
 	}
@@ -101,10 +102,12 @@ func Render(m Message) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("mail: no template for kind %q", m.Kind)
 	}
 	data := map[string]any{"name": m.ToName, "case_id": m.CaseID, "reference": certdesk.Reference(m.CaseID)}
-	for k, v := range m.Data {
+	for k, v := range localized(m) {
 		data[k] = v
 	}
-	if data["name"] == "" {
+	// English greets a nameless recipient "Hello there"; the other
+	// languages' "hello" templates have their own words for it.
+	if data["name"] == "" && messageLocale(m) == "" {
 		data["name"] = "there"
 	}
 	var subject, text, body bytes.Buffer

@@ -118,8 +118,8 @@ func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
 // "<kind>_<locale>", from SENDGRID_TEMPLATE_<KIND>_<LOCALE>, e.g.
 // SENDGRID_TEMPLATE_CONNECT_COMPLETED_PT_BR), else its kind's.
 func (s *SendGrid) templateID(m Message) (string, bool) {
-	if m.Locale != "" {
-		if id := s.Templates[LocaleTemplateKey(m.Kind, m.Locale)]; id != "" {
+	if locale := messageLocale(m); locale != "" {
+		if id := s.Templates[LocaleTemplateKey(m.Kind, locale)]; id != "" {
 			return id, true
 		}
 	}
@@ -137,15 +137,17 @@ func LocaleTemplateKey(kind, locale string) string {
 func (s *SendGrid) body(m Message, templateID string) ([]byte, error) {
 	// GetRequestBody logs and drops a marshalling error (returning nil), so
 	// the one part that can fail, the caller's data, is checked first.
-	if _, err := json.Marshal(m.Data); err != nil {
+	data := localized(m)
+	if _, err := json.Marshal(data); err != nil {
 		return nil, fmt.Errorf("template data for kind %q: %w", m.Kind, err)
 	}
 
 	p := sgmail.NewPersonalization()
 	p.AddTos(sgmail.NewEmail(m.ToName, m.To))
-	// The dynamic templates sign with the short reference people quote.
+	// The dynamic templates sign with the short reference people quote;
+	// times and numbers come written the recipient's language's way.
 	p.DynamicTemplateData = map[string]any{"reference": certdesk.Reference(m.CaseID)}
-	for k, v := range m.Data {
+	for k, v := range data {
 		p.DynamicTemplateData[k] = v
 	}
 	p.SetCustomArg("case_id", m.CaseID)

@@ -455,3 +455,37 @@ func TestSendGridConcurrentSends(t *testing.T) {
 		t.Errorf("server saw %d distinct case_ids, want %d", len(cases), senders)
 	}
 }
+
+// The request names the recipient's language's dynamic template when one
+// is configured (SENDGRID_TEMPLATE_<KIND>_<LOCALE>), the kind's otherwise,
+// and English's for staff whatever their locale; times in the template
+// data are written the language's way.
+func TestSendGridSendsTheLocalesTemplate(t *testing.T) {
+	sg, seen := newSendGridServer(t, sendgridAccepted)
+	sg.Templates[mail.LocaleTemplateKey(mail.RecoveryVerify, "pt-BR")] = "d-verify-pt"
+	sg.Templates[mail.LocaleTemplateKey(mail.CaseEscalated, "pt-BR")] = "d-escalated-pt"
+	sg.Templates[mail.CaseEscalated] = "d-escalated"
+	for _, tc := range []struct {
+		kind, locale, want, expires string
+	}{
+		{mail.RecoveryVerify, "pt-BR", "d-verify-pt", "01/05/2026 às 09:30 UTC"},
+		{mail.RecoveryVerify, "es", "d-verify", "1/5/2026, 09:30 UTC"},
+		{mail.RecoveryVerify, "", "d-verify", "Fri 1 May 2026, 09:30 UTC"},
+		{mail.CaseEscalated, "pt-BR", "d-escalated", "Fri 1 May 2026, 09:30 UTC"},
+	} {
+		m := mail.Message{Kind: tc.kind, To: "dara@example.org", CaseID: "case-1", Step: "s", Locale: tc.locale,
+			Data: map[string]any{"expires_at": "Fri 1 May 2026, 09:30 UTC"}}
+		if _, err := sg.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		reqs := seen()
+		got := reqs[len(reqs)-1].Body
+		if got["template_id"] != tc.want {
+			t.Errorf("%s in %q: template %v, want %s", tc.kind, tc.locale, got["template_id"], tc.want)
+		}
+		p := got["personalizations"].([]any)[0].(map[string]any)["dynamic_template_data"].(map[string]any)
+		if p["expires_at"] != tc.expires {
+			t.Errorf("%s in %q: expires_at %v, want %s", tc.kind, tc.locale, p["expires_at"], tc.expires)
+		}
+	}
+}

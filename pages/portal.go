@@ -189,7 +189,7 @@ func (s *Pages) renderPortalAsking(c *gin.Context, code int, done string, refusa
 // looked at the profiles (connected, waiting for an account, or merging
 // duplicates), not the moment between.
 func (s *Pages) portalConnect(c *gin.Context) {
-	ctx := c.Request.Context()
+	ctx := withLanguage(c)
 	cs, _, err := s.desk.OpenConnect(ctx, request.Caller(c))
 	if err != nil {
 		s.renderPortal(c, respond.Status(err), "", err)
@@ -320,7 +320,7 @@ func nextStep(cs certdesk.Case) string {
 // portalAsk is POST /portal/inquiries: the learner's question, with files,
 // opens an inquiry; they land on it.
 func (s *Pages) portalAsk(c *gin.Context) {
-	ctx := c.Request.Context()
+	ctx := withLanguage(c)
 	ask := desk.InquiryRequest{Subject: c.PostForm("subject"), Body: formText(c, "body")}
 	var files []store.NewAttachment
 	var err error

@@ -95,7 +95,7 @@ func (s *Pages) submitRecoveryForm(c *gin.Context) {
 		return
 	}
 	_ = c.ShouldBind(&v.Form)
-	if err := s.desk.SubmitRecovery(c.Request.Context(), v.Form); err != nil {
+	if err := s.desk.SubmitRecovery(withLanguage(c), v.Form); err != nil {
 		v.Fields = certdesk.ErrorFields(err)
 		if len(v.Fields) == 0 {
 			v.Error = certdesk.ErrorMessage(err)

@@ -42,9 +42,20 @@ type caseRun struct {
 	// case, as of which version of its projection.
 	search *bool
 	holder AssigneeChanged
+	// lang is the language of the learner the case is about (its input's
+	// Language): toLearner writes to them in it.
+	lang string
 }
 
 func newCase(id string) *caseRun { return &caseRun{ID: id, step: 1} } // step 1 is "opened"
+
+// toLearner is an email to the learner the case is about, in their
+// language. (Choosing it changes no command: activity inputs are not part
+// of what a replay compares.)
+func (c *caseRun) toLearner(in activities.SendEmailInput) activities.SendEmailInput {
+	in.Locale = c.lang
+	return in
+}
 
 // Updates every case workflow answers.
 const (

@@ -35,6 +35,10 @@ type ConnectInput struct {
 	AgentSLA Duration
 	// ParentCaseID is the inquiry an agent turned into this case.
 	ParentCaseID string `json:",omitempty"`
+	// Language is the learner's language for the case's emails to them
+	// (i18n: "es", "pt-BR", …); "" is English, as for every case opened
+	// before it was carried.
+	Language string `json:",omitempty"`
 }
 
 // ConnectResult is how a connect case ended.
@@ -62,6 +66,7 @@ func Connect(ctx workflow.Context, in ConnectInput) (_ ConnectResult, err error)
 	r := &connectRun{in: in, c: newCase(in.CaseID), actor: certdesk.LearnerActor(in.AccountID),
 		details: certdesk.ConnectDetails{Profiles: []certdesk.ConnectProfile{}},
 		added:   workflow.GetSignalChannel(ctx, SignalAccountAdded), links: workflow.GetSignalChannel(ctx, SignalLink)}
+	r.c.lang = in.Language
 	defer r.c.settle(ctx)
 	defer r.c.failVisibly(ctx, certdesk.KindConnect, r.opening, &err)
 	if err := r.c.serve(ctx); err != nil {
@@ -238,8 +243,8 @@ func (r *connectRun) change(ctx workflow.Context, in activities.ChangeCaseInput)
 
 // email sends one email of the case to the learner.
 func (r *connectRun) email(ctx workflow.Context, step, kind string, data map[string]any, link *activities.LinkSpec) error {
-	return r.c.email(ctx, activities.SendEmailInput{Step: step, Kind: kind, To: r.look.LearnerEmail,
-		ToName: r.look.LearnerName, Data: data, Link: link})
+	return r.c.email(ctx, r.c.toLearner(activities.SendEmailInput{Step: step, Kind: kind, To: r.look.LearnerEmail,
+		ToName: r.look.LearnerName, Data: data, Link: link}))
 }
 
 func (r *connectRun) hasPersonalAccount() bool {
@@ -380,6 +385,7 @@ func (r *connectRun) merge(ctx workflow.Context, profiles []certdesk.Certificati
 	mergeIn := MergeInput{
 		CaseID: childID, ProfileIDs: ids, RequestedBy: r.actor, ParentCaseID: r.c.ID,
 		LearningProfileID: r.in.LearningProfileID, AccountID: r.in.AccountID, AgentSLA: r.in.AgentSLA,
+		Language: r.in.Language,
 	}
 	// The learner must end connected to a profile their sign-in owns: the
 	// merge goes into one owned by the learning profile's personal account.
@@ -465,7 +471,9 @@ func (r *connectRun) end(ctx workflow.Context, status certdesk.Status, resolutio
 	if status == certdesk.StatusExpired {
 		err = r.email(ctx, "expired", mail.ConnectExpired, nil, nil)
 	} else {
-		err = r.email(ctx, string(status), mail.ConnectRejected, map[string]any{"reason": reason, "guidance": guidance}, nil)
+		// The resolution lets a translated email say the reason in its
+		// language; reason and guidance are the English words.
+		err = r.email(ctx, string(status), mail.ConnectRejected, map[string]any{"reason": reason, "guidance": guidance, "resolution": resolution}, nil)
 	}
 	if err != nil {
 		return ConnectResult{}, err

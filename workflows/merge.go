@@ -36,6 +36,10 @@ type MergeInput struct {
 	// AgentSLA is the time an agent has to decide before the case is
 	// escalated; zero is certdesk.DefaultAgentSLA.
 	AgentSLA Duration
+	// Language is the learner's language for the case's emails to them
+	// (i18n: "es", "pt-BR", …); "" is English, as for every case opened
+	// before it was carried.
+	Language string `json:",omitempty"`
 }
 
 // MergeResult is how a merge case ended.
@@ -61,6 +65,7 @@ func Merge(ctx workflow.Context, in MergeInput) (_ MergeResult, err error) {
 		in.AgentSLA = Duration(certdesk.DefaultAgentSLA)
 	}
 	m := &mergeRun{in: in, run: newCase(in.CaseID)}
+	m.run.lang = in.Language
 	var r certdesk.MergeReview
 	defer m.run.settle(ctx)
 	defer m.run.failVisibly(ctx, certdesk.KindMerge, func() certdesk.Case { cs, _ := MergeCase(in, r); return cs }, &err)
@@ -213,7 +218,7 @@ func (m *mergeRun) email(ctx workflow.Context, step, kind string, data map[strin
 	if m.learner == "" {
 		return nil
 	}
-	return m.run.email(ctx, activities.SendEmailInput{Step: step, Kind: kind, To: m.learner, ToName: m.learnerName, Data: data})
+	return m.run.email(ctx, m.run.toLearner(activities.SendEmailInput{Step: step, Kind: kind, To: m.learner, ToName: m.learnerName, Data: data}))
 }
 
 // end closes the case with its resolution.

@@ -36,6 +36,10 @@ type RecoveryInput struct {
 	LearnerWait Duration
 	// ParentCaseID is the inquiry an agent turned into this case.
 	ParentCaseID string `json:",omitempty"`
+	// Language is the learner's language for the case's emails to them
+	// (i18n: "es", "pt-BR", …); "" is English, as for every case opened
+	// before it was carried.
+	Language string `json:",omitempty"`
 }
 
 // defaults fills in the durations a caller left out, as Connect and Merge
@@ -114,6 +118,7 @@ func Recovery(ctx workflow.Context, in RecoveryInput) (_ RecoveryResult, err err
 	cs := RecoveryCase(in)
 	r := &recovery{in: in, c: newCase(in.CaseID), subject: cs.Subject, tokens: map[string]bool{},
 		d: certdesk.RecoveryDetails{Claim: certdesk.RecoveryClaim(in.Claim), Candidates: []certdesk.RecoveryCandidate{}, InfoRequests: []certdesk.InfoRequest{}}}
+	r.c.lang = in.Language
 	defer r.c.settle(ctx)
 	defer r.c.failVisibly(ctx, certdesk.KindRecovery, func() certdesk.Case { return RecoveryCase(in) }, &err)
 	if err := r.c.serve(ctx); err != nil {
@@ -231,7 +236,7 @@ func (r *recovery) claim() RecoveryClaim { return r.in.Claim }
 
 // toRequester is an email to the contact address.
 func (r *recovery) toRequester(step, kind string, data map[string]any) activities.SendEmailInput {
-	return activities.SendEmailInput{Step: step, Kind: kind, To: r.claim().ContactEmail, ToName: r.claim().LegalName, Data: data}
+	return r.c.toLearner(activities.SendEmailInput{Step: step, Kind: kind, To: r.claim().ContactEmail, ToName: r.claim().LegalName, Data: data})
 }
 
 // verify emails the contact address a link and waits for its use. Unused
@@ -453,7 +458,7 @@ func (r *recovery) coolOffAndRebind(ctx workflow.Context, dec DecisionInput) (re
 			return RecoveryResult{}, false, err
 		}
 	}
-	err = r.c.email(ctx, activities.SendEmailInput{Step: "completed-new", Kind: mail.RecoveryCompleted, To: claim.NewAccountEmail, ToName: claim.LegalName, Data: done})
+	err = r.c.email(ctx, r.c.toLearner(activities.SendEmailInput{Step: "completed-new", Kind: mail.RecoveryCompleted, To: claim.NewAccountEmail, ToName: claim.LegalName, Data: done}))
 	return RecoveryResult{Status: certdesk.StatusCompleted, Resolution: certdesk.ResolutionRecovered, ProfileID: cand.ProfileID}, false, err
 }
 

@@ -116,7 +116,16 @@ func runErase(ctx context.Context, email string, f *privacyFlags, stdout io.Writ
 	if res.SubjectKeys > 0 {
 		fmt.Fprintln(stdout, "running certdesk processes forget the destroyed keys within 30 s")
 	}
-	return nil
+	// The proof: every column of every table, for the address asked for.
+	found, err := st.Occurrences(ctx, email)
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		fmt.Fprintf(stdout, "%s appears nowhere in the store\n", email)
+		return nil
+	}
+	return fmt.Errorf("%s still appears in the store: %v", email, found)
 }
 
 // eraseConfig is the api's configuration from the environment, or dev

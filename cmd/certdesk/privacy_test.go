@@ -111,7 +111,7 @@ func TestPrivacyEraseAndKeysReseal(t *testing.T) {
 	if err := run(ctx, []string{"privacy", "erase", "--email", "Ana.Silva@Outlook.example", "--reason", "asked by post"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "1 keys destroyed") {
+	if !strings.Contains(out.String(), "1 keys destroyed") || !strings.Contains(out.String(), "ana.silva@outlook.example appears nowhere in the store") {
 		t.Errorf("erase said %q", out.String())
 	}
 	for _, secret := range []string{"ana.silva@outlook.example", "Ana Silva"} {
