@@ -92,7 +92,9 @@ func (s *Desk) startMerge(ctx context.Context, p *certdesk.Principal, in workflo
 		in.AccountID, in.LearningProfileID = review.AccountID, review.LearningProfileID
 	}
 	in.CaseID, in.Language = certdesk.NewID(), s.learnerLanguage(ctx, in.LearningProfileID)
-	return s.startCase(ctx, review.LearnerEmail, in.CaseID, workflows.MergeWorkflowID(in.CaseID), enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	// The same profiles asked for again while their merge is open: that
+	// case is the answer.
+	return s.startCase(ctx, review.LearnerEmail, in.CaseID, workflows.MergeRequestWorkflowID(in.ProfileIDs), enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		workflows.Merge, in, certdesk.KindMerge)
 }
 

@@ -310,3 +310,27 @@ func TestMergeEscalatedThenDecided(t *testing.T) {
 	}
 	s.RecordHistory(done.WorkflowID, done.RunID, "merge-escalated-mail-beside")
 }
+
+// A merge request sent again — its answer lost, or a second click — joins
+// the case the first opened, whatever the order of the profiles; another
+// set of profiles is another case.
+func TestAMergeRequestSentAgainJoinsItsCase(t *testing.T) {
+	s := start(t)
+	chen := s.Login(chenEmail)
+	first := requestMerge(t, s, chen, map[string]any{"profile_ids": []string{p3, p4}, "note": "Both are me."})
+	again := requestMerge(t, s, chen, map[string]any{"profile_ids": []string{p4, p3}, "note": "Both are me."})
+	if again.ID != first.ID {
+		t.Fatalf("the request sent again opened case %s beside %s", again.ID, first.ID)
+	}
+	s.AwaitStatus(first.ID, certdesk.StatusAwaitingAgent)
+	if third := requestMerge(t, s, chen, map[string]any{"profile_ids": []string{p3, p4}}); third.ID != first.ID {
+		t.Fatalf("asked once more while it awaits an agent: case %s", third.ID)
+	}
+	var list struct {
+		Items []caseOut `json:"items"`
+	}
+	s.Do("GET", "/api/v1/cases?kind=merge", s.Login("alice.agent@certdesk.example"), nil).Decode(t, &list)
+	if len(list.Items) != 1 {
+		t.Errorf("%d merge cases, want 1", len(list.Items))
+	}
+}

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"crypto/sha256"
+	"encoding/base32"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,8 +14,19 @@ import (
 	"github.com/certdesk/certdesk/mail"
 )
 
-// MergeWorkflowID is the id of a merge case's workflow.
+// MergeWorkflowID is the id of the workflow of a connect case's merge.
 func MergeWorkflowID(caseID string) string { return "merge-" + caseID }
+
+// MergeRequestWorkflowID is the id of the workflow of a merge someone asked
+// for: one per set of profiles (in any order) at a time, so a request sent
+// again — its answer lost — joins the case the first one opened instead of
+// opening a second.
+func MergeRequestWorkflowID(profileIDs []string) string {
+	ids := slices.Clone(profileIDs)
+	slices.Sort(ids)
+	sum := sha256.Sum256([]byte(strings.Join(slices.Compact(ids), " ")))
+	return "merge-profiles-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
+}
 
 // MergeInput starts a merge case.
 type MergeInput struct {
