@@ -14,7 +14,7 @@ import (
 
 // walkEveryPage opens a case of every kind and walks b through every page
 // a person sees: the console's queue, a case page of each kind, the profile
-// lookup, the dashboard, staff, webhooks and canned responses; the portal
+// lookup, the dashboard, staff, webhooks, canned responses and privacy; the portal
 // and its case pages; a live link and a used one; the public recovery form
 // empty and sent with mistakes; the dev mailbox and dev sign-in. On each it
 // saves a screenshot and calls check with the page's path.
@@ -61,7 +61,8 @@ func walkEveryPage(t *testing.T, s *stacktest.Stack, b *browser, check func(path
 		"/console/dashboard", "dashboard",
 		"/console/staff", "staff",
 		"/console/webhooks", "webhooks",
-		"/console/canned", "canned")
+		"/console/canned", "canned",
+		"/console/privacy", "privacy")
 	if event := b.eval(`(document.querySelector('a[href^="/console/webhooks/events/"]') || {getAttribute: () => ""}).getAttribute("href")`); event != "" {
 		visit(event, "webhook-event")
 	}
