@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type dashboardView struct {
 	Charts         dashboardCharts
 	Open           openTable
 	Days           []dayRow
+	OpenByDay      []openDayRow
+	Kinds          []certdesk.Kind
 	Resolution     []resolutionRow
 	SLA            []slaRow
 	Review         store.ReviewQueue
@@ -36,7 +39,14 @@ type dashboardView struct {
 }
 
 type dashboardCharts struct {
-	Open, Days, Resolution, SLA chart
+	Open, OpenByDay, Days, Resolution, SLA chart
+}
+
+// openDayRow is the cases open at the end of a day, by kind.
+type openDayRow struct {
+	Day   string
+	N     []int64 // by certdesk.Kinds
+	Total int64
 }
 
 // openTable is open cases as kind rows and status columns.
@@ -128,6 +138,9 @@ func (s *Pages) dashboardCSV(c *gin.Context) {
 	for _, o := range st.Open {
 		row("open_escalated", o.Kind, string(o.Status), o.Escalated)
 	}
+	for _, d := range st.OpenByDay {
+		row("open_at_end_of_day", d.Kind, d.Day, d.N)
+	}
 	for _, d := range st.Days {
 		row("opened", d.Kind, d.Day, d.Opened)
 	}
@@ -177,7 +190,21 @@ func dashboardOf(st store.Stats) dashboardView {
 		}
 		v.SLA = append(v.SLA, row)
 	}
-	v.Charts = dashboardCharts{Open: openChart(v.Open), Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
+	v.Kinds = certdesk.Kinds
+	at := map[string]int{}
+	for _, o := range st.OpenByDay {
+		i, ok := at[o.Day]
+		if !ok {
+			i = len(v.OpenByDay)
+			at[o.Day] = i
+			v.OpenByDay = append(v.OpenByDay, openDayRow{Day: o.Day, N: make([]int64, len(certdesk.Kinds))})
+		}
+		if k := slices.Index(certdesk.Kinds, o.Kind); k >= 0 {
+			v.OpenByDay[i].N[k] = o.N
+			v.OpenByDay[i].Total += o.N
+		}
+	}
+	v.Charts = dashboardCharts{Open: openChart(v.Open), OpenByDay: openByDayChart(v.OpenByDay), Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
 	return v
 }
 
@@ -325,6 +352,50 @@ func humanStatus(s certdesk.Status) string {
 		}
 	}
 	return string(b)
+}
+
+// openByDayChart stacks, for each day of the window, the cases of each
+// kind open at its end.
+func openByDayChart(days []openDayRow) chart {
+	const w, left, right, top, plotH, axis = 640, 64, 36, 12, 180, 60
+	c := chart{ID: "chart-open-days", Title: "Open cases at the end of each day, by kind",
+		Desc: fmt.Sprintf("Stacked bars, one per day for the last %d days (UTC), a segment per kind; the numbers are in the table below.", len(days)),
+		W:    w, H: top + plotH + axis}
+	for _, k := range certdesk.Kinds {
+		c.Legend = append(c.Legend, legendItem{Class: "k-" + string(k), Text: string(k)})
+	}
+	var maxV float64
+	for _, d := range days {
+		maxV = math.Max(maxV, float64(d.Total))
+	}
+	topV, step := niceMax(maxV)
+	y := func(v float64) float64 { return top + plotH - plotH*v/topV }
+	for v := 0.0; v <= topV+step/2; v += step {
+		c.Lines = append(c.Lines, svgLine{X1: left, Y1: y(v), X2: w - right, Y2: y(v)})
+		c.Texts = append(c.Texts, svgText{X: left - 6, Y: y(v) + 4, Anchor: "end", Class: "tick", Text: count(v)})
+	}
+	slot := float64(w-left-right) / float64(max(len(days), 1))
+	bw := slot * 0.8
+	for i, d := range days {
+		x0 := left + slot*float64(i) + slot*0.1
+		var below int64
+		for k, n := range d.N {
+			if n == 0 {
+				continue
+			}
+			c.Bars = append(c.Bars, svgBar{X: x0, Y: y(float64(below + n)), W: bw, H: y(float64(below)) - y(float64(below+n)),
+				Class: "k-" + string(certdesk.Kinds[k]), Tip: fmt.Sprintf("%s: %d %s open", d.Day, n, certdesk.Kinds[k])})
+			below += n
+		}
+		if (len(days)-1-i)%7 == 0 {
+			day, _ := time.Parse(time.DateOnly, d.Day)
+			c.Texts = append(c.Texts, svgText{X: x0 + bw/2, Y: top + plotH + 18, Anchor: "middle", Class: "tick", Text: day.Format("2 Jan")})
+		}
+	}
+	c.Texts = append(c.Texts,
+		svgText{X: left + float64(w-left-right)/2, Y: top + plotH + 44, Anchor: "middle", Class: "axis", Text: "Day (UTC)"},
+		svgText{X: 12, Y: top + plotH/2, Anchor: "middle", Class: "axis", Text: "Open cases", Rotate: true})
+	return c
 }
 
 func daysChart(days []dayRow) chart {

@@ -29,6 +29,9 @@ type Stats struct {
 	// Days are, for each day of the window (oldest first) and each kind,
 	// the cases opened and closed that day.
 	Days []DayCount `json:"days"`
+	// OpenByDay are, for each day of the window and each kind, the cases
+	// open at the end of that day (UTC; today: now).
+	OpenByDay []OpenAtDay `json:"open_by_day"`
 	// Resolution is the time from opening to closing of the cases closed in
 	// the window, by kind.
 	Resolution []ResolutionTime `json:"resolution"`
@@ -53,6 +56,30 @@ type DayCount struct {
 	Kind   certdesk.Kind `json:"kind"`
 	Opened int64         `json:"opened"`
 	Closed int64         `json:"closed"`
+}
+
+// OpenAtDay is how many cases of a kind were open at the end of a day.
+type OpenAtDay struct {
+	Day  string        `json:"day"` // 2006-01-02
+	Kind certdesk.Kind `json:"kind"`
+	N    int64         `json:"count"`
+}
+
+// openByDay walks back from the cases open now: at the end of a day, a
+// kind had what it has now, less what was opened after that day, plus what
+// was closed after it — exact, from the two figures already read.
+func openByDay(st *Stats) {
+	now := map[certdesk.Kind]int64{}
+	for _, o := range st.Open {
+		now[o.Kind] += o.N
+	}
+	st.OpenByDay = make([]OpenAtDay, len(st.Days))
+	after := map[certdesk.Kind]int64{} // opened − closed after the day
+	for i := len(st.Days) - 1; i >= 0; i-- {
+		d := st.Days[i]
+		st.OpenByDay[i] = OpenAtDay{Day: d.Day, Kind: d.Kind, N: now[d.Kind] - after[d.Kind]}
+		after[d.Kind] += d.Opened - d.Closed
+	}
 }
 
 // ResolutionTime is the median and 90th percentile, in seconds, of the time
@@ -113,6 +140,7 @@ func (s *Store) Stats(ctx context.Context) (st Stats, err error) {
 			return st, err
 		}
 	}
+	openByDay(&st)
 	return st, nil
 }
 

@@ -122,6 +122,24 @@ func TestStats(t *testing.T) {
 			t.Errorf("days with cases (opened, closed) = %v\nwant %v", busy, wantBusy)
 		}
 
+		// Open at the end of each day, counted straight from the cases.
+		if len(st.OpenByDay) != len(st.Days) {
+			t.Fatalf("%d open-by-day rows, want %d", len(st.OpenByDay), len(st.Days))
+		}
+		for _, o := range st.OpenByDay {
+			day, _ := time.Parse(time.DateOnly, o.Day)
+			end := day.AddDate(0, 0, 1)
+			var want int64
+			for _, c := range cases {
+				if c.kind == o.Kind && c.created.Before(end) && (c.closed == nil || !c.closed.Before(end)) {
+					want++
+				}
+			}
+			if o.N != want {
+				t.Errorf("open %s at the end of %s = %d, want %d", o.Kind, o.Day, o.N, want)
+			}
+		}
+
 		wantRes := []store.ResolutionTime{
 			{Kind: certdesk.KindConnect, Closed: 3, P50: 7200, P90: 12960}, // 2 h + 0.8 × (4 h − 2 h)
 			{Kind: certdesk.KindMerge, Closed: 1, P50: 86400, P90: 86400},
