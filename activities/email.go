@@ -216,3 +216,38 @@ func (a *Activities) caseURL(ctx context.Context, in SendEmailInput) (string, er
 	}
 	return strings.TrimRight(a.Links.BaseURL, "/") + CasePath(in.CaseID, tok), nil
 }
+
+// AssigneeNoticeInput asks whether a staff member wants to be emailed an
+// assignment someone else made.
+type AssigneeNoticeInput struct {
+	AgentID string
+	By      string // the staff member who assigned the case
+}
+
+// AssigneeNotice is who to email of an assignment, if anyone.
+type AssigneeNotice struct {
+	// Wanted is their "Email me when a case is assigned to me" (false for
+	// a member disabled meanwhile).
+	Wanted      bool
+	Email, Name string
+	ByName      string
+}
+
+// AssigneeNoticeFor reads an assignee's wish to be emailed and the names
+// the email needs.
+// Retry: it only reads.
+func (a *Activities) AssigneeNoticeFor(ctx context.Context, in AssigneeNoticeInput) (AssigneeNotice, error) {
+	ag, err := a.Store.Agent(ctx, in.AgentID)
+	if err != nil {
+		return AssigneeNotice{}, err
+	}
+	n, err := a.Store.StaffNotices(ctx, in.AgentID)
+	if err != nil {
+		return AssigneeNotice{}, err
+	}
+	out := AssigneeNotice{Wanted: n.EmailOnAssign && ag.Active(), Email: ag.Email, Name: ag.Name, ByName: "A colleague"}
+	if by, err := a.Store.Agent(ctx, in.By); err == nil {
+		out.ByName = by.Name
+	}
+	return out, nil
+}

@@ -15,12 +15,14 @@ import (
 // projection's version, so one that arrives after a later change is
 // ignored. The store is the record: a workflow that has ended, or a signal
 // that fails, changes nothing for the case (the workflow's next projection
-// write carries the assignee too).
-func (s *Desk) tellAssignee(ctx context.Context, cs certdesk.Case) {
+// write carries the assignee too). by is the staff member who made the
+// change: an assignee who is not them is emailed of it if they asked
+// (workflows/assigned.go).
+func (s *Desk) tellAssignee(ctx context.Context, cs certdesk.Case, by string) {
 	if s.temporal == nil || cs.WorkflowID == "" {
 		return
 	}
-	who := workflows.AssigneeChanged{Version: cs.Version}
+	who := workflows.AssigneeChanged{Version: cs.Version, By: by}
 	if cs.AssigneeID != nil {
 		who.Assignee = *cs.AssigneeID
 	}

@@ -138,7 +138,7 @@ func (s *Desk) Claim(ctx context.Context, p *certdesk.Principal, cs certdesk.Cas
 	after, _, err = s.store.ChangeCase(ctx, store.Change{CaseID: cs.ID, ExpectVersion: cs.Version, Assignee: &target,
 		Event: store.Event{Actor: p.Actor(), Type: typ, Data: map[string]any{"assignee": target, "previous": cs.AssigneeID}}})
 	if err == nil {
-		s.tellAssignee(ctx, after)
+		s.tellAssignee(ctx, after, p.AgentID)
 	}
 	return after, err
 }

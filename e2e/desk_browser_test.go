@@ -296,8 +296,8 @@ func TestBrowserDeskBulkActions(t *testing.T) {
 	alice.waitText(".timeline", "Alice Agent added an internal note: \u201cseen in the morning round\u201d")
 }
 
-// When a supervisor assigns a case to Alice, her console tells her (on the
-// queue and on any case page) until she dismisses it.
+// When a supervisor assigns a case to Alice, her console tells her (above
+// any console page) until she dismisses it.
 func TestBrowserDeskAssignedToYou(t *testing.T) {
 	s := start(t)
 	merge := chenMerge(t, s)
@@ -320,7 +320,7 @@ func TestBrowserDeskAssignedToYou(t *testing.T) {
 
 	alice.visit("/console", "queue-after")
 	alice.waitText("aside.assigned", "Chen Wei · merge MCID")
-	alice.waitText("aside.assigned", "by Sam")
+	alice.waitText("aside.assigned", "Sam Supervisor assigned you case "+certdesk.Reference(merge.ID)+" — open it")
 	alice.navigate("dismiss", chromedp.Click(chromedp.CSS(`aside.assigned button`)))
 	if n := len(alice.nodes(`aside.assigned`)); n != 0 {
 		t.Errorf("the notification is still there after dismissing it")

@@ -60,9 +60,6 @@ type casePage struct {
 	// Learner is the "This learner" panel: their accounts, profiles and
 	// other cases.
 	Learner store.LearnerFile
-	// Assigned are the cases others assigned to the viewer lately.
-	Assigned []assignedNote
-	Here     string // this page, to come back to
 	// Viewers are the other staff who have the case open now.
 	Viewers string
 	// Undo is what the page says about undoing a completed merge.
@@ -176,7 +173,6 @@ func (s *Pages) renderCase(c *gin.Context, code int, p *certdesk.Principal, cs c
 		s.html.Error(c, err)
 		return
 	}
-	v.Assigned, v.Here = s.assignedNotes(c, p, names), "/console/cases/"+cs.ID
 	v.Viewers = viewingText(viewers.saw(cs.ID, p.AgentID, s.now()), names)
 	if v.Learner, err = s.store.LearnerOf(ctx, cs); err != nil {
 		s.html.Error(c, err)

@@ -2,11 +2,9 @@ package pages
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -56,9 +54,6 @@ type queueView struct {
 	Bulk      *bulkView
 	CanAssign bool
 	BulkURL   string // the bulk form's action: the view and filters ride along
-	// Assigned are the cases others assigned to the viewer lately.
-	Assigned []assignedNote
-	Here     string // this page, to come back to
 }
 
 // console is the queue: GET /console?view=&kind=&status=&assignee=&q=&order=&cursor=
@@ -108,7 +103,6 @@ func (s *Pages) renderQueue(c *gin.Context, code int, bulk *bulkView) {
 		q.Set("cursor", page.NextCursor)
 		v.NextURL = "/console?" + q.Encode()
 	}
-	v.Assigned, v.Here = s.assignedNotes(c, p, names), "/console?"+c.Request.URL.RawQuery
 	v.Bulk, v.CanAssign, v.BulkURL = bulk, p.Role == certdesk.RoleSupervisor, "/console/bulk"
 	if q := c.Request.URL.RawQuery; q != "" {
 		v.BulkURL += "?" + q
@@ -194,59 +188,6 @@ func (s *Pages) agentNames(ctx context.Context) ([]certdesk.Agent, map[string]st
 		names[a.ID] = a.Name
 	}
 	return agents, names, nil
-}
-
-// seenCookie holds when the agent last dismissed their notifications.
-const seenCookie = "certdesk_assigned_seen"
-
-// assignedWindow is how far back a notification goes when none was
-// dismissed yet.
-const assignedWindow = 24 * time.Hour
-
-// assignedNote is one "assigned to you" notification.
-type assignedNote struct {
-	CaseID, Subject, By, Ago string
-}
-
-// assignedNotes lists the cases someone else assigned to the viewer since
-// they last dismissed the list. A failure only hides the notifications.
-func (s *Pages) assignedNotes(c *gin.Context, p *certdesk.Principal, names map[string]string) []assignedNote {
-	if p == nil || p.AgentID == "" {
-		return nil
-	}
-	now := s.now()
-	since := now.Add(-assignedWindow)
-	if v, err := c.Cookie(seenCookie); err == nil {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && time.UnixMilli(n).After(since) {
-			since = time.UnixMilli(n)
-		}
-	}
-	as, err := s.store.AssignedTo(c.Request.Context(), p.AgentID, since)
-	if err != nil {
-		slog.ErrorContext(c.Request.Context(), "assigned notifications", "err", err)
-		return nil
-	}
-	var out []assignedNote
-	for _, a := range as {
-		by := "someone"
-		if id, ok := a.By.Agent(); ok && names[id] != "" {
-			by = names[id]
-		}
-		out = append(out, assignedNote{CaseID: a.Case.ID, Subject: or(a.Case.Subject, "case "+certdesk.Reference(a.Case.ID)), By: by, Ago: ago(now.Sub(a.At))})
-	}
-	return out
-}
-
-// seenAssigned is POST /console/notifications/seen: the agent dismisses the
-// notifications, and goes back to the page they were on.
-func (s *Pages) seenAssigned(c *gin.Context) {
-	c.SetSameSite(http.SameSiteLaxMode)
-	c.SetCookie(seenCookie, strconv.FormatInt(s.now().UnixMilli()+1, 10), int(assignedWindow/time.Second), "/console", "", c.Request.TLS != nil, true)
-	back := c.PostForm("back")
-	if !strings.HasPrefix(back, "/console") || strings.HasPrefix(back, "//") {
-		back = "/console"
-	}
-	c.Redirect(http.StatusSeeOther, back)
 }
 
 func or(a, b string) string {

@@ -39,7 +39,10 @@ func New(cfg config.Config, st *store.Store, d *desk.Desk, a *auth.Auth, html *r
 	if now == nil {
 		now = time.Now
 	}
-	return &Pages{cfg: cfg, store: st, desk: d, auth: a, html: html, dev: cfg.Mode == config.ModeDev, now: now}
+	s := &Pages{cfg: cfg, store: st, desk: d, auth: a, html: html, dev: cfg.Mode == config.ModeDev, now: now}
+	// Every page in the layout tells staff of the cases assigned to them.
+	html.Notices = s.notices
+	return s
 }
 
 // linkPerClient limits the uses of email links per client address.

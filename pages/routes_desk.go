@@ -13,5 +13,7 @@ func (s *Pages) deskRoutes(r *gin.Engine, page func(...certdesk.Role) gin.Handle
 	r.GET("/console/profiles/:id", page(staff...), s.profilePage)
 	r.POST("/console/bulk", page(staff...), s.bulk)
 	r.POST("/console/notifications/seen", page(staff...), s.seenAssigned)
+	r.GET("/console/notices", page(staff...), s.noticeSettings)
+	r.POST("/console/notices", page(staff...), s.saveNoticeSettings)
 	r.GET("/console/cases/:id/viewers", page(staff...), s.caseViewers)
 }

@@ -64,6 +64,9 @@ type HTML struct {
 	Views *web.Pages
 	// Dev marks the pages of `certdesk dev`.
 	Dev bool
+	// Notices, when set, are what the layout tells a signed-in staff
+	// member above any page (pages' notices: cases assigned to them).
+	Notices func(c *gin.Context, p *certdesk.Principal) any
 }
 
 // Render renders a view in the layout.
@@ -75,6 +78,9 @@ func (h *HTML) page(c *gin.Context, title string, data any) web.Page {
 	page := web.Page{Title: title, Dev: h.Dev, Data: data, CSRFToken: request.CSRF(c)}
 	if p := request.Caller(c); p != nil {
 		page.Signed = &web.Person{Name: p.Name, Email: p.Email, Role: string(p.Role)}
+		if p.Role.Staff() && h.Notices != nil {
+			page.Notices = h.Notices(c, p)
+		}
 	}
 	return page
 }

@@ -84,6 +84,9 @@ type Page struct {
 	CSRFToken string
 	Dev       bool
 	Data      any
+	// Notices are what a signed-in staff member is told above any page
+	// (the cases assigned to them: _notices.html); nil for anyone else.
+	Notices any
 }
 
 // Person is the signed-in person as the layout shows them.

@@ -81,6 +81,10 @@ const SignalAssigneeChanged = "assignee_changed"
 type AssigneeChanged struct {
 	Assignee string
 	Version  int64
+	// By is the staff member who made the change; when it is not the
+	// assignee (an assignment, not a claim) the assignee is told
+	// (assigned.go). Signals sent before it was carried have none.
+	By string `json:",omitempty"`
 }
 
 // searchVersion is the change that keeps the search attributes current:
@@ -164,6 +168,9 @@ func (c *caseRun) listenAssignee(ctx workflow.Context) {
 			}
 			c.assigned(who)
 			c.index(ctx)
+			if who.By != "" && who.Assignee != "" && who.By != who.Assignee {
+				workflow.Go(ctx, func(ctx workflow.Context) { c.tellAssignee(ctx, who) })
+			}
 		}
 	})
 }
