@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/certdesk/certdesk"
 )
@@ -50,9 +49,15 @@ func (s *Store) SubjectKeyID(ctx context.Context, email string, newKey func(id s
 	}
 	id := "sk_" + certdesk.NewID()
 	sealed, wrap := newKey(id)
-	row := subjectKeyRow{ID: id, Email: email, Sealed: sealed, WrapKeyID: wrap, CreatedAt: s.now()}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	// One round trip for a new address: the row, or nothing when another
+	// caller made the address's key first.
+	var made []string
+	if err := db.Raw(`INSERT INTO subject_keys (id, email, sealed, wrap_key_id, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (email) WHERE erased_at IS NULL DO NOTHING RETURNING id`, id, email, sealed, wrap, s.now()).Scan(&made).Error; err != nil {
 		return "", translateWrap("subject key", err)
+	}
+	if len(made) == 1 {
+		return made[0], nil
 	}
 	id, err := live()
 	if err == nil && id == "" {
