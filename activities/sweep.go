@@ -191,6 +191,13 @@ func (a *Activities) PurgeAttachments(ctx context.Context, asOf time.Time) (int6
 	return a.Store.PurgeAttachments(ctx, asOf.Add(-keep))
 }
 
+// RecordOpenCounts counts the open cases by kind and status for the day
+// of asOf, for the dashboard's history.
+// Retry: counting again the same day replaces that day's counts.
+func (a *Activities) RecordOpenCounts(ctx context.Context, asOf time.Time) error {
+	return a.Store.RecordOpenCounts(ctx, asOf)
+}
+
 // redactPage is how many ended cases one transaction redacts.
 const redactPage = 200
 

@@ -23,12 +23,15 @@ import (
 
 // dashboardView is the page's data.
 type dashboardView struct {
-	Since, Now     string
-	Charts         dashboardCharts
-	Open           openTable
-	Days           []dayRow
-	OpenByDay      []openDayRow
-	Kinds          []certdesk.Kind
+	Since, Now string
+	Charts     dashboardCharts
+	Open       openTable
+	Days       []dayRow
+	OpenByDay  []openDayRow
+	Kinds      []certdesk.Kind
+	// OpenByStatus: the days a sweep counted, by status (Statuses).
+	OpenByStatus   []openDayRow
+	Statuses       []certdesk.Status
 	Resolution     []resolutionRow
 	SLA            []slaRow
 	Review         store.ReviewQueue
@@ -39,7 +42,7 @@ type dashboardView struct {
 }
 
 type dashboardCharts struct {
-	Open, OpenByDay, Days, Resolution, SLA chart
+	Open, OpenByDay, OpenByStatus, Days, Resolution, SLA chart
 }
 
 // openDayRow is the cases open at the end of a day, by kind.
@@ -141,6 +144,9 @@ func (s *Pages) dashboardCSV(c *gin.Context) {
 	for _, d := range st.OpenByDay {
 		row("open_at_end_of_day", d.Kind, d.Day, d.N)
 	}
+	for _, d := range st.OpenByStatus {
+		row("open_by_status", d.Kind, d.Day+" "+string(d.Status), d.N)
+	}
 	for _, d := range st.Days {
 		row("opened", d.Kind, d.Day, d.Opened)
 	}
@@ -204,7 +210,24 @@ func dashboardOf(st store.Stats) dashboardView {
 			v.OpenByDay[i].Total += o.N
 		}
 	}
-	v.Charts = dashboardCharts{Open: openChart(v.Open), OpenByDay: openByDayChart(v.OpenByDay), Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
+	v.Statuses = v.Open.Statuses
+	at = map[string]int{}
+	for _, o := range st.OpenByStatus {
+		i, ok := at[o.Day]
+		if !ok {
+			i = len(v.OpenByStatus)
+			at[o.Day] = i
+			v.OpenByStatus = append(v.OpenByStatus, openDayRow{Day: o.Day, N: make([]int64, len(v.Statuses))})
+		}
+		if k := slices.Index(v.Statuses, o.Status); k >= 0 {
+			v.OpenByStatus[i].N[k] += o.N
+			v.OpenByStatus[i].Total += o.N
+		}
+	}
+	byStatus := stackedChart("chart-open-status", "Open cases by status, at each daily count",
+		"Stacked bars, one per day the daily sweep counted (and today), a segment per status; the numbers are in the table below.",
+		v.OpenByStatus, func(i int) (string, string) { return "s-" + string(v.Statuses[i]), humanStatus(v.Statuses[i]) }, len(v.Statuses))
+	v.Charts = dashboardCharts{Open: openChart(v.Open), OpenByDay: openByDayChart(v.OpenByDay), OpenByStatus: byStatus, Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
 	return v
 }
 
@@ -357,12 +380,19 @@ func humanStatus(s certdesk.Status) string {
 // openByDayChart stacks, for each day of the window, the cases of each
 // kind open at its end.
 func openByDayChart(days []openDayRow) chart {
+	return stackedChart("chart-open-days", "Open cases at the end of each day, by kind",
+		fmt.Sprintf("Stacked bars, one per day for the last %d days (UTC), a segment per kind; the numbers are in the table below.", len(days)),
+		days, func(i int) (string, string) { return "k-" + string(certdesk.Kinds[i]), string(certdesk.Kinds[i]) }, len(certdesk.Kinds))
+}
+
+// stackedChart draws a bar per day, a segment per series (series(i) gives
+// its class and name).
+func stackedChart(id, title, desc string, days []openDayRow, series func(int) (class, name string), n int) chart {
 	const w, left, right, top, plotH, axis = 640, 64, 36, 12, 180, 60
-	c := chart{ID: "chart-open-days", Title: "Open cases at the end of each day, by kind",
-		Desc: fmt.Sprintf("Stacked bars, one per day for the last %d days (UTC), a segment per kind; the numbers are in the table below.", len(days)),
-		W:    w, H: top + plotH + axis}
-	for _, k := range certdesk.Kinds {
-		c.Legend = append(c.Legend, legendItem{Class: "k-" + string(k), Text: string(k)})
+	c := chart{ID: id, Title: title, Desc: desc, W: w, H: top + plotH + axis}
+	for i := range n {
+		class, name := series(i)
+		c.Legend = append(c.Legend, legendItem{Class: class, Text: name})
 	}
 	var maxV float64
 	for _, d := range days {
@@ -379,13 +409,14 @@ func openByDayChart(days []openDayRow) chart {
 	for i, d := range days {
 		x0 := left + slot*float64(i) + slot*0.1
 		var below int64
-		for k, n := range d.N {
-			if n == 0 {
+		for k, v := range d.N {
+			if v == 0 {
 				continue
 			}
-			c.Bars = append(c.Bars, svgBar{X: x0, Y: y(float64(below + n)), W: bw, H: y(float64(below)) - y(float64(below+n)),
-				Class: "k-" + string(certdesk.Kinds[k]), Tip: fmt.Sprintf("%s: %d %s open", d.Day, n, certdesk.Kinds[k])})
-			below += n
+			class, name := series(k)
+			c.Bars = append(c.Bars, svgBar{X: x0, Y: y(float64(below + v)), W: bw, H: y(float64(below)) - y(float64(below+v)),
+				Class: class, Tip: fmt.Sprintf("%s: %d %s", d.Day, v, name)})
+			below += v
 		}
 		if (len(days)-1-i)%7 == 0 {
 			day, _ := time.Parse(time.DateOnly, d.Day)

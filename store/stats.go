@@ -32,6 +32,10 @@ type Stats struct {
 	// OpenByDay are, for each day of the window and each kind, the cases
 	// open at the end of that day (UTC; today: now).
 	OpenByDay []OpenAtDay `json:"open_by_day"`
+	// OpenByStatus are the open cases by kind and status as each daily
+	// sweep of the window counted them (RecordOpenCounts), and today's now:
+	// days the sweep did not run are missing.
+	OpenByStatus []OpenStatusAtDay `json:"open_by_status"`
 	// Resolution is the time from opening to closing of the cases closed in
 	// the window, by kind.
 	Resolution []ResolutionTime `json:"resolution"`
@@ -63,6 +67,46 @@ type OpenAtDay struct {
 	Day  string        `json:"day"` // 2006-01-02
 	Kind certdesk.Kind `json:"kind"`
 	N    int64         `json:"count"`
+}
+
+// OpenStatusAtDay is how many cases of a kind were open with a status on
+// a day.
+type OpenStatusAtDay struct {
+	Day    string          `json:"day"` // 2006-01-02
+	Kind   certdesk.Kind   `json:"kind"`
+	Status certdesk.Status `json:"status"`
+	N      int64           `json:"count"`
+}
+
+// RecordOpenCounts counts the open cases by kind and status as of a day
+// (the daily sweep): run again the same day, it replaces that day's.
+func (s *Store) RecordOpenCounts(ctx context.Context, asOf time.Time) error {
+	day := asOf.UTC().Format(time.DateOnly)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM open_case_counts WHERE day = ?`, day).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO open_case_counts (day, kind, status, n)
+			SELECT ?, kind, status, COUNT(*) FROM cases WHERE status IN ? GROUP BY kind, status`, day, openStatuses()).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: record open counts: %w", translate(err))
+	}
+	return nil
+}
+
+// statsOpenByStatus reads the window's daily counts; today's are the
+// cases open now.
+func (s *Store) statsOpenByStatus(db *gorm.DB, st *Stats, _ []certdesk.Status) error {
+	today := st.Now.UTC().Format(time.DateOnly)
+	if err := db.Raw(`SELECT day, kind, status, n FROM open_case_counts WHERE day >= ? AND day < ? ORDER BY day, kind, status`,
+		st.Since.Format(time.DateOnly), today).Scan(&st.OpenByStatus).Error; err != nil {
+		return err
+	}
+	for _, o := range st.Open {
+		st.OpenByStatus = append(st.OpenByStatus, OpenStatusAtDay{Day: today, Kind: o.Kind, Status: o.Status, N: o.N})
+	}
+	return nil
 }
 
 // openByDay walks back from the cases open now: at the end of a day, a
@@ -134,7 +178,7 @@ func (s *Store) Stats(ctx context.Context) (st Stats, err error) {
 	db := s.db.WithContext(ctx)
 	open := openStatuses()
 	for _, step := range []func(*gorm.DB, *Stats, []certdesk.Status) error{
-		s.statsOpen, s.statsDays, s.statsResolution, s.statsSLA, s.statsReview,
+		s.statsOpen, s.statsOpenByStatus, s.statsDays, s.statsResolution, s.statsSLA, s.statsReview,
 	} {
 		if err = step(db, &st, open); err != nil {
 			return st, err

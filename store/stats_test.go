@@ -277,3 +277,42 @@ func loadMillion(b *testing.B, dialect string, now time.Time) *store.Store {
 	b.Logf("%s: a million cases loaded in %v", dialect, time.Since(start).Round(time.Millisecond))
 	return s
 }
+
+// Each daily sweep counts the open cases by kind and status; the dashboard
+// shows the window's counts and today's as they are now. Counting the same
+// day again replaces it.
+func TestOpenCountsByStatusOverTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		s := storetest.Open(t, dialect)
+		day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, time.UTC) }
+		s.Now = func() time.Time { return day(10) }
+		insertStatCases(t, s, []statCase{
+			{kind: certdesk.KindConnect, status: certdesk.StatusAwaitingLearner, created: day(1)},
+			{kind: certdesk.KindMerge, status: certdesk.StatusAwaitingAgent, created: day(1)},
+			{kind: certdesk.KindMerge, status: certdesk.StatusCompleted, created: day(1), closed: ptrTime(day(2))},
+		})
+		for _, d := range []int{8, 9, 9} {
+			if err := s.RecordOpenCounts(ctx, day(d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, o := range st.OpenByStatus {
+			got[o.Day+" "+string(o.Kind)+" "+string(o.Status)] += o.N
+		}
+		want := map[string]int64{}
+		for _, d := range []string{"2026-03-08", "2026-03-09", "2026-03-10"} {
+			want[d+" connect awaiting_learner"], want[d+" merge awaiting_agent"] = 1, 1
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("open by status = %v\nwant %v", got, want)
+		}
+	})
+}
+
+func ptrTime(v time.Time) *time.Time { return &v }

@@ -159,7 +159,7 @@ var historyBounds = map[string]struct{ events, protoBytes, actions int }{
 	"connect":  {events: 100, protoBytes: 32_000, actions: 27},
 	"merge":    {events: 70, protoBytes: 39_000, actions: 17},
 	"recovery": {events: 140, protoBytes: 57_000, actions: 42},
-	"sweep":    {events: 45, protoBytes: 7_500, actions: 9},
+	"sweep":    {events: 55, protoBytes: 9_000, actions: 11},
 	"unmerge":  {events: 75, protoBytes: 45_000, actions: 21},
 	"inquiry":  {events: 60, protoBytes: 30_000, actions: 15},
 	"reply":    {events: 20, protoBytes: 8_000, actions: 4},

@@ -84,6 +84,12 @@ func InactivitySweep(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 			return res, err
 		}
 	}
+	// The day's open cases by kind and status, for the dashboard's history.
+	if workflow.GetVersion(ctx, "record-open-counts", workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteActivity(storeActivity(ctx), acts.RecordOpenCounts, si.AsOf).Get(ctx, nil); err != nil {
+			return res, err
+		}
+	}
 	workflow.GetLogger(ctx).Info("inactivity sweep done", "as_of", si.AsOf, "reminded", res.Reminded,
 		"inactivated", res.Inactivated, "sent", res.Sent, "failed", res.Failed, "attachments_purged", res.Purged, "cases_redacted", res.Redacted)
 	return res, nil
