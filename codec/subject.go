@@ -348,7 +348,7 @@ const workflowsRemembered = 50_000
 func (c *Codec) rememberWorkflow(workflowID, subject string) {
 	c.subjects.Lock()
 	defer c.subjects.Unlock()
-	if c.subjects.byWorkflow[workflowID] == subject {
+	if had, ok := c.subjects.byWorkflow[workflowID]; ok && had == subject {
 		return
 	}
 	if c.subjects.byWorkflow == nil || len(c.subjects.byWorkflow) >= workflowsRemembered {
@@ -358,7 +358,11 @@ func (c *Codec) rememberWorkflow(workflowID, subject string) {
 }
 
 // workflowSubject is the subject of a workflow: remembered from its own
-// code, else the key store's (the case the workflow runs), else none.
+// code, else the key store's (the case the workflow runs), else none —
+// remembered too, so a workflow with no subject (the sweep, webhook
+// delivery) costs one read per process, not one per payload. The worker
+// learns a case's subject from the workflow's own start, which comes
+// before anything the SDK encodes without its context.
 func (c *Codec) workflowSubject(workflowID string) string {
 	c.subjects.Lock()
 	id, ok := c.subjects.byWorkflow[workflowID]
@@ -373,7 +377,7 @@ func (c *Codec) workflowSubject(workflowID string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	id, err := ks.WorkflowSubjectKey(ctx, workflowID)
-	if err != nil || id == "" {
+	if err != nil {
 		return "" // sealed by the payload key, as before subjects
 	}
 	c.rememberWorkflow(workflowID, id)

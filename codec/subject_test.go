@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/certdesk/certdesk/codec"
@@ -157,4 +158,43 @@ func decodeP(t *testing.T, raw []byte) *commonpb.Payload {
 		t.Fatal(err)
 	}
 	return &p
+}
+
+// countingStore counts the key store's answers about workflows.
+type countingStore struct {
+	keyStore
+	asked map[string]int
+	of    map[string]string
+}
+
+func (c *countingStore) WorkflowSubjectKey(_ context.Context, wf string) (string, error) {
+	c.asked[wf]++
+	return c.of[wf], nil
+}
+
+// What the SDK encodes with only the workflow's id (an Update's result) is
+// sealed by the workflow's subject; a workflow without one costs the key
+// store one question per process, not one per payload.
+func TestAWorkflowsSubjectIsAskedOnce(t *testing.T) {
+	c, _ := codec.Parse(codec.NewKey("k1"))
+	ks := &countingStore{asked: map[string]int{}, of: map[string]string{"merge-1": "sk_dara"}}
+	c.UseKeyStore(ks)
+	sealed, wrap := c.NewSubjectKey("sk_dara")
+	ks.put("sk_dara", sealed, wrap)
+	for _, wf := range []string{"merge-1", "sweep-1"} {
+		dc := c.DataConverter().(converter.DataConverterWithSerializationContext).
+			WithSerializationContext(converter.WorkflowSerializationContext{WorkflowID: wf})
+		for range 3 {
+			p, err := dc.ToPayload("x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := string(p.Metadata[codec.SubjectKeyIDKey]), ks.of[wf]; got != want {
+				t.Errorf("%s: sealed by subject %q, want %q", wf, got, want)
+			}
+		}
+		if ks.asked[wf] != 1 {
+			t.Errorf("%s: the key store was asked %d times", wf, ks.asked[wf])
+		}
+	}
 }
