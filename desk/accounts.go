@@ -58,16 +58,16 @@ func (s *Desk) accountAdded(ctx context.Context, lpID string, a, by certdesk.Acc
 	if s.temporal == nil {
 		return
 	}
-	ctx, err := s.about(ctx, a.Email)
-	if err != nil {
-		slog.ErrorContext(ctx, "account added, its owner not emailed", "account", a.ID, "learning_profile", lpID, "err", err)
-		return
+	// The owner's email carries their address: it waits for their key.
+	// The signal (an account id) goes whatever happens to it.
+	mailCtx, err := s.about(ctx, a.Email)
+	if err == nil {
+		_, err = s.temporal.ExecuteWorkflow(mailCtx, client.StartWorkflowOptions{
+			ID: workflows.AccountAddedWorkflowID(a.ID, lpID), TaskQueue: s.cfg.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, workflows.AccountAdded, workflows.AccountAddedInput{AccountID: a.ID, Email: a.Email, Name: a.DisplayName,
+			LearningProfileID: lpID, AddedBy: by.Email, AddedAt: s.now()})
 	}
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.AccountAddedWorkflowID(a.ID, lpID), TaskQueue: s.cfg.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.AccountAdded, workflows.AccountAddedInput{AccountID: a.ID, Email: a.Email, Name: a.DisplayName,
-		LearningProfileID: lpID, AddedBy: by.Email, AddedAt: s.now()})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		slog.ErrorContext(ctx, "account added, its owner not emailed", "account", a.ID, "learning_profile", lpID, "err", err)

@@ -2,9 +2,6 @@ package desk
 
 import (
 	"context"
-	"time"
-
-	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/workflows"
@@ -34,18 +31,6 @@ func (s *Desk) openConnect(ctx context.Context, accountID, parentID string) (cer
 	in := workflows.ConnectInput{CaseID: certdesk.NewID(), LearningProfileID: l.LearningProfile.ID, AccountID: l.Account.ID,
 		LearnerWait: workflows.Duration(s.cfg.LearnerWait), AgentSLA: workflows.Duration(s.cfg.AgentSLA), ParentCaseID: parentID,
 		Language: s.learnerLanguage(ctx, l.LearningProfile.ID)}
-	id := workflows.ConnectWorkflowID(in.LearningProfileID)
-	for attempt := 0; ; attempt++ {
-		cs, err := s.startCase(ctx, l.Account.Email, in.CaseID, id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, workflows.Connect, in, certdesk.KindConnect)
-		if err != nil || cs.ID == in.CaseID {
-			return cs, err == nil, err
-		}
-		// The learner's case already open: that is the answer.
-		if !cs.Status.Terminal() || attempt > 0 {
-			return cs, false, nil
-		}
-		wait, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_ = s.temporal.GetWorkflow(wait, id, "").Get(wait, nil) // its outcome is on the case
-		cancel()
-	}
+	cs, err := s.startOrJoin(ctx, l.Account.Email, in.CaseID, workflows.ConnectWorkflowID(in.LearningProfileID), workflows.Connect, in, certdesk.KindConnect)
+	return cs, err == nil && cs.ID == in.CaseID, err
 }

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	enumspb "go.temporal.io/api/enums/v1"
-
 	"github.com/certdesk/certdesk"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/workflows"
@@ -94,8 +92,7 @@ func (s *Desk) startMerge(ctx context.Context, p *certdesk.Principal, in workflo
 	in.CaseID, in.Language = certdesk.NewID(), s.learnerLanguage(ctx, in.LearningProfileID)
 	// The same profiles asked for again while their merge is open: that
 	// case is the answer.
-	return s.startCase(ctx, review.LearnerEmail, in.CaseID, workflows.MergeRequestWorkflowID(in.ProfileIDs), enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		workflows.Merge, in, certdesk.KindMerge)
+	return s.startOrJoin(ctx, review.LearnerEmail, in.CaseID, workflows.MergeRequestWorkflowID(in.ProfileIDs), workflows.Merge, in, certdesk.KindMerge)
 }
 
 // learnersOwn refuses profiles that are not the learner's: owned by an

@@ -21,6 +21,23 @@ const memoCaseID = "case_id"
 // startWait bounds how long a start waits for the workflow to open its case.
 const startWait = 10 * time.Second
 
+// startOrJoin starts a case whose workflow id is one per subject matter (a
+// learning profile's connect, a set of profiles' merge): while that
+// workflow runs, the answer is its case. A run whose case has just ended
+// but which is still finishing (its last emails) is waited for, and the new
+// case starts after it.
+func (s *Desk) startOrJoin(ctx context.Context, subject, caseID, workflowID string, wf, in any, kind certdesk.Kind) (certdesk.Case, error) {
+	for attempt := 0; ; attempt++ {
+		cs, err := s.startCase(ctx, subject, caseID, workflowID, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, wf, in, kind)
+		if err != nil || cs.ID == caseID || !cs.Status.Terminal() || attempt > 0 {
+			return cs, err
+		}
+		wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = s.temporal.GetWorkflow(wait, workflowID, "").Get(wait, nil) // its outcome is on the case
+		cancel()
+	}
+}
+
 // startCase starts a case's workflow and answers the case as the workflow
 // opened it (subject: the address of the person it is about, whose own key
 // seals its history), in one round trip (UpdateWithStartWorkflow with UpdateCase):

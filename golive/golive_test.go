@@ -258,7 +258,7 @@ func TestGoLive(t *testing.T) {
 	if code, _ := nora.do("GET", "/api/v1/cases", nil); code != http.StatusUnauthorized {
 		t.Errorf("Nora's earlier session after the role was removed: /api/v1/cases = %d, want 401", code)
 	}
-	if _, page := sam.do("GET", "/console/staff", nil); !regexp.MustCompile(noraEmail + `</td>[^<]*<td>agent</td>[^<]*<td>oidc</td>[^<]*<td>disabled: role removed`).Match(page) {
+	if _, page := sam.do("GET", "/console/staff", nil); !regexp.MustCompile(noraEmail + `</td>[^<]*<td[^>]*>agent</td>[^<]*<td[^>]*>oidc</td>[^<]*<td[^>]*>disabled: role removed`).Match(page) {
 		t.Errorf("the supervisor's staff page does not show Nora disabled:\n%s", page)
 	}
 	if staff := s.certdesk("staff", "list"); !regexp.MustCompile(noraEmail + `\s+Nora Field\s+agent\s+oidc\s+disabled \(role removed by the provider\)`).MatchString(staff) {
