@@ -289,7 +289,7 @@ func (s *Pages) portalCase(c *gin.Context) (certdesk.Case, portalViewer, bool) {
 	if token := c.Param("token"); token != "" {
 		cs, err := s.desk.CaseByToken(ctx, id, token)
 		if err != nil {
-			s.learnerError(c, learnerLocale(c), err)
+			s.learnerError(c, s.learnerLocale(c), err)
 			return cs, portalViewer{}, false
 		}
 		return cs, portalViewer{p: &certdesk.Principal{}, base: "/portal/cases/" + cs.ID + "/t/" + token, byLink: true}, true
@@ -301,7 +301,7 @@ func (s *Pages) portalCase(c *gin.Context) (certdesk.Case, portalViewer, bool) {
 	}
 	cs, err := s.desk.VisibleCase(ctx, p, id)
 	if err != nil {
-		s.learnerError(c, learnerLocale(c), err)
+		s.learnerError(c, s.learnerLocale(c), err)
 		return cs, portalViewer{}, false
 	}
 	return cs, portalViewer{p: p, base: "/portal/cases/" + cs.ID}, true
@@ -313,7 +313,7 @@ func (s *Pages) renderPortalCase(c *gin.Context, code int, done string, form des
 		return
 	}
 	ctx := c.Request.Context()
-	l := learnerLocale(c)
+	l := s.learnerLocale(c)
 	conv, err := s.conversation(ctx, who.p, cs, nil)
 	if err != nil {
 		s.learnerError(c, l, err)

@@ -108,7 +108,7 @@ func (s *Pages) linkPage(c *gin.Context) {
 	}
 	v := liveView(t.Purpose, raw)
 	if cs, err := s.store.Case(c.Request.Context(), t.CaseID); err == nil {
-		v = aboutLink(v, t, cs, learnerLocale(c))
+		v = aboutLink(v, t, cs, s.learnerLocale(c))
 	}
 	s.renderLink(c, http.StatusOK, v)
 }
@@ -146,7 +146,7 @@ func (s *Pages) renderLink(c *gin.Context, code int, v linkView) {
 		c.Status(code)
 		return
 	}
-	l := learnerLocale(c)
+	l := s.learnerLocale(c)
 	v.L, v.Langs = l, langChoices(c, l)
 	if v.Next == "" {
 		v.Next, v.NextText = "/portal", "See your cases in your learning profile"
@@ -227,7 +227,7 @@ func (s *Pages) useLink(c *gin.Context) {
 	case certdesk.EINVALID:
 		v := liveView(t.Purpose, raw)
 		if cs, err := s.store.Case(ctx, t.CaseID); err == nil {
-			v = aboutLink(v, t, cs, learnerLocale(c))
+			v = aboutLink(v, t, cs, s.learnerLocale(c))
 		}
 		v.Error, v.Reply0 = certdesk.ErrorFields(err)["reply"], reply
 		s.renderLink(c, http.StatusBadRequest, v)

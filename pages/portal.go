@@ -138,7 +138,7 @@ func (s *Pages) renderPortalAsking(c *gin.Context, code int, done string, refusa
 		return
 	}
 	ctx := c.Request.Context()
-	l := learnerLocale(c)
+	l := s.learnerLocale(c)
 	// The cases first, the profiles after: a case that completed between
 	// the two reads then shows with its outcome, never an outcome with a
 	// stale profile (and a case still moving keeps the page refreshing).
@@ -343,11 +343,15 @@ func (s *Pages) portalAsk(c *gin.Context) {
 const langCookie = "lang"
 
 // learnerLocale is the language a learner's page is in: ?lang= (which the
-// switcher sets, and is then remembered), else the one chosen before, else
-// the browser's Accept-Language.
-func learnerLocale(c *gin.Context) i18n.Locale {
+// switcher sets, and is then remembered), else the one chosen before in
+// this browser, else the one kept on the signed-in learner's learning
+// profile (chosen on another device), else the browser's Accept-Language.
+func (s *Pages) learnerLocale(c *gin.Context) i18n.Locale {
 	asked := c.Query("lang")
 	stored, _ := c.Cookie(langCookie)
+	if p := request.Caller(c); !i18n.Supported(asked) && !i18n.Supported(stored) && p != nil && p.Role == certdesk.RoleLearner && s.store != nil {
+		stored, _ = s.store.LanguageOf(c.Request.Context(), p.Email) // none known: the browser's
+	}
 	l := i18n.Choose(asked, stored, c.GetHeader("Accept-Language"))
 	if i18n.Supported(asked) && asked != stored {
 		http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l.Lang, Path: "/", MaxAge: 365 * 24 * 3600,

@@ -48,7 +48,7 @@ func (s *Pages) recoveryForm(c *gin.Context) {
 }
 
 func (s *Pages) renderRecoveryForm(c *gin.Context, code int, v recoveryFormView) {
-	l := learnerLocale(c)
+	l := s.learnerLocale(c)
 	v.L, v.Langs = l, langChoices(c, l)
 	v.CSRFToken = s.auth.FormToken(c)
 	v.Error = l.T(v.Error)
@@ -104,7 +104,7 @@ func (s *Pages) submitRecoveryForm(c *gin.Context) {
 		s.renderRecoveryForm(c, respond.Status(err), v)
 		return
 	}
-	l := learnerLocale(c)
+	l := s.learnerLocale(c)
 	v = recoveryFormView{Done: true, Message: s.desk.RecoveryAccepted()}
 	if l.Lang != i18n.English {
 		v.Message = l.T("Thank you. We have sent an email to the contact address: use its link soon to confirm the address, and your request goes to our support team. If no email arrives, check the address and send the form again.")
