@@ -45,6 +45,7 @@ func walkEveryPage(t *testing.T, s *stacktest.Stack, b *browser, check func(path
 		"/console/profiles", "profiles",
 		"/console/profiles?q=chen", "profiles-chen",
 		"/console/profiles/"+store.DemoID("profile:100003"), "profile",
+		"/console/notices", "notices",
 		"/console/cases/nope", "not-found",
 		"/dev/mail", "mailbox",
 		"/dev/mail/"+verify.ID, "mail-message",
