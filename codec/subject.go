@@ -155,10 +155,11 @@ func (c *Codec) subjectAEAD(id string) (cipher.AEAD, error) {
 	if ks == nil {
 		return nil, fmt.Errorf("codec: payload sealed by subject key %q, and no key store is configured", id)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sealed, wrapID, err := ks.SealedSubjectKey(ctx, id)
+	sealed, wrapID, err := readSubjectKey(ks, id)
 	if err != nil {
+		if ok {
+			return o.aead, nil // the store is away: the key as last read
+		}
 		return nil, fmt.Errorf("codec: subject key %q: %w", id, err)
 	}
 	var aead cipher.AEAD
@@ -182,6 +183,27 @@ func (c *Codec) subjectAEAD(id string) (cipher.AEAD, error) {
 	c.subjects.open[id] = openKey{aead: aead, at: time.Now()}
 	c.subjects.Unlock()
 	return aead, nil
+}
+
+// subjectKeyPatience is how long a read of a subject key waits out the
+// store being away (a restart, dropped connections). A payload that cannot
+// be decoded is not retried by the SDK the way a failed task is — a
+// workflow's input that does not decode fails the workflow — so the codec
+// waits rather than fail; in a workflow task, the SDK's deadlock detector
+// may end the wait sooner, and the task is retried.
+const subjectKeyPatience = time.Minute
+
+func readSubjectKey(ks KeyStore, id string) (sealed []byte, wrapID string, err error) {
+	deadline := time.Now().Add(subjectKeyPatience)
+	for pause := 100 * time.Millisecond; ; pause = min(2*pause, 2*time.Second) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sealed, wrapID, err = ks.SealedSubjectKey(ctx, id)
+		cancel()
+		if err == nil || time.Now().Add(pause).After(deadline) {
+			return sealed, wrapID, err
+		}
+		time.Sleep(pause)
+	}
 }
 
 // subjectCodec encrypts with one subject's key; it decodes everything the

@@ -198,3 +198,34 @@ func TestAWorkflowsSubjectIsAskedOnce(t *testing.T) {
 		}
 	}
 }
+
+// flakyStore fails its first reads, as a store restarting does.
+type flakyStore struct {
+	keyStore
+	fails int
+}
+
+func (f *flakyStore) SealedSubjectKey(ctx context.Context, id string) ([]byte, string, error) {
+	if f.fails > 0 {
+		f.fails--
+		return nil, "", errors.New("connection refused")
+	}
+	return f.keyStore.SealedSubjectKey(ctx, id)
+}
+
+// A payload read while the store is away waits for it instead of failing
+// (a workflow's input that does not decode would fail the workflow).
+func TestASubjectKeyWaitsOutTheStoreBeingAway(t *testing.T) {
+	c, _ := codec.Parse(codec.NewKey("k1"))
+	ks := &flakyStore{}
+	c.UseKeyStore(ks)
+	sealed, wrap := c.NewSubjectKey("sk_dara")
+	ks.put("sk_dara", sealed, wrap)
+	raw := encodeFor(t, c, "sk_dara", map[string]string{"legal_name": "Dara Murphy"})
+	c.Forget("sk_dara") // as a process that has not read it yet
+	ks.fails = 3
+	var got map[string]string
+	if err := c.DataConverter().FromPayload(decodeP(t, raw), &got); err != nil || got["legal_name"] != "Dara Murphy" {
+		t.Fatalf("with the store away for three reads: %v %v", got, err)
+	}
+}
