@@ -308,11 +308,11 @@ func (d dataConverter) WithContext(ctx context.Context) converter.DataConverter 
 // subject for what the SDK encodes without this context (an Update's
 // result).
 func (d dataConverter) WithWorkflowContext(ctx workflow.Context) converter.DataConverter {
-	if id := Subject(ctx); id != "" {
-		d.subject = id
-		if wf := workflowID(ctx); wf != "" {
-			d.c.rememberWorkflow(wf, id)
-		}
+	d.subject = Subject(ctx)
+	// What the workflow's own code says is remembered, no subject too: the
+	// worker never asks the key store about a workflow it runs.
+	if wf := workflowID(ctx); wf != "" {
+		d.c.rememberWorkflow(wf, d.subject)
 	}
 	return d
 }
@@ -320,10 +320,9 @@ func (d dataConverter) WithWorkflowContext(ctx workflow.Context) converter.DataC
 // WithSerializationContext: the SDK names the workflow a payload is for;
 // what has no subject of its own is sealed by the workflow's.
 func (d dataConverter) WithSerializationContext(sc converter.SerializationContext) converter.DataConverter {
-	switch sc := sc.(type) {
-	case converter.WorkflowSerializationContext:
-		d.workflowID = sc.WorkflowID
-	case converter.ActivitySerializationContext:
+	// An activity's payloads carry the subject in its context (the header);
+	// only a workflow's own payloads may come without one.
+	if sc, ok := sc.(converter.WorkflowSerializationContext); ok {
 		d.workflowID = sc.WorkflowID
 	}
 	return d
