@@ -114,7 +114,12 @@ func (c *Codec) KeyIDs() []string {
 
 // Encode encrypts each payload with the current key.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	aead := c.keys[c.current]
+	return seal(payloads, c.keys[c.current], KeyIDKey, c.current)
+}
+
+// seal encrypts each payload with aead, naming the key (id, under the
+// metadata key idKey, also the associated data).
+func seal(payloads []*commonpb.Payload, aead cipher.AEAD, idKey, id string) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		plain, err := proto.Marshal(p)
@@ -124,8 +129,8 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
 		_, _ = rand.Read(nonce)
 		out[i] = &commonpb.Payload{
-			Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), KeyIDKey: []byte(c.current)},
-			Data:     aead.Seal(nonce, nonce, plain, []byte(c.current)),
+			Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), idKey: []byte(id)},
+			Data:     aead.Seal(nonce, nonce, plain, []byte(id)),
 		}
 	}
 	return out, nil

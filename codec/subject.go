@@ -221,20 +221,7 @@ func (s subjectCodec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload,
 	if aead == nil {
 		return nil, ErrErased
 	}
-	out := make([]*commonpb.Payload, len(payloads))
-	for i, p := range payloads {
-		plain, err := proto.Marshal(p)
-		if err != nil {
-			return nil, fmt.Errorf("codec: %w", err)
-		}
-		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-		_, _ = rand.Read(nonce)
-		out[i] = &commonpb.Payload{
-			Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), SubjectKeyIDKey: []byte(s.id)},
-			Data:     aead.Seal(nonce, nonce, plain, []byte(s.id)),
-		}
-	}
-	return out, nil
+	return seal(payloads, aead, SubjectKeyIDKey, s.id)
 }
 
 func (s subjectCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {

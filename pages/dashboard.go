@@ -196,38 +196,20 @@ func dashboardOf(st store.Stats) dashboardView {
 		}
 		v.SLA = append(v.SLA, row)
 	}
-	v.Kinds = certdesk.Kinds
-	at := map[string]int{}
+	v.Kinds, v.Statuses = certdesk.Kinds, v.Open.Statuses
+	kinds := dayRows(len(v.Kinds))
 	for _, o := range st.OpenByDay {
-		i, ok := at[o.Day]
-		if !ok {
-			i = len(v.OpenByDay)
-			at[o.Day] = i
-			v.OpenByDay = append(v.OpenByDay, openDayRow{Day: o.Day, N: make([]int64, len(certdesk.Kinds))})
-		}
-		if k := slices.Index(certdesk.Kinds, o.Kind); k >= 0 {
-			v.OpenByDay[i].N[k] = o.N
-			v.OpenByDay[i].Total += o.N
-		}
+		kinds.add(o.Day, slices.Index(v.Kinds, o.Kind), o.N)
 	}
-	v.Statuses = v.Open.Statuses
-	at = map[string]int{}
+	byStatus := dayRows(len(v.Statuses))
 	for _, o := range st.OpenByStatus {
-		i, ok := at[o.Day]
-		if !ok {
-			i = len(v.OpenByStatus)
-			at[o.Day] = i
-			v.OpenByStatus = append(v.OpenByStatus, openDayRow{Day: o.Day, N: make([]int64, len(v.Statuses))})
-		}
-		if k := slices.Index(v.Statuses, o.Status); k >= 0 {
-			v.OpenByStatus[i].N[k] += o.N
-			v.OpenByStatus[i].Total += o.N
-		}
+		byStatus.add(o.Day, slices.Index(v.Statuses, o.Status), o.N)
 	}
-	byStatus := stackedChart("chart-open-status", "Open cases by status, at each daily count",
+	v.OpenByDay, v.OpenByStatus = kinds.rows, byStatus.rows
+	statusChart := stackedChart("chart-open-status", "Open cases by status, at each daily count",
 		"Stacked bars, one per day the daily sweep counted (and today), a segment per status; the numbers are in the table below.",
 		v.OpenByStatus, func(i int) (string, string) { return "s-" + string(v.Statuses[i]), humanStatus(v.Statuses[i]) }, len(v.Statuses))
-	v.Charts = dashboardCharts{Open: openChart(v.Open), OpenByDay: openByDayChart(v.OpenByDay), OpenByStatus: byStatus, Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
+	v.Charts = dashboardCharts{Open: openChart(v.Open), OpenByDay: openByDayChart(v.OpenByDay), OpenByStatus: statusChart, Days: daysChart(v.Days), Resolution: resolutionChart(st.Resolution), SLA: slaChart(sla)}
 	return v
 }
 
@@ -375,6 +357,30 @@ func humanStatus(s certdesk.Status) string {
 		}
 	}
 	return string(b)
+}
+
+// openDays gathers figures into a row per day (in the order first seen)
+// and a column per series.
+type openDays struct {
+	series int
+	at     map[string]int
+	rows   []openDayRow
+}
+
+func dayRows(series int) *openDays { return &openDays{series: series, at: map[string]int{}} }
+
+// add counts n in a day's column col (-1: a series not shown).
+func (d *openDays) add(day string, col int, n int64) {
+	i, ok := d.at[day]
+	if !ok {
+		i = len(d.rows)
+		d.at[day] = i
+		d.rows = append(d.rows, openDayRow{Day: day, N: make([]int64, d.series)})
+	}
+	if col >= 0 {
+		d.rows[i].N[col] += n
+		d.rows[i].Total += n
+	}
 }
 
 // openByDayChart stacks, for each day of the window, the cases of each
